@@ -1,0 +1,143 @@
+# drover — build, run, test, bench, install.  All output lands under $(BUILD).
+#
+#   make            build droverd, droverctl, libdrover.{a,so}
+#   make run        install missing build deps, build, run droverd on conf/drover.ini
+#   make check      unit + e2e + fault tests, plain and under ASan/UBSan, fuzzers; ends "N passed, N failed"
+#   make bench      drover side by side with supervisord, runit, s6 (QUICK=1 for a short run)
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= /etc
+UNITDIR    ?= /lib/systemd/system
+DESTDIR    ?=
+BUILD      ?= build
+VERSION    := 0.1.0
+
+CC         ?= cc
+PKG_CFLAGS := $(shell pkg-config --cflags inih libsystemd 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs inih libsystemd 2>/dev/null)
+
+WARN   := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+          -Wwrite-strings -Wno-unused-parameter -Werror
+CFLAGS ?= -O2 -g
+ifeq ($(SAN),1)
+CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDSAN  := -fsanitize=address,undefined
+else
+CFLAGS += -D_FORTIFY_SOURCE=2
+endif
+ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -fstack-protector-strong -fPIC \
+              -I. -Ilib -DDROVER_VERSION='"$(VERSION)"' -DDROVER_SYSCONFDIR='"$(SYSCONFDIR)"' \
+              $(PKG_CFLAGS) -MMD -MP
+LDLIBS := $(PKG_LIBS) -lev -lrt -lpthread
+
+LIB_SRC    := $(sort $(wildcard lib/*.c))
+DAEMON_SRC := $(sort $(wildcard daemon/*.c))
+CTL_SRC    := $(sort $(wildcard ctl/*.c))
+UNIT_SRC   := $(sort $(wildcard tests/unit/test-*.c))
+HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
+
+LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o)
+CTL_OBJ    := $(CTL_SRC:%.c=$(BUILD)/obj/%.o)
+# Unit tests link everything but the two main()s.
+DAEMON_LIBOBJ := $(filter-out $(BUILD)/obj/daemon/main.o,$(DAEMON_OBJ))
+CTL_LIBOBJ    := $(filter-out $(BUILD)/obj/ctl/main.o,$(CTL_OBJ))
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/%)
+
+.PHONY: all run check check-build bench install clean deps fuzz
+all: $(BUILD)/droverd $(BUILD)/droverctl $(BUILD)/libdrover.a $(BUILD)/libdrover.so $(BUILD)/drover.pc
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libdrover.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+# The shared library exports only the worker API (DROVER_API in drover.h).
+$(BUILD)/libdrover.so: $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libdrover.so.0 -o $@ $^ $(LDSAN) -lrt -lpthread
+
+$(BUILD)/drover.pc: lib/drover.pc.in
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+
+$(BUILD)/droverd: $(DAEMON_OBJ) $(BUILD)/libdrover.a
+	$(CC) -o $@ $^ $(LDSAN) $(LDLIBS)
+
+$(BUILD)/droverctl: $(CTL_OBJ) $(BUILD)/libdrover.a
+	$(CC) -o $@ $^ $(LDSAN) $(LDLIBS)
+
+# Archives, so that a unit test links only the objects it uses.
+$(BUILD)/libdroverd.a: $(DAEMON_LIBOBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libdroverctl.a: $(CTL_LIBOBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/tests/test-ctl-%: tests/unit/test-ctl-%.c $(BUILD)/libdroverctl.a $(BUILD)/libdrover.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $^ $(LDSAN) $(LDLIBS) $(shell pkg-config --libs cmocka)
+
+$(BUILD)/tests/test-%: tests/unit/test-%.c $(BUILD)/libdroverd.a $(BUILD)/libdrover.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $^ $(LDSAN) $(LDLIBS) $(shell pkg-config --libs cmocka)
+
+# Test helper programs (workers, hostile clients) link libdrover.
+$(BUILD)/tests/%: tests/helpers/%.c $(BUILD)/libdrover.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDSAN) -lrt -lpthread
+
+check-build: all $(UNIT_BIN) $(HELPER_BIN)
+
+deps:
+	@sh mk/deps.sh
+
+# Two trees: plain and ASan/UBSan; the runner prints the closing "N passed, N failed".
+check:
+	@sh mk/deps.sh cmocka clang tools
+	$(MAKE) --no-print-directory BUILD=build check-build
+	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 check-build
+	@sh tests/run.sh build build/asan
+
+fuzz:
+	@sh mk/deps.sh clang
+	sh tests/fuzz/run.sh $(BUILD)/fuzz $(or $(FUZZ_SECONDS),30)
+
+run: deps all
+	./$(BUILD)/droverd -c conf/drover.ini
+
+bench: deps all $(HELPER_BIN)
+	@sh bench/run.sh $(BUILD) $(if $(QUICK),quick,full)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib \
+	           $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include \
+	           $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 \
+	           $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	           $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/drover/conf.d
+	install -m 0755 $(BUILD)/droverd $(DESTDIR)$(PREFIX)/sbin/droverd
+	install -m 0755 $(BUILD)/droverctl $(DESTDIR)$(PREFIX)/bin/droverctl
+	install -m 0644 $(BUILD)/libdrover.a $(DESTDIR)$(PREFIX)/lib/libdrover.a
+	install -m 0755 $(BUILD)/libdrover.so $(DESTDIR)$(PREFIX)/lib/libdrover.so.0
+	ln -sf libdrover.so.0 $(DESTDIR)$(PREFIX)/lib/libdrover.so
+	install -m 0644 $(BUILD)/drover.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/drover.pc
+	install -m 0644 lib/drover.h $(DESTDIR)$(PREFIX)/include/drover.h
+	install -m 0644 man/drover.ini.5 $(DESTDIR)$(PREFIX)/share/man/man5/drover.ini.5
+	install -m 0644 man/droverd.8 man/droverctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 ctl/droverctl.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/droverctl
+	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' systemd/droverd.service.in \
+	    > $(DESTDIR)$(UNITDIR)/droverd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/droverd.service
+	[ -e $(DESTDIR)$(SYSCONFDIR)/drover/drover.ini ] || \
+	    install -m 0644 conf/drover.ini.system $(DESTDIR)$(SYSCONFDIR)/drover/drover.ini
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

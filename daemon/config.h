@@ -1,0 +1,109 @@
+/* The parsed configuration: a fresh, immutable tree built from the INI files (config.c),
+ * with every expansion done, so reload can diff it and spawn can use it as is. */
+#ifndef DROVER_CONFIG_H
+#define DROVER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum autorestart { AUTORESTART_FALSE, AUTORESTART_UNEXPECTED, AUTORESTART_TRUE, AUTORESTART_MAX };
+enum ready_mode { READY_STARTSECS, READY_SCOREBOARD, READY_MAX };
+enum backoff_mode { BACKOFF_LINEAR, BACKOFF_EXPONENTIAL, BACKOFF_MAX };
+enum logfile_kind { LOGFILE_AUTO, LOGFILE_NONE, LOGFILE_PATH, LOGFILE_MAX };
+
+#define STARTRETRIES_INFINITE  (-1)
+
+struct logfile_config {
+	enum logfile_kind kind;
+	char *path;             /* resolved path (AUTO resolved to log_dir/PROCESS-stdout.log), NULL for NONE */
+	uint64_t maxbytes;      /* 0 = no rotation */
+	int backups;
+};
+
+/* One process of a program: numprocs of these, each with its own expansions. */
+struct proc_config {
+	char *name;             /* process_name expanded, e.g. "web_00" */
+	char *fullname;         /* as supervisorctl prints it: "group:name", or "name" when group == name */
+	int num;                /* process_num */
+	char **argv;            /* command split shell-like; argv[0] is the path or the name looked up in PATH */
+	char **env;             /* the program's environment entries KEY=VALUE (expanded; not the inherited ones) */
+	char *directory;        /* NULL = inherit droverd's */
+	struct logfile_config stdout_log, stderr_log;
+};
+
+struct program_config {
+	char *name;             /* [program:NAME] */
+	char *group;            /* [group:x] that lists it, else the program name */
+	char *file;             /* where the section is defined */
+	unsigned line;
+
+	int numprocs, numprocs_start;
+	char *user;             /* NULL = do not change user; resolved at spawn time (an unknown user is a spawn error) */
+	int umask;              /* -1 = inherit */
+	int priority;
+	bool autostart;
+	enum autorestart autorestart;
+	uint8_t exitcodes[32];  /* bitmap of expected exit codes 0..255 */
+	int startsecs;
+	int startretries;       /* STARTRETRIES_INFINITE or >= 0 */
+	int stopsignal;
+	int stopwaitsecs;
+	bool stopasgroup, killasgroup;
+	bool redirect_stderr;
+	enum ready_mode ready;
+	int heartbeat_timeout;  /* seconds; 0 = off */
+
+	/* drover extensions (issue 8); defaults reproduce supervisord. */
+	enum backoff_mode backoff;
+	int backoff_initial, backoff_max, backoff_reset;
+	int fatal_retry;
+	bool killtree;
+
+	size_t nprocs;
+	struct proc_config *procs;
+};
+
+struct drover_config {
+	char *file;             /* the main config file, absolute */
+	char *name;             /* instance name */
+	char *log_dir, *run_dir;
+	mode_t control_mode;
+	char *control_group;    /* NULL = none */
+	gid_t control_gid;
+	bool subreaper;
+	int umask;              /* [supervisord] umask, -1 = inherit */
+	char **environment;     /* [supervisord] environment, KEY=VALUE */
+	long minfds, minprocs;
+
+	size_t nprograms;
+	struct program_config *programs;   /* in file order */
+};
+
+/* Diagnostics collected while parsing: every message is complete ("FILE:LINE: [section] key: what"). */
+struct config_diag {
+	char **errors;
+	char **warnings;
+};
+
+/* Parse PATH and everything it includes into a new config. Returns 0, or -EINVAL when
+ * diag->errors is non-empty (all errors found are listed, not only the first), or another
+ * -errno when the main file cannot be read (also listed in diag). Never partially applies. */
+int config_load(const char *path, struct drover_config **ret, struct config_diag *diag);
+/* The same from a string (unit tests, fuzzing); FILENAME is used in messages and for %(here)s. */
+int config_load_string(const char *text, const char *filename, struct drover_config **ret, struct config_diag *diag);
+
+struct drover_config *config_free(struct drover_config *c);
+void config_diag_clear(struct config_diag *d);
+
+bool program_exitcode_expected(const struct program_config *p, int code);
+
+/* Two processes are "the same" for reload when this returns true (every setting that a
+ * restart would change is equal). config_program_live_equal compares the in-place keys. */
+bool proc_config_restart_equal(const struct program_config *pa, const struct proc_config *a,
+                               const struct program_config *pb, const struct proc_config *b);
+
+const char *autorestart_to_string(enum autorestart a);
+
+#endif

@@ -1,0 +1,49 @@
+/* The process lifecycle table (supervisord's state machine, exactly). Pure: unit-tested cell by cell. */
+#include "fsm.h"
+
+#include "util.h"
+
+#define T(n, a) { PROC_##n, ACT_##a }
+#define SAME    { PROC_STATE_MAX, ACT_NONE }   /* stay, do nothing */
+
+/* Rows: states in enum order. Columns: START, STOP, UP, SPAWN_FAILED, EXIT_RESTART, EXIT_FINAL, TIMER. */
+static const struct fsm_transition table[PROC_STATE_MAX][EV_MAX] = {
+	[PROC_STOPPED]  = { T(STARTING, SPAWN), SAME, SAME, SAME, SAME, SAME, SAME },
+	[PROC_STARTING] = { SAME, T(STOPPING, KILL), T(RUNNING, RUNNING), T(BACKOFF, BACKOFF),
+	                    T(BACKOFF, BACKOFF), T(BACKOFF, BACKOFF), SAME },
+	[PROC_RUNNING]  = { SAME, T(STOPPING, KILL), SAME, SAME,
+	                    T(EXITED, RESPAWN), T(EXITED, NONE), SAME },
+	[PROC_BACKOFF]  = { T(STARTING, SPAWN), T(STOPPED, CANCEL), SAME, SAME, SAME, SAME, T(STARTING, SPAWN) },
+	[PROC_STOPPING] = { SAME, SAME, SAME, SAME, T(STOPPED, STOPPED), T(STOPPED, STOPPED),
+	                    T(STOPPING, KILL_HARD) },
+	[PROC_EXITED]   = { T(STARTING, SPAWN), SAME, SAME, SAME, SAME, SAME, SAME },
+	[PROC_FATAL]    = { T(STARTING, SPAWN), T(FATAL, CANCEL), SAME, SAME, SAME, SAME, T(STARTING, SPAWN) },
+	[PROC_UNKNOWN]  = { SAME, SAME, SAME, SAME, SAME, SAME, SAME },
+};
+
+struct fsm_transition fsm_step(enum proc_state state, enum fsm_event event)
+{
+	struct fsm_transition t = { state, ACT_NONE };
+	if ((unsigned) state >= PROC_STATE_MAX || (unsigned) event >= EV_MAX)
+		return t;
+	if (table[state][event].next == PROC_STATE_MAX)
+		return t;
+	return table[state][event];
+}
+
+static const char *const event_names[EV_MAX] = {
+	"start", "stop", "up", "spawn-failed", "exit-restart", "exit-final", "timer",
+};
+static const char *const action_names[ACT_MAX] = {
+	"none", "spawn", "running", "backoff", "respawn", "kill", "kill-hard", "stopped", "cancel",
+};
+
+const char *fsm_event_to_string(enum fsm_event e)
+{
+	return (unsigned) e < EV_MAX ? event_names[e] : "?";
+}
+
+const char *fsm_action_to_string(enum fsm_action a)
+{
+	return (unsigned) a < ACT_MAX ? action_names[a] : "?";
+}

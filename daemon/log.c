@@ -1,0 +1,72 @@
+/* Daemon logging: stderr with a level prefix, or the journal with structured fields under systemd. */
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-journal.h>
+
+#include "process.h"
+#include "proto.h"
+#include "util.h"
+
+static bool use_journal;
+static int debug_on;
+
+void log_init(void)
+{
+	/* JOURNAL_STREAM: our stderr is connected to journald (systemd sets it for services). */
+	use_journal = getenv("JOURNAL_STREAM") != NULL || getenv("INVOCATION_ID") != NULL;
+	if (getenv("DROVER_LOG_STDERR"))
+		use_journal = false;
+	debug_on = getenv("DROVER_DEBUG") != NULL;
+}
+
+void log_set_debug(int on) { debug_on = on; }
+
+static const char *prio_prefix(int prio)
+{
+	switch (prio) {
+	case LOG_EMERG: case LOG_ALERT: case LOG_CRIT: case LOG_ERR: return "error";
+	case LOG_WARNING: return "warning";
+	case LOG_NOTICE: case LOG_INFO: return "info";
+	default: return "debug";
+	}
+}
+
+static void emit(int prio, const struct process *p, const char *fmt, va_list ap)
+{
+	char msg[2048];
+	if (prio == LOG_DEBUG && !debug_on)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (use_journal) {
+		if (p)
+			sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", prio,
+			                "DROVER_PROCESS=%s", p->cfg->fullname, "DROVER_PID=%d", (int) p->pid,
+			                "DROVER_STATE=%s", proc_state_to_string(p->state), "SYSLOG_IDENTIFIER=droverd",
+			                NULL);
+		else
+			sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", prio, "SYSLOG_IDENTIFIER=droverd", NULL);
+		return;
+	}
+	fprintf(stderr, "droverd: %s: %s\n", prio_prefix(prio), msg);
+}
+
+void log_msg(int prio, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	emit(prio, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void log_proc(int prio, const struct process *p, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	emit(prio, p, fmt, ap);
+	va_end(ap);
+}

@@ -1,0 +1,20 @@
+/* Daemon logging: stderr with a level prefix, or the journal with structured fields under systemd. */
+#ifndef DROVER_LOG_H
+#define DROVER_LOG_H
+
+#include <syslog.h>
+
+struct process;
+
+void log_init(void);                 /* picks journal vs stderr from the environment */
+void log_set_debug(int on);
+void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A message about one process: the journal gets DROVER_PROCESS=, DROVER_PID=, DROVER_STATE=. */
+void log_proc(int prio, const struct process *p, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#define log_error(...)  log_msg(LOG_ERR, __VA_ARGS__)
+#define log_warn(...)   log_msg(LOG_WARNING, __VA_ARGS__)
+#define log_info(...)   log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...)  log_msg(LOG_DEBUG, __VA_ARGS__)
+
+#endif

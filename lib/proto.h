@@ -1,0 +1,196 @@
+/* The droverctl <-> droverd wire format: pure encode/decode/validate, no I/O, fuzzable.
+ *
+ * Every message, request or reply, is one POSIX mq message:
+ *
+ *   offset size  field
+ *   0      4     magic        PROTO_MAGIC, little-endian
+ *   4      2     version      PROTO_VERSION
+ *   6      2     type         enum proto_type (replies: request type | PROTO_REPLY_BIT)
+ *   8      4     request id   chosen by the client, echoed in every reply fragment
+ *   12     2     flags        PROTO_F_MORE: another fragment of this reply follows
+ *   14     2     fragment     0, 1, 2 ... in order (replies larger than one message are split)
+ *   16     4     payload length (bytes after the header; must equal what was received)
+ *   20     4     reserved, must be 0
+ *
+ * All integers are little-endian; strings are u32 length + bytes (no NUL on the wire, and a
+ * NUL inside one is invalid). Request payload (always one message):
+ *
+ *   str reply_queue   "/NAME.reply.PID.RANDOM" (see proto_reply_queue_name_valid)
+ *   u32 arg1          per type: signal number (SIGNAL), target (WAIT), lines (TAIL), flags
+ *   u32 arg2          per type: wait deadline in ms (START/STOP/RESTART/WAIT), stream (TAIL)
+ *   u32 nargs         <= PROTO_ARGS_MAX
+ *   str args[nargs]   patterns, or a FIFO path (TAIL follow)
+ *
+ * Reply payload (fragments concatenated in order, then decoded once):
+ *
+ *   i32 result        0 or -errno
+ *   str message       human text: error text, version, daemon pid, tail bytes, reload errors
+ *   u32 nrecords
+ *   records           each a struct proto_status (STATUS, PID) or struct proto_result (others)
+ */
+#ifndef DROVER_PROTO_H
+#define DROVER_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define PROTO_MAGIC          0x31565244u   /* "DRV1" */
+#define PROTO_VERSION        1             /* bump on ANY change of this file's wire format */
+#define PROTO_HEADER_SIZE    24
+#define PROTO_REPLY_BIT      0x8000u
+#define PROTO_F_MORE         0x0001u
+#define PROTO_ARGS_MAX       64
+#define PROTO_NAME_MAX       256           /* process and queue names */
+#define PROTO_STATUS_LINE_MAX 128
+#define PROTO_COUNTERS_MAX   8
+#define PROTO_MSG_MAX        8192          /* our queues never ask for larger messages */
+#define PROTO_MSG_MIN        256           /* a queue whose mq_msgsize is below this is unusable */
+
+enum proto_type {
+	PROTO_STATUS = 1,
+	PROTO_START,
+	PROTO_STOP,
+	PROTO_RESTART,
+	PROTO_SIGNAL,
+	PROTO_PID,
+	PROTO_RELOAD,
+	PROTO_SHUTDOWN,
+	PROTO_TAIL,
+	PROTO_WAIT,
+	PROTO_VERSION_REQ,
+	PROTO_TYPE_MAX
+};
+
+/* mq priorities: a stop overtakes a flood of status requests. */
+enum proto_priority { PROTO_PRIO_QUERY = 0, PROTO_PRIO_START = 1, PROTO_PRIO_STOP = 2 };
+unsigned proto_priority_of(enum proto_type t);
+const char *proto_type_to_string(enum proto_type t);   /* "status", ..., NULL when out of range */
+
+/* Process states, supervisord's names and numbers order. Shared by daemon, ctl and scoreboard. */
+enum proc_state {
+	PROC_STOPPED, PROC_STARTING, PROC_RUNNING, PROC_BACKOFF,
+	PROC_STOPPING, PROC_EXITED, PROC_FATAL, PROC_UNKNOWN, PROC_STATE_MAX
+};
+const char *proc_state_to_string(enum proc_state s);   /* "RUNNING"; "UNKNOWN" when out of range */
+int proc_state_from_string(const char *s);            /* case-insensitive; -EINVAL */
+
+/* WAIT targets (arg1): a state, or one of these pseudo-targets used by start/stop/restart. */
+#define PROTO_WAIT_STARTED  0x100u   /* RUNNING, or given up: FATAL / EXITED / STOPPED */
+#define PROTO_WAIT_STOPPED  0x101u   /* not running: STOPPED / EXITED / FATAL */
+
+struct proto_header {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t type;
+	uint32_t id;
+	uint16_t flags;
+	uint16_t fragment;
+	uint32_t length;
+	uint32_t reserved;
+};
+
+/* A decoded request. Strings point into strbuf, so the struct is self-contained. */
+struct proto_request {
+	uint16_t type;
+	uint32_t id;
+	uint32_t arg1, arg2;
+	uint32_t nargs;
+	const char *reply_queue;
+	const char *args[PROTO_ARGS_MAX];
+	char strbuf[PROTO_MSG_MAX];
+};
+
+/* One process in a STATUS / PID reply. */
+struct proto_status {
+	char name[PROTO_NAME_MAX];       /* group:process as supervisorctl prints it */
+	char group[PROTO_NAME_MAX];
+	uint8_t state;                   /* enum proc_state */
+	uint8_t flags;                   /* PROTO_ST_* */
+	int32_t pid;                     /* 0 when not running */
+	uint64_t uptime_ms;              /* RUNNING/STARTING: since spawn; else 0 */
+	uint32_t restarts;
+	int32_t exitstatus;              /* last exit: code >= 0, or -signal; valid with PROTO_ST_EXITED */
+	uint64_t heartbeat_age_ms;       /* valid with PROTO_ST_HEARTBEAT */
+	int64_t next_attempt_ms;         /* BACKOFF / FATAL with retry: ms until the next spawn; -1 none */
+	char description[PROTO_NAME_MAX];/* "exit status 1", "Exited too quickly", "waiting for db", spawn error */
+	char status_line[PROTO_STATUS_LINE_MAX];  /* the worker's own status line */
+	uint8_t ncounters;
+	uint64_t counters[PROTO_COUNTERS_MAX];
+};
+#define PROTO_ST_READY      0x01
+#define PROTO_ST_BUSY       0x02
+#define PROTO_ST_HEARTBEAT  0x04
+#define PROTO_ST_EXITED     0x08
+#define PROTO_ST_SLOT_BAD   0x10     /* the worker's scoreboard slot held invalid data */
+
+/* One process (or one unmatched pattern) in a START/STOP/RESTART/SIGNAL/WAIT/RELOAD reply. */
+struct proto_result {
+	char name[PROTO_NAME_MAX];
+	int32_t result;                  /* 0 or -errno; RELOAD: enum proto_reload_action */
+	char message[PROTO_NAME_MAX];    /* "started", "ERROR (spawn error)", "no such process", state */
+};
+
+enum proto_reload_action { RELOAD_ADDED, RELOAD_CHANGED, RELOAD_UPDATED, RELOAD_REMOVED, RELOAD_UNCHANGED, RELOAD_ACTION_MAX };
+const char *proto_reload_action_to_string(enum proto_reload_action a);
+
+/* A decoded reply: records are heap-allocated (status of 1000 processes); free with proto_reply_free. */
+struct proto_reply {
+	uint16_t type;                   /* the request type (without PROTO_REPLY_BIT) */
+	int32_t result;
+	char *message;                   /* NUL-terminated, may be "" */
+	size_t message_len;
+	uint32_t nrecords;
+	struct proto_status *status;     /* STATUS, PID */
+	struct proto_result *results;    /* the others */
+};
+void proto_reply_free(struct proto_reply *r);
+
+/* Header: encode into buf[PROTO_HEADER_SIZE]; decode validates size, magic, version, reserved,
+ * and that header.length == len - PROTO_HEADER_SIZE. Returns 0 or -EBADMSG / -EPROTO (version). */
+void proto_header_encode(uint8_t *buf, const struct proto_header *h);
+int proto_header_decode(const uint8_t *buf, size_t len, struct proto_header *ret);
+
+/* Requests. encode returns the message size or -EMSGSIZE when it does not fit in cap bytes.
+ * decode validates everything (header, type range, string bounds, no NULs, no leftover bytes). */
+ssize_t proto_request_encode(uint8_t *buf, size_t cap, uint16_t type, uint32_t id,
+                             const char *reply_queue, uint32_t arg1, uint32_t arg2,
+                             size_t nargs, const char *const *args);
+int proto_request_decode(const uint8_t *buf, size_t len, struct proto_request *ret);
+
+/* The reply queue name droverctl uses: "/INSTANCE.reply.PID.HEX" with a decimal PID and 8..32
+ * hex digits. The daemon opens no other name. */
+bool proto_reply_queue_name_valid(const char *name, const char *instance);
+
+/* Reply building: a growable byte buffer holding the whole payload, then split into fragments. */
+struct proto_buf {
+	uint8_t *data;
+	size_t len, cap;
+};
+void proto_buf_free(struct proto_buf *b);
+void proto_reply_begin(struct proto_buf *b, int32_t result, const char *message, size_t message_len);
+void proto_reply_add_status(struct proto_buf *b, const struct proto_status *s);
+void proto_reply_add_result(struct proto_buf *b, const char *name, int32_t result, const char *message);
+/* Patch nrecords in the payload once all records are added. */
+void proto_reply_finish(struct proto_buf *b, uint32_t nrecords);
+/* Write fragment k (0-based) of payload into out[msgsize]; returns the message size and sets
+ * *ret_more; returns 0 when k is past the end. */
+size_t proto_reply_fragment(const struct proto_buf *payload, uint16_t type, uint32_t id,
+                            size_t msgsize, uint16_t k, uint8_t *out, bool *ret_more);
+
+/* Reassembly on the client: feed each received message; returns 1 when the reply is complete,
+ * 0 when more fragments are expected, -errno on a bad, out-of-order or foreign fragment
+ * (a fragment whose id differs is ignored: returns 0 and counts nothing). */
+struct proto_assembler {
+	uint32_t id;
+	uint16_t type;
+	uint16_t next_fragment;
+	struct proto_buf payload;
+};
+void proto_assembler_init(struct proto_assembler *a, uint32_t id, uint16_t type);
+int proto_assembler_feed(struct proto_assembler *a, const uint8_t *msg, size_t len);
+int proto_reply_decode(const struct proto_assembler *a, struct proto_reply *ret);
+void proto_assembler_free(struct proto_assembler *a);
+
+#endif

@@ -26,7 +26,7 @@ LDSAN  := -fsanitize=address,undefined
 else
 CFLAGS += -D_FORTIFY_SOURCE=2
 endif
-ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -fstack-protector-strong -fPIC \
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -fstack-protector-strong -fPIC \
               -I. -Ilib -DDROVER_VERSION='"$(VERSION)"' -DDROVER_SYSCONFDIR='"$(SYSCONFDIR)"' \
               $(PKG_CFLAGS) -MMD -MP
 LDLIBS := $(PKG_LIBS) -lev -lrt -lpthread

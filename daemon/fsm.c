@@ -7,7 +7,7 @@
 #define SAME    { PROC_STATE_MAX, ACT_NONE }   /* stay, do nothing */
 
 /* Rows: states in enum order. Columns: START, STOP, UP, SPAWN_FAILED, EXIT_RESTART, EXIT_FINAL, TIMER. */
-static const struct fsm_transition table[PROC_STATE_MAX][EV_MAX] = {
+static const struct fsm_transition table[PROC_STATE_MAX][FSM_EVENT_MAX] = {
 	[PROC_STOPPED]  = { T(STARTING, SPAWN), SAME, SAME, SAME, SAME, SAME, SAME },
 	[PROC_STARTING] = { SAME, T(STOPPING, KILL), T(RUNNING, RUNNING), T(BACKOFF, BACKOFF),
 	                    T(BACKOFF, BACKOFF), T(BACKOFF, BACKOFF), SAME },
@@ -24,14 +24,14 @@ static const struct fsm_transition table[PROC_STATE_MAX][EV_MAX] = {
 struct fsm_transition fsm_step(enum proc_state state, enum fsm_event event)
 {
 	struct fsm_transition t = { state, ACT_NONE };
-	if ((unsigned) state >= PROC_STATE_MAX || (unsigned) event >= EV_MAX)
+	if ((unsigned) state >= PROC_STATE_MAX || (unsigned) event >= FSM_EVENT_MAX)
 		return t;
 	if (table[state][event].next == PROC_STATE_MAX)
 		return t;
 	return table[state][event];
 }
 
-static const char *const event_names[EV_MAX] = {
+static const char *const event_names[FSM_EVENT_MAX] = {
 	"start", "stop", "up", "spawn-failed", "exit-restart", "exit-final", "timer",
 };
 static const char *const action_names[ACT_MAX] = {
@@ -40,7 +40,7 @@ static const char *const action_names[ACT_MAX] = {
 
 const char *fsm_event_to_string(enum fsm_event e)
 {
-	return (unsigned) e < EV_MAX ? event_names[e] : "?";
+	return (unsigned) e < FSM_EVENT_MAX ? event_names[e] : "?";
 }
 
 const char *fsm_action_to_string(enum fsm_action a)

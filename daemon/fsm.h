@@ -5,14 +5,14 @@
 #include "proto.h"
 
 enum fsm_event {
-	EV_START,          /* user start, autostart, reload add */
-	EV_STOP,           /* user stop, shutdown, reload remove */
-	EV_UP,             /* startsecs elapsed, or the worker reported ready (ready = scoreboard) */
-	EV_SPAWN_FAILED,   /* fork() itself failed: there is no child */
-	EV_EXIT_RESTART,   /* the child exited and autorestart/exitcodes say: restart it */
-	EV_EXIT_FINAL,     /* the child exited and it stays down (or it was starting: backoff) */
-	EV_TIMER,          /* the state's timer fired: backoff over, fatal_retry due, stop timeout */
-	EV_MAX
+	FSM_START,          /* user start, autostart, reload add */
+	FSM_STOP,           /* user stop, shutdown, reload remove */
+	FSM_UP,             /* startsecs elapsed, or the worker reported ready (ready = scoreboard) */
+	FSM_SPAWN_FAILED,   /* fork() itself failed: there is no child */
+	FSM_EXIT_RESTART,   /* the child exited and autorestart/exitcodes say: restart it */
+	FSM_EXIT_FINAL,     /* the child exited and it stays down (or it was starting: backoff) */
+	FSM_TIMER,          /* the state's timer fired: backoff over, fatal_retry due, stop timeout */
+	FSM_EVENT_MAX
 };
 
 enum fsm_action {

@@ -46,7 +46,8 @@ void process_stop(struct process *p);
 void process_restart(struct process *p);          /* stop, then start once stopped */
 int process_signal(struct process *p, int sig);   /* 0, -ESRCH (not running), or -errno */
 void process_up(struct process *p);               /* ready reported / startsecs reached */
-void process_on_exit(struct process *p, int wstatus);   /* from the reaper */
+void process_before_reap(struct process *p);   /* the worker is a zombie, not yet reaped */
+void process_on_exit(struct process *p, int wstatus);   /* from the reaper, after the reap */
 
 struct process *process_new(const struct program_config *prog, const struct proc_config *cfg);
 struct process *process_free(struct process *p);

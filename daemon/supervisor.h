@@ -28,12 +28,20 @@ extern struct supervisor sup;
 size_t supervisor_match(const char *pattern, struct process ***procs, size_t *n);
 struct process *supervisor_find_pid(pid_t pid);
 
+/* Start these processes in ascending priority order (sorts v in place). */
+void supervisor_start_sorted(struct process **v, size_t n);
 /* Start every autostart process in priority order (ascending). */
 void supervisor_autostart(void);
 /* Graceful shutdown: stop all in reverse priority order; the loop ends once all are down. */
 void supervisor_shutdown(void);
 /* Called by process_set_state() after every transition (waiters, notify, scoreboard). */
 void supervisor_state_changed(struct process *p, enum proc_state old);
+
+/* Build the process table for a new config (start-up) and free it all (teardown). */
+void supervisor_build(struct drover_config *cfg);
+void supervisor_free(void);
+/* A pid changed somewhere: the pid index is rebuilt on the next lookup. */
+void supervisor_table_changed(void);
 
 /* Reload the config file; fills *ret with the summary or the errors (reload.c). */
 struct reload_result;

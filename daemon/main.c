@@ -1,0 +1,252 @@
+/* droverd: argv, start-up order, the event loop's signal watchers, teardown (mirror of start-up). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "control.h"
+#include "instance.h"
+#include "log.h"
+#include "notify.h"
+#include "reap.h"
+#include "reload.h"
+#include "spawn.h"
+#include "supervisor.h"
+#include "util.h"
+
+#define DEFAULT_CONFIG DROVER_SYSCONFDIR "/drover/drover.ini"
+
+static ev_signal sig_chld, sig_term, sig_int, sig_hup, sig_usr1;
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: droverd [-c FILE] [-t] [--version]\n"
+	           "  -c, --config FILE   config file (default " DEFAULT_CONFIG ")\n"
+	           "  -t, --check         validate the config and its includes, print every error, exit 0 or 1\n"
+	           "  -d, --debug         debug logging\n"
+	           "      --version       print the version and exit\n");
+}
+
+static void on_sigchld(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	reap_children();
+}
+
+static void on_terminate(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	log_info("received SIG%s", signal_to_string(w->signum));
+	supervisor_shutdown();
+}
+
+static void on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	if (sup.shutting_down) {
+		log_info("received SIGHUP during shutdown: ignored");
+		return;
+	}
+	log_info("received SIGHUP: reloading %s", sup.config_path);
+	reload_run(NULL);
+}
+
+static void on_sigusr1(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	log_info("received SIGUSR1: reopening log files");
+	reload_reopen_logs();
+}
+
+static void signal_watch(ev_signal *w, void (*cb)(struct ev_loop *, ev_signal *, int), int sig)
+{
+	ev_signal_init(w, cb, sig);
+	ev_signal_start(sup.loop, w);
+}
+
+/* 0, 1 and 2 must be open: otherwise a pipe or queue could land there and reach a worker's stdio. */
+static void ensure_stdio(void)
+{
+	for (int fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+		if (n >= 0 && n != fd)
+			close(n);
+	}
+}
+
+/* Descriptors: raise the soft limit (a thousand workers need pipes), children get the old one back. */
+static void raise_limits(const struct drover_config *cfg)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		spawn_set_child_nofile(rl.rlim_cur);
+		if (cfg->minfds > 0 && (rlim_t) cfg->minfds > rl.rlim_max)
+			log_warn("minfds %ld is above the hard limit %lu", cfg->minfds, (unsigned long) rl.rlim_max);
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_warn("cannot raise RLIMIT_NOFILE: %s", strerror(errno));
+	}
+	if (cfg->minprocs > 0 && getrlimit(RLIMIT_NPROC, &rl) == 0 && rl.rlim_cur < (rlim_t) cfg->minprocs) {
+		rl.rlim_cur = (rlim_t) cfg->minprocs <= rl.rlim_max ? (rlim_t) cfg->minprocs : rl.rlim_max;
+		if (setrlimit(RLIMIT_NPROC, &rl) < 0)
+			log_warn("cannot raise RLIMIT_NPROC to minprocs %ld: %s", cfg->minprocs, strerror(errno));
+	}
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[4096];
+	if (strcpy_bounded(buf, sizeof(buf), path) < 0)
+		return -ENAMETOOLONG;
+	for (char *s = buf + 1; ; s++) {
+		if (*s == '/' || *s == '\0') {
+			char c = *s;
+			*s = '\0';
+			if (mkdir(buf, mode) < 0 && errno != EEXIST)
+				return -errno;
+			*s = c;
+			if (!c)
+				break;
+		}
+	}
+	return 0;
+}
+
+static void print_diag(const struct config_diag *d)
+{
+	for (char **w = d->warnings; w && *w; w++)
+		fprintf(stderr, "%s\n", *w);
+	for (char **e = d->errors; e && *e; e++)
+		fprintf(stderr, "%s\n", *e);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 't' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *path = DEFAULT_CONFIG;
+	bool check = false;
+	struct config_diag diag = { 0 };
+	struct drover_config *cfg = NULL;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "c:tdh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': path = optarg; break;
+		case 't': check = true; break;
+		case 'd': log_set_debug(1); break;
+		case 'V': printf("droverd %s\n", DROVER_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 1;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 1;
+	}
+	ensure_stdio();
+	if (!check)
+		log_init();
+
+	r = config_load(path, &cfg, &diag);
+	if (check) {
+		print_diag(&diag);
+		if (r == 0)
+			printf("%s: ok (%zu programs)\n", path, cfg->nprograms);
+		config_diag_clear(&diag);
+		config_free(cfg);
+		return r == 0 ? 0 : 1;
+	}
+	for (char **w = diag.warnings; w && *w; w++)
+		log_warn("%s", *w);
+	if (r < 0) {
+		for (char **e = diag.errors; e && *e; e++)
+			log_error("%s", *e);
+		notify_startup_failed(diag.errors && diag.errors[0] ? diag.errors[0] : "bad config", -r);
+		config_diag_clear(&diag);
+		return 1;
+	}
+	config_diag_clear(&diag);
+
+	pid_t holder = 0;
+	r = instance_lock(cfg->name, &holder);
+	if (r < 0) {
+		char msg[256];
+		if (r == -EBUSY)
+			snprintf(msg, sizeof(msg), "droverd instance '%s' is already running (pid %d)", cfg->name, (int) holder);
+		else if (r == -EPERM)
+			snprintf(msg, sizeof(msg), "lock /dev/shm/%s.lock belongs to another user: refusing to start", cfg->name);
+		else
+			snprintf(msg, sizeof(msg), "cannot lock instance '%s': %s", cfg->name, strerror(-r));
+		log_error("%s", msg);
+		notify_startup_failed(msg, -r);
+		config_free(cfg);
+		return 1;
+	}
+
+	raise_limits(cfg);
+	if ((r = mkdir_p(cfg->log_dir, 0755)) < 0)
+		log_warn("cannot create log_dir %s: %s", cfg->log_dir, strerror(-r));
+	if ((r = mkdir_p(cfg->run_dir, 0755)) < 0)
+		log_warn("cannot create run_dir %s: %s", cfg->run_dir, strerror(-r));
+
+	/* Not the default loop: libev's default loop reaps children itself (its own SIGCHLD
+	 * watcher), and reaping must have exactly one path: reap.c. */
+	sup.loop = ev_loop_new(EVFLAG_AUTO);
+	if (!sup.loop) {
+		log_error("cannot create the event loop");
+		return 1;
+	}
+	sup.config_path = path;
+	sup.generation = 1;
+	signal(SIGPIPE, SIG_IGN);
+	signal_watch(&sig_chld, on_sigchld, SIGCHLD);
+	signal_watch(&sig_term, on_terminate, SIGTERM);
+	signal_watch(&sig_int, on_terminate, SIGINT);
+	signal_watch(&sig_hup, on_sighup, SIGHUP);
+	signal_watch(&sig_usr1, on_sigusr1, SIGUSR1);
+
+	r = control_open(cfg);
+	if (r < 0) {
+		notify_startup_failed("cannot create the control queue", -r);
+		instance_unlock();
+		config_free(cfg);
+		ev_loop_destroy(sup.loop);
+		return 1;
+	}
+	if (cfg->subreaper && getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		log_warn("cannot become a child subreaper: %s", strerror(errno));
+
+	supervisor_build(cfg);
+	notify_init(sup.loop);
+	control_start(sup.loop);
+	log_info("droverd %s started: instance '%s', %zu processes, config %s", DROVER_VERSION, cfg->name,
+	         sup.nprocs, path);
+	supervisor_autostart();
+	notify_ready();
+
+	ev_run(sup.loop, 0);
+
+	/* Teardown, the mirror of start-up. Every worker is down: the loop ends only then. */
+	reap_children();
+	control_close();
+	notify_close();
+	supervisor_free();
+	reload_shutdown();
+	ev_loop_destroy(sup.loop);
+	instance_unlock();
+	log_info("droverd stopped");
+	return sup.exit_status;
+}

@@ -1,0 +1,396 @@
+/* One worker's lifecycle: feeds events to the FSM table (fsm.c) and carries out its actions.
+ * process_set_state() is the only writer of p->state, and it logs every transition. */
+#include "process.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "spawn.h"
+#include "supervisor.h"
+#include "util.h"
+
+static void fsm_feed(struct process *p, enum fsm_event ev);
+
+static void process_set_state(struct process *p, enum proc_state s)
+{
+	enum proc_state old = p->state;
+	if (old == s)
+		return;
+	p->state = s;
+	p->state_ns = now_mono_ns();
+	log_proc(LOG_DEBUG, p, "%s: %s -> %s", p->cfg->fullname, proc_state_to_string(old), proc_state_to_string(s));
+	supervisor_state_changed(p, old);
+}
+
+static void timer_cancel(struct process *p)
+{
+	ev_timer_stop(sup.loop, &p->timer);
+	p->timer_due_ns = 0;
+}
+
+static void timer_arm(struct process *p, double seconds)
+{
+	ev_timer_stop(sup.loop, &p->timer);
+	ev_timer_set(&p->timer, seconds, 0.);
+	ev_timer_start(sup.loop, &p->timer);
+	p->timer_due_ns = now_mono_ns() + (uint64_t) (seconds * 1e9);
+}
+
+static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct process *p = (struct process *) ((char *) w - offsetof(struct process, timer));
+	p->timer_due_ns = 0;
+	if (p->state == PROC_STARTING)
+		fsm_feed(p, FSM_UP);   /* startsecs reached */
+	else
+		fsm_feed(p, FSM_TIMER);
+}
+
+static void exec_close(struct process *p)
+{
+	if (p->exec_fd < 0)
+		return;
+	ev_io_stop(sup.loop, &p->exec_watch);
+	close(p->exec_fd);
+	p->exec_fd = -1;
+}
+
+/* The exec-status pipe: EOF means execve() succeeded; data means the child failed a stage. */
+static void exec_check(struct process *p)
+{
+	char err[sizeof(p->description)];
+	int r = spawn_read_status(p->exec_fd, err, sizeof(err));
+	if (r == -EAGAIN)
+		return;
+	if (r < 0) {
+		strcpy_bounded(p->description, sizeof(p->description), err);
+		log_proc(LOG_ERR, p, "%s: %s", p->cfg->fullname, err);
+	}
+	exec_close(p);
+}
+
+static void exec_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	exec_check((struct process *) ((char *) w - offsetof(struct process, exec_watch)));
+}
+
+struct process *process_new(const struct program_config *prog, const struct proc_config *cfg)
+{
+	struct process *p = xcalloc(1, sizeof(*p));
+	p->prog = prog;
+	p->cfg = cfg;
+	p->state = PROC_STOPPED;
+	p->state_ns = now_mono_ns();
+	p->pidfd = -1;
+	p->exec_fd = -1;
+	p->slot = -1;
+	strcpy_bounded(p->description, sizeof(p->description), "Not started");
+	ev_init(&p->timer, timer_cb);
+	ev_init(&p->exec_watch, exec_cb);
+	return p;
+}
+
+struct process *process_free(struct process *p)
+{
+	if (!p)
+		return NULL;
+	timer_cancel(p);
+	exec_close(p);
+	if (p->pidfd >= 0)
+		close(p->pidfd);
+	free(p);
+	return NULL;
+}
+
+bool process_is_running(const struct process *p)
+{
+	return p->pid > 0;
+}
+
+int process_kill(struct process *p, int sig, bool group)
+{
+	if (p->pid <= 0)
+		return -ESRCH;
+	/* The child is not reaped until our own reaper runs, so its pid (and, as its session
+	 * leader, its process group id) cannot have been recycled: kill(-pid) is safe here. */
+	if (group) {
+		if (kill(-p->pid, sig) < 0 && errno != ESRCH)
+			return -errno;
+		return 0;
+	}
+	if (p->pidfd >= 0) {
+		if (pidfd_send_signal(p->pidfd, sig, NULL, 0) < 0)
+			return -errno;
+		return 0;
+	}
+	if (kill(p->pid, sig) < 0)
+		return -errno;
+	return 0;
+}
+
+int process_signal(struct process *p, int sig)
+{
+	if (!process_is_running(p))
+		return -ESRCH;
+	return process_kill(p, sig, false);
+}
+
+void wstatus_describe(int wstatus, char *buf, size_t size)
+{
+	if (WIFEXITED(wstatus))
+		snprintf(buf, size, "exit status %d", WEXITSTATUS(wstatus));
+	else if (WIFSIGNALED(wstatus))
+		snprintf(buf, size, "terminated by SIG%s%s", signal_to_string(WTERMSIG(wstatus)),
+		         WCOREDUMP(wstatus) ? " (core dumped)" : "");
+	else
+		snprintf(buf, size, "wait status %#x", wstatus);
+}
+
+static void do_spawn(struct process *p)
+{
+	char err[sizeof(p->description)];
+	pid_t pid;
+	int exec_fd;
+
+	timer_cancel(p);
+	if (sup.shutting_down)
+		return;
+	p->generation++;
+	int r = spawn_worker(p, &pid, &exec_fd, err, sizeof(err));
+	process_set_state(p, PROC_STARTING);
+	if (r < 0) {
+		strcpy_bounded(p->description, sizeof(p->description), err);
+		log_proc(LOG_ERR, p, "%s: %s", p->cfg->fullname, err);
+		fsm_feed(p, FSM_SPAWN_FAILED);
+		return;
+	}
+	p->pid = pid;
+	p->spawns++;
+	p->spawned_ns = now_mono_ns();
+	p->pidfd = (int) pidfd_open(pid, 0);   /* -1 on kernels without pidfd: kill() fallback */
+	p->exec_fd = exec_fd;
+	p->description[0] = '\0';
+	ev_io_set(&p->exec_watch, exec_fd, EV_READ);
+	ev_io_start(sup.loop, &p->exec_watch);
+	log_proc(LOG_INFO, p, "spawned: '%s' with pid %d", p->cfg->fullname, (int) pid);
+	if (p->prog->startsecs == 0 && p->prog->ready == READY_STARTSECS)
+		fsm_feed(p, FSM_UP);
+	else
+		timer_arm(p, p->prog->startsecs);
+}
+
+/* Delay before the next attempt after the k-th failed start in a row (k >= 1). */
+static double backoff_delay(const struct program_config *prog, int k)
+{
+	if (prog->backoff == BACKOFF_EXPONENTIAL) {
+		double d = prog->backoff_initial > 0 ? prog->backoff_initial : 1;
+		for (int i = 1; i < k && d < prog->backoff_max; i++)
+			d *= 2;
+		return d > prog->backoff_max && prog->backoff_max > 0 ? prog->backoff_max : d;
+	}
+	return k;   /* supervisord: 1 s, 2 s, 3 s ... */
+}
+
+static void do_backoff(struct process *p)
+{
+	p->backoff++;
+	if (p->description[0] == '\0')
+		strcpy_bounded(p->description, sizeof(p->description), "Exited too quickly (process log may have details)");
+	if (p->prog->startretries != STARTRETRIES_INFINITE && p->backoff > p->prog->startretries) {
+		process_set_state(p, PROC_FATAL);
+		log_proc(LOG_WARNING, p, "gave up: %s entered FATAL state, too many start retries too quickly",
+		         p->cfg->fullname);
+		if (p->prog->fatal_retry > 0 && !sup.shutting_down)
+			timer_arm(p, p->prog->fatal_retry);
+		return;
+	}
+	process_set_state(p, PROC_BACKOFF);
+	if (!sup.shutting_down)
+		timer_arm(p, backoff_delay(p->prog, p->backoff));
+}
+
+static void do_kill(struct process *p)
+{
+	bool group = p->prog->stopasgroup;
+	process_set_state(p, PROC_STOPPING);
+	log_proc(LOG_INFO, p, "stopping: %s (pid %d) with SIG%s", p->cfg->fullname, (int) p->pid,
+	         signal_to_string(p->prog->stopsignal));
+	int r = process_kill(p, p->prog->stopsignal, group);
+	if (r < 0 && r != -ESRCH)
+		log_proc(LOG_ERR, p, "%s: kill: %s", p->cfg->fullname, strerror(-r));
+	/* A SIGSTOPped worker must be able to act on the stop signal. */
+	(void) process_kill(p, SIGCONT, group);
+	timer_arm(p, p->prog->stopwaitsecs);
+}
+
+static void do_kill_hard(struct process *p)
+{
+	log_proc(LOG_WARNING, p, "killing: %s (pid %d) with SIGKILL after %d s", p->cfg->fullname, (int) p->pid,
+	         p->prog->stopwaitsecs);
+	int r = process_kill(p, SIGKILL, p->prog->killasgroup || p->prog->stopasgroup);
+	if (r < 0 && r != -ESRCH)
+		log_proc(LOG_ERR, p, "%s: kill: %s", p->cfg->fullname, strerror(-r));
+	timer_arm(p, p->prog->stopwaitsecs > 0 ? p->prog->stopwaitsecs : 1);   /* re-send if it lingers */
+}
+
+static void fsm_feed(struct process *p, enum fsm_event ev)
+{
+	struct fsm_transition t = fsm_step(p->state, ev);
+
+	switch (t.action) {
+	case ACT_NONE:
+		process_set_state(p, t.next);
+		break;
+	case ACT_SPAWN:
+		do_spawn(p);
+		break;
+	case ACT_RUNNING:
+		timer_cancel(p);
+		p->backoff = 0;
+		process_set_state(p, PROC_RUNNING);
+		log_proc(LOG_INFO, p, "success: %s entered RUNNING state, process has stayed up for > than %d seconds (startsecs)",
+		         p->cfg->fullname, p->prog->startsecs);
+		break;
+	case ACT_BACKOFF:
+		timer_cancel(p);
+		do_backoff(p);
+		break;
+	case ACT_RESPAWN:
+		process_set_state(p, PROC_EXITED);
+		if (!sup.shutting_down && p->state == PROC_EXITED)
+			fsm_feed(p, FSM_START);
+		break;
+	case ACT_KILL:
+		do_kill(p);
+		break;
+	case ACT_KILL_HARD:
+		do_kill_hard(p);
+		break;
+	case ACT_STOPPED:
+		timer_cancel(p);
+		process_set_state(p, PROC_STOPPED);
+		if (p->restart_pending && !sup.shutting_down) {
+			p->restart_pending = false;
+			process_start(p);
+		}
+		break;
+	case ACT_CANCEL:
+		timer_cancel(p);
+		process_set_state(p, t.next);
+		break;
+	case ACT_MAX:
+		break;
+	}
+}
+
+void process_start(struct process *p)
+{
+	if (sup.shutting_down || p->removed)
+		return;
+	p->restart_pending = false;
+	if (p->state == PROC_FATAL || p->state == PROC_STOPPED || p->state == PROC_EXITED)
+		p->backoff = 0;   /* a user start clears FATAL */
+	fsm_feed(p, FSM_START);
+}
+
+void process_stop(struct process *p)
+{
+	p->restart_pending = false;
+	fsm_feed(p, FSM_STOP);
+}
+
+void process_restart(struct process *p)
+{
+	if (p->state == PROC_STARTING || p->state == PROC_RUNNING || p->state == PROC_STOPPING) {
+		fsm_feed(p, FSM_STOP);
+		p->restart_pending = true;
+		return;
+	}
+	if (p->state == PROC_BACKOFF)
+		fsm_feed(p, FSM_STOP);
+	process_start(p);
+}
+
+void process_up(struct process *p)
+{
+	fsm_feed(p, FSM_UP);
+}
+
+void process_on_exit(struct process *p, int wstatus)
+{
+	char why[96];
+	enum fsm_event ev = FSM_EXIT_FINAL;
+
+	if (p->exec_fd >= 0)
+		exec_check(p);   /* the child wrote its failure before exiting: read it first */
+	exec_close(p);
+	if (p->pidfd >= 0) {
+		close(p->pidfd);
+		p->pidfd = -1;
+	}
+	p->pid = 0;
+	p->have_exit = true;
+	p->exit_wstatus = wstatus;
+	wstatus_describe(wstatus, why, sizeof(why));
+
+	if (p->state == PROC_RUNNING) {
+		bool expected = WIFEXITED(wstatus) && program_exitcode_expected(p->prog, WEXITSTATUS(wstatus));
+		bool restart = p->prog->autorestart == AUTORESTART_TRUE ||
+		               (p->prog->autorestart == AUTORESTART_UNEXPECTED && !expected);
+		log_proc(LOG_INFO, p, "exited: %s (%s; %s)", p->cfg->fullname, why, expected ? "expected" : "not expected");
+		strcpy_bounded(p->description, sizeof(p->description), why);
+		if (restart && !sup.shutting_down)
+			ev = FSM_EXIT_RESTART;
+	} else if (p->state == PROC_STARTING) {
+		log_proc(LOG_INFO, p, "exited: %s (%s; not expected)", p->cfg->fullname, why);
+		if (p->description[0] == '\0')
+			snprintf(p->description, sizeof(p->description), "Exited too quickly (%s)", why);
+	} else {
+		log_proc(LOG_INFO, p, "stopped: %s (%s)", p->cfg->fullname, why);
+		strcpy_bounded(p->description, sizeof(p->description), why);
+	}
+	fsm_feed(p, ev);
+}
+
+void process_before_reap(struct process *p)
+{
+	/* What is left of the worker's process group goes with it (as systemd does for a service's
+	 * cgroup), unless killtree = false. Called while the worker is still an unreaped zombie, so
+	 * its pid, which is also its process group id, cannot have been recycled. */
+	if (p->prog->killtree)
+		(void) kill(-p->pid, SIGKILL);
+}
+
+void process_status(const struct process *p, struct proto_status *s)
+{
+	uint64_t now = now_mono_ns();
+
+	memset(s, 0, sizeof(*s));
+	strcpy_bounded(s->name, sizeof(s->name), p->cfg->fullname);
+	strcpy_bounded(s->group, sizeof(s->group), p->prog->group);
+	s->state = (uint8_t) p->state;
+	s->pid = p->pid;
+	if (p->pid > 0 && p->spawned_ns)
+		s->uptime_ms = (now - p->spawned_ns) / NSEC_PER_MSEC;
+	s->restarts = p->spawns > 0 ? p->spawns - 1 : 0;
+	if (p->have_exit) {
+		s->flags |= PROTO_ST_EXITED;
+		s->exitstatus = WIFEXITED(p->exit_wstatus) ? WEXITSTATUS(p->exit_wstatus)
+		              : WIFSIGNALED(p->exit_wstatus) ? -WTERMSIG(p->exit_wstatus) : 0;
+	}
+	s->next_attempt_ms = -1;
+	if ((p->state == PROC_BACKOFF || p->state == PROC_FATAL) && p->timer_due_ns)
+		s->next_attempt_ms = p->timer_due_ns > now ? (int64_t) ((p->timer_due_ns - now) / NSEC_PER_MSEC) : 0;
+	if (p->state != PROC_RUNNING && p->state != PROC_STARTING)
+		strcpy_bounded(s->description, sizeof(s->description), p->description);
+	else if (p->state == PROC_STARTING && p->description[0])
+		strcpy_bounded(s->description, sizeof(s->description), p->description);
+}

@@ -1,0 +1,275 @@
+/* fork+exec of one worker. Everything that can fail or allocate happens in the parent before
+ * fork(); the child only runs async-signal-safe syscalls and reports a failure on a CLOEXEC pipe. */
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "logpipe.h"
+#include "process.h"
+#include "supervisor.h"
+#include "util.h"
+
+extern char **environ;
+
+static unsigned long child_nofile_soft;   /* 0 = leave as is */
+
+void spawn_set_child_nofile(unsigned long soft) { child_nofile_soft = soft; }
+
+static const char *const stage_names[SPAWN_STAGE_MAX] = {
+	"set up stdio", "setsid", "change user", "set parent-death signal", "set umask", "chdir", "exec",
+};
+
+const char *spawn_stage_to_string(enum spawn_stage s)
+{
+	return (unsigned) s < SPAWN_STAGE_MAX ? stage_names[s] : "?";
+}
+
+/* Variables that belong to droverd alone (systemd's, for its main process). */
+static const char *const private_vars[] = {
+	"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
+};
+
+static char **build_env(const struct process *p)
+{
+	char **env = strv_copy(environ);
+	for (size_t i = 0; i < ELEMENTSOF(private_vars); i++)
+		strv_env_unset(env, private_vars[i]);
+	for (char **e = sup.config->environment; e && *e; e++)
+		strv_env_set(&env, xstrdup(*e));
+	for (char **e = p->cfg->env; e && *e; e++)
+		strv_env_set(&env, xstrdup(*e));
+	strv_env_set(&env, xasprintf("DROVER_NAME=%s", sup.config->name));
+	strv_env_set(&env, xasprintf("DROVER_PROGRAM=%s", p->prog->name));
+	strv_env_set(&env, xasprintf("DROVER_PROCESS=%s", p->cfg->fullname));
+	strv_env_set(&env, xasprintf("DROVER_SLOT=%d", p->slot));
+	strv_env_set(&env, xasprintf("DROVER_GENERATION=%u", p->generation));
+	strv_env_set(&env, xstrdup("SUPERVISOR_ENABLED=1"));
+	strv_env_set(&env, xasprintf("SUPERVISOR_PROCESS_NAME=%s", p->cfg->name));
+	strv_env_set(&env, xasprintf("SUPERVISOR_GROUP_NAME=%s", p->prog->group));
+	return env;
+}
+
+/* Find argv0 like execvp() would, with the child's PATH; returns a new string or NULL (errno). */
+static char *resolve_exec(const char *argv0, char *const *env)
+{
+	if (strchr(argv0, '/')) {
+		if (access(argv0, F_OK) < 0)
+			return NULL;
+		return xstrdup(argv0);
+	}
+	const char *path = strv_env_get(env, "PATH");
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	int err = ENOENT;
+	for (const char *s = path; ; ) {
+		const char *colon = strchrnul(s, ':');
+		size_t n = (size_t) (colon - s);
+		char *cand = n ? xasprintf("%.*s/%s", (int) n, s, argv0) : xasprintf("./%s", argv0);
+		struct stat st;
+		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (access(cand, X_OK) == 0)
+				return cand;
+			err = EACCES;
+		}
+		free(cand);
+		if (!*colon)
+			break;
+		s = colon + 1;
+	}
+	errno = err;
+	return NULL;
+}
+
+struct user_plan {
+	bool change;
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[256];
+	int ngroups;
+	char home[256];
+	char name[64];
+};
+
+static int resolve_user(const char *user, struct user_plan *u)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+	int64_t n;
+
+	memset(u, 0, sizeof(*u));
+	if (!user)
+		return 0;
+	if (parse_int64(user, 0, INT32_MAX, &n) == 0)
+		getpwuid_r((uid_t) n, &pw, buf, sizeof(buf), &res);
+	else
+		getpwnam_r(user, &pw, buf, sizeof(buf), &res);
+	if (!res)
+		return -ESRCH;
+	u->change = true;
+	u->uid = pw.pw_uid;
+	u->gid = pw.pw_gid;
+	u->ngroups = (int) ELEMENTSOF(u->groups);
+	if (getgrouplist(pw.pw_name, pw.pw_gid, u->groups, &u->ngroups) < 0)
+		return -E2BIG;
+	strcpy_bounded(u->home, sizeof(u->home), pw.pw_dir);
+	strcpy_bounded(u->name, sizeof(u->name), pw.pw_name);
+	return 0;
+}
+
+static _Noreturn void child_fail(int fd, enum spawn_stage stage)
+{
+	int32_t msg[2] = { (int32_t) stage, errno };
+	ssize_t r;
+	do
+		r = write(fd, msg, sizeof(msg));
+	while (r < 0 && errno == EINTR);
+	_exit(127);
+}
+
+/* Move fd to a number above 2 so the dup2()s into 0,1,2 cannot clobber it. */
+static int fd_above_stdio(int fd)
+{
+	if (fd > 2)
+		return fd;
+	int n = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	return n;
+}
+
+int spawn_worker(struct process *p, pid_t *ret_pid, int *ret_exec_fd, char *err, size_t errsize)
+{
+	struct user_plan user;
+	struct logpipe_fds out = { -1, -1, -1 };
+	char **env = NULL, *path = NULL;
+	int pipefd[2] = { -1, -1 }, r;
+	pid_t parent = getpid();
+
+	r = resolve_user(p->prog->user, &user);
+	if (r < 0) {
+		snprintf(err, errsize, "spawn error: unknown user '%s'", p->prog->user);
+		return r;
+	}
+	env = build_env(p);
+	if (user.change) {
+		strv_env_set(&env, xasprintf("USER=%s", user.name));
+		strv_env_set(&env, xasprintf("LOGNAME=%s", user.name));
+		strv_env_set(&env, xasprintf("HOME=%s", user.home));
+	}
+	path = resolve_exec(p->cfg->argv[0], env);
+	if (!path) {
+		r = -errno;
+		snprintf(err, errsize, "spawn error: can't find command '%s': %s", p->cfg->argv[0], strerror(-r));
+		goto out;
+	}
+	if (access(path, X_OK) < 0) {
+		r = -errno;
+		snprintf(err, errsize, "spawn error: command '%s' is not executable: %s", path, strerror(-r));
+		goto out;
+	}
+	r = logpipe_prepare(p, &out);
+	if (r < 0) {
+		snprintf(err, errsize, "spawn error: cannot set up output: %s", strerror(-r));
+		goto out;
+	}
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		r = -errno;
+		snprintf(err, errsize, "spawn error: pipe: %s", strerror(-r));
+		goto out;
+	}
+
+	pid_t pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		snprintf(err, errsize, "spawn error: fork: %s", strerror(-r));
+		goto out;
+	}
+	if (pid == 0) {
+		/* Child: async-signal-safe calls only. */
+		int efd = fd_above_stdio(pipefd[1]);
+		sigset_t all;
+		sigemptyset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+		for (int sig = 1; sig < NSIG; sig++)
+			if (sig != SIGKILL && sig != SIGSTOP)
+				signal(sig, SIG_DFL);
+		if (efd < 0)
+			child_fail(pipefd[1], SPAWN_STAGE_FDS);
+		int in = fd_above_stdio(out.in), o = fd_above_stdio(out.out), e = fd_above_stdio(out.err);
+		if (in < 0 || o < 0 || e < 0 || dup2(in, 0) < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
+			child_fail(efd, SPAWN_STAGE_FDS);
+		if (setsid() < 0)
+			child_fail(efd, SPAWN_STAGE_SETSID);
+		if (user.change) {
+			if (setgroups((size_t) user.ngroups, user.groups) < 0 || setgid(user.gid) < 0 ||
+			    setuid(user.uid) < 0)
+				child_fail(efd, SPAWN_STAGE_USER);
+		}
+		/* After the uid change: changing credentials clears the parent-death signal. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+			child_fail(efd, SPAWN_STAGE_PDEATHSIG);
+		if (getppid() != parent)   /* droverd died between fork() and prctl() */
+			_exit(127);
+		int um = p->prog->umask >= 0 ? p->prog->umask : sup.config->umask;
+		if (um >= 0)
+			umask((mode_t) um);
+		if (p->cfg->directory && chdir(p->cfg->directory) < 0)
+			child_fail(efd, SPAWN_STAGE_CHDIR);
+		if (child_nofile_soft) {
+			struct rlimit rl;
+			if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+				rl.rlim_cur = child_nofile_soft;
+				setrlimit(RLIMIT_NOFILE, &rl);
+			}
+		}
+		execve(path, p->cfg->argv, env);
+		child_fail(efd, SPAWN_STAGE_EXEC);
+	}
+
+	/* Parent. */
+	close(pipefd[1]);
+	pipefd[1] = -1;
+	*ret_pid = pid;
+	*ret_exec_fd = pipefd[0];
+	pipefd[0] = -1;
+	logpipe_attach(p, &out);
+	r = 0;
+out:
+	logpipe_fds_close(&out);
+	if (pipefd[0] >= 0)
+		close(pipefd[0]);
+	if (pipefd[1] >= 0)
+		close(pipefd[1]);
+	strv_free(env);
+	free(path);
+	return r;
+}
+
+int spawn_read_status(int fd, char *err, size_t errsize)
+{
+	int32_t msg[2];
+	ssize_t n;
+	do
+		n = read(fd, msg, sizeof(msg));
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		return 0;
+	if (n < 0)
+		return -errno;   /* EAGAIN: not decided yet */
+	if (n != sizeof(msg)) {
+		snprintf(err, errsize, "spawn error: short status from child");
+		return -EIO;
+	}
+	snprintf(err, errsize, "spawn error: %s: %s", spawn_stage_to_string((enum spawn_stage) msg[0]),
+	         strerror(msg[1]));
+	return -(msg[1] ? msg[1] : EIO);
+}

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "depends.h"
 #include "log.h"
 #include "spawn.h"
 #include "supervisor.h"
@@ -163,6 +164,13 @@ static void do_spawn(struct process *p)
 	timer_cancel(p);
 	if (sup.shutting_down)
 		return;
+	if (!depends_satisfied(p, p->description, sizeof(p->description))) {
+		p->waiting_deps = true;
+		process_set_state(p, PROC_STARTING);
+		log_proc(LOG_INFO, p, "%s: %s", p->cfg->fullname, p->description);
+		return;
+	}
+	p->waiting_deps = false;
 	p->generation++;
 	int r = spawn_worker(p, &pid, &exec_fd, err, sizeof(err));
 	process_set_state(p, PROC_STARTING);
@@ -220,6 +228,12 @@ static void do_backoff(struct process *p)
 static void do_kill(struct process *p)
 {
 	bool group = p->prog->stopasgroup;
+	if (p->pid <= 0) {   /* waiting for a dependency: nothing to signal */
+		p->waiting_deps = false;
+		timer_cancel(p);
+		process_set_state(p, PROC_STOPPED);
+		return;
+	}
 	process_set_state(p, PROC_STOPPING);
 	log_proc(LOG_INFO, p, "stopping: %s (pid %d) with SIG%s", p->cfg->fullname, (int) p->pid,
 	         signal_to_string(p->prog->stopsignal));
@@ -254,7 +268,9 @@ static void fsm_feed(struct process *p, enum fsm_event ev)
 		break;
 	case ACT_RUNNING:
 		timer_cancel(p);
-		p->backoff = 0;
+		if (p->prog->backoff_reset == 0)
+			p->backoff = 0;   /* supervisord: reaching RUNNING forgives earlier failures */
+		p->running_ns = now_mono_ns();
 		process_set_state(p, PROC_RUNNING);
 		log_proc(LOG_INFO, p, "success: %s entered RUNNING state, process has stayed up for > than %d seconds (startsecs)",
 		         p->cfg->fullname, p->prog->startsecs);
@@ -265,8 +281,16 @@ static void fsm_feed(struct process *p, enum fsm_event ev)
 		break;
 	case ACT_RESPAWN:
 		process_set_state(p, PROC_EXITED);
-		if (!sup.shutting_down && p->state == PROC_EXITED)
-			fsm_feed(p, FSM_START);
+		if (sup.shutting_down || p->state != PROC_EXITED)
+			break;
+		if (p->prog->backoff == BACKOFF_EXPONENTIAL) {
+			/* Crash-loop policy: a RUNNING crash waits too, the delay growing until the
+			 * process has stayed up backoff_reset seconds. */
+			process_set_state(p, PROC_BACKOFF);
+			timer_arm(p, backoff_delay(p->prog, ++p->backoff));
+			break;
+		}
+		fsm_feed(p, FSM_START);
 		break;
 	case ACT_KILL:
 		do_kill(p);
@@ -291,11 +315,18 @@ static void fsm_feed(struct process *p, enum fsm_event ev)
 	}
 }
 
+void process_deps_changed(struct process *p)
+{
+	if (p->waiting_deps && p->state == PROC_STARTING)
+		do_spawn(p);
+}
+
 void process_start(struct process *p)
 {
 	if (sup.shutting_down || p->removed)
 		return;
 	p->restart_pending = false;
+	depends_start_for(p);
 	if (p->state == PROC_FATAL || p->state == PROC_STOPPED || p->state == PROC_EXITED)
 		p->backoff = 0;   /* a user start clears FATAL */
 	fsm_feed(p, FSM_START);
@@ -341,6 +372,9 @@ void process_on_exit(struct process *p, int wstatus)
 	p->exit_wstatus = wstatus;
 	wstatus_describe(wstatus, why, sizeof(why));
 
+	if (p->state == PROC_RUNNING && p->prog->backoff_reset > 0 &&
+	    now_mono_ns() - p->running_ns >= (uint64_t) p->prog->backoff_reset * NSEC_PER_SEC)
+		p->backoff = 0;   /* it stayed up long enough: start the backoff curve afresh */
 	if (p->state == PROC_RUNNING) {
 		bool expected = WIFEXITED(wstatus) && program_exitcode_expected(p->prog, WEXITSTATUS(wstatus));
 		bool restart = p->prog->autorestart == AUTORESTART_TRUE ||

@@ -29,6 +29,8 @@ struct process {
 	int exit_wstatus;           /* raw wait status of the last exit */
 	char description[256];      /* spawn error or exit description, shown by status */
 
+	bool waiting_deps;          /* STARTING without a pid: a dependency is not RUNNING yet */
+	uint64_t running_ns;        /* CLOCK_MONOTONIC when RUNNING was entered (backoff_reset) */
 	bool restart_pending;       /* a restart was asked while stopping: start once stopped */
 	bool removed;               /* reload removed it: destroy once stopped */
 	bool stop_by_shutdown;
@@ -45,7 +47,8 @@ void process_start(struct process *p);            /* user start / autostart (res
 void process_stop(struct process *p);
 void process_restart(struct process *p);          /* stop, then start once stopped */
 int process_signal(struct process *p, int sig);   /* 0, -ESRCH (not running), or -errno */
-void process_up(struct process *p);               /* ready reported / startsecs reached */
+void process_up(struct process *p);
+void process_deps_changed(struct process *p);     /* a dependency changed state: spawn if now satisfied */               /* ready reported / startsecs reached */
 void process_before_reap(struct process *p);   /* the worker is a zombie, not yet reaped */
 void process_on_exit(struct process *p, int wstatus);   /* from the reaper, after the reap */
 

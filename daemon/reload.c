@@ -10,6 +10,7 @@
 #include <sys/prctl.h>
 
 #include "control.h"
+#include "depends.h"
 #include "log.h"
 #include "logpipe.h"
 #include "notify.h"
@@ -58,6 +59,7 @@ static void gc_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		if (p->removed && process_down(p)) {
 			log_proc(LOG_INFO, p, "removed: %s", p->cfg->fullname);
 			control_process_gone(p);
+			stop_batch_forget(p);
 			process_free(p);
 			continue;
 		}
@@ -89,19 +91,6 @@ void reload_shutdown(void)
 	free(retired);
 	retired = NULL;
 	nretired = 0;
-}
-
-/* Settings applied in place, without a restart (see man/drover.ini.5). */
-static bool program_live_equal(const struct program_config *a, const struct program_config *b)
-{
-	return a->priority == b->priority && a->autostart == b->autostart && a->autorestart == b->autorestart &&
-	       memcmp(a->exitcodes, b->exitcodes, sizeof(a->exitcodes)) == 0 && a->startsecs == b->startsecs &&
-	       a->startretries == b->startretries && a->stopsignal == b->stopsignal &&
-	       a->stopwaitsecs == b->stopwaitsecs && a->heartbeat_timeout == b->heartbeat_timeout &&
-	       a->backoff == b->backoff && a->backoff_initial == b->backoff_initial &&
-	       a->backoff_max == b->backoff_max && a->backoff_reset == b->backoff_reset &&
-	       a->fatal_retry == b->fatal_retry && a->killtree == b->killtree &&
-	       streq_ptr(a->group, b->group);
 }
 
 static struct process *find_old(const char *fullname)
@@ -237,7 +226,7 @@ int reload_run(struct reload_result *ret)
 				if (sup.procs[o] == p)
 					kept[o] = true;
 			bool same = proc_config_restart_equal(p->prog, p->cfg, prog, pc);
-			bool live_same = program_live_equal(p->prog, prog);
+			bool live_same = config_program_live_equal(p->prog, prog);
 			p->prog = prog;
 			p->cfg = pc;
 			if (!same) {
@@ -284,9 +273,13 @@ int reload_run(struct reload_result *ret)
 	control_config_changed(nc);   /* control_mode / control_group apply at once */
 
 	/* Act: removed processes stop with their old settings; changed ones restart; added start. */
+	struct process **gone = xcalloc(n + 1, sizeof(*gone));
+	size_t ngone = 0;
 	for (size_t i = 0; i < n; i++)
-		if (table[i]->removed)
-			process_stop(table[i]);
+		if (table[i]->removed && !process_down(table[i]))
+			gone[ngone++] = table[i];
+	stop_batch_start(gone, ngone);
+	free(gone);
 	for (size_t i = 0; i < nrestart; i++)
 		process_restart(restart[i]);
 	supervisor_start_sorted(start, nstart);

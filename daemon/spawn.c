@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "envfile.h"
 #include "logpipe.h"
 #include "process.h"
 #include "supervisor.h"
@@ -40,13 +41,22 @@ static const char *const private_vars[] = {
 	"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
 };
 
-static char **build_env(const struct process *p)
+/* droverd's environment minus its private variables, then environment_file, then the
+ * program's environment (which wins), then drover's own variables. */
+static int build_env(const struct process *p, char ***ret, char *err, size_t errsize)
 {
 	char **env = strv_copy(environ);
 	for (size_t i = 0; i < ELEMENTSOF(private_vars); i++)
 		strv_env_unset(env, private_vars[i]);
-	for (char **e = sup.config->environment; e && *e; e++)
-		strv_env_set(&env, xstrdup(*e));
+	if (p->prog->environment_file) {
+		char why[200];
+		int r = envfile_load_list(p->prog->environment_file, &env, why, sizeof(why));
+		if (r < 0) {
+			snprintf(err, errsize, "spawn error: %s", why);
+			strv_free(env);
+			return r;
+		}
+	}
 	for (char **e = p->cfg->env; e && *e; e++)
 		strv_env_set(&env, xstrdup(*e));
 	strv_env_set(&env, xasprintf("DROVER_NAME=%s", sup.config->name));
@@ -57,7 +67,8 @@ static char **build_env(const struct process *p)
 	strv_env_set(&env, xstrdup("SUPERVISOR_ENABLED=1"));
 	strv_env_set(&env, xasprintf("SUPERVISOR_PROCESS_NAME=%s", p->cfg->name));
 	strv_env_set(&env, xasprintf("SUPERVISOR_GROUP_NAME=%s", p->prog->group));
-	return env;
+	*ret = env;
+	return 0;
 }
 
 /* Find argv0 like execvp() would, with the child's PATH; returns a new string or NULL (errno). */
@@ -159,7 +170,9 @@ int spawn_worker(struct process *p, pid_t *ret_pid, int *ret_exec_fd, char *err,
 		snprintf(err, errsize, "spawn error: unknown user '%s'", p->prog->user);
 		return r;
 	}
-	env = build_env(p);
+	r = build_env(p, &env, err, errsize);
+	if (r < 0)
+		return r;
 	if (user.change) {
 		strv_env_set(&env, xasprintf("USER=%s", user.name));
 		strv_env_set(&env, xasprintf("LOGNAME=%s", user.name));

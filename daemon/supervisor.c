@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "control.h"
+#include "depends.h"
 #include "log.h"
 #include "notify.h"
 #include "reload.h"
@@ -100,6 +101,9 @@ size_t supervisor_match(const char *pattern, struct process ***procs, size_t *n)
 static int cmp_priority(const void *a, const void *b)
 {
 	const struct process *pa = *(struct process *const *) a, *pb = *(struct process *const *) b;
+	/* supervisord: groups by their priority, then programs by theirs */
+	if (pa->prog->group_priority != pb->prog->group_priority)
+		return pa->prog->group_priority < pb->prog->group_priority ? -1 : 1;
 	if (pa->prog->priority != pb->prog->priority)
 		return pa->prog->priority < pb->prog->priority ? -1 : 1;
 	return 0;
@@ -142,31 +146,16 @@ static bool process_is_down(const struct process *p)
 	return p->pid <= 0 && p->state != PROC_STOPPING;
 }
 
-/* Shutdown proceeds in tiers: every process of the highest remaining priority is stopped at
- * once; the next tier starts when that one is down. The loop ends when nothing is left. */
-static void shutdown_step(void)
+static bool all_down(void)
 {
-	bool any = false;
-	int tier = 0;
-
-	for (size_t i = 0; i < sup.nprocs; i++) {
-		struct process *p = sup.procs[i];
-		if (!process_is_down(p) && (!any || p->prog->priority > tier)) {
-			tier = p->prog->priority;
-			any = true;
-		}
-	}
-	if (!any) {
-		ev_break(sup.loop, EVBREAK_ALL);
-		return;
-	}
-	for (size_t i = 0; i < sup.nprocs; i++) {
-		struct process *p = sup.procs[i];
-		if (!process_is_down(p) && p->state != PROC_STOPPING && p->prog->priority >= tier)
-			process_stop(p);
-	}
+	for (size_t i = 0; i < sup.nprocs; i++)
+		if (!process_is_down(sup.procs[i]))
+			return false;
+	return true;
 }
 
+/* Graceful shutdown: one stop batch of everything (dependants first, then by descending
+ * priority, each wave at once); the loop ends when nothing is left running. */
 void supervisor_shutdown(void)
 {
 	if (sup.shutting_down)
@@ -174,25 +163,33 @@ void supervisor_shutdown(void)
 	sup.shutting_down = true;
 	log_info("shutting down: stopping %zu processes", sup.nprocs);
 	notify_stopping();
-	/* Pending retries will never run: BACKOFF and FATAL processes are simply down. */
+	struct process **v = xcalloc(sup.nprocs + 1, sizeof(*v));
+	size_t n = 0;
 	for (size_t i = 0; i < sup.nprocs; i++) {
 		struct process *p = sup.procs[i];
 		if (p->state == PROC_BACKOFF || p->state == PROC_FATAL)
-			process_stop(p);
+			process_stop(p);   /* pending retries will never run */
+		if (!process_is_down(p))
+			v[n++] = p;
 	}
-	shutdown_step();
+	stop_batch_start(v, n);
+	free(v);
+	if (all_down())
+		ev_break(sup.loop, EVBREAK_ALL);
 }
 
 void supervisor_state_changed(struct process *p, enum proc_state old)
 {
 	if (p->state == PROC_STARTING || p->pid <= 0)
 		pid_index_dirty = true;
+	depends_state_changed(p, old);
+	stop_batch_advance();
 	control_on_state_change(p);
 	notify_state_changed();
 	if (p->removed && p->pid <= 0 && p->state != PROC_STOPPING)
 		reload_schedule_gc();
-	if (sup.shutting_down && p->state != PROC_STOPPING)
-		shutdown_step();
+	if (sup.shutting_down && p->state != PROC_STOPPING && all_down())
+		ev_break(sup.loop, EVBREAK_ALL);
 }
 
 void supervisor_build(struct drover_config *cfg)

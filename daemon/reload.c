@@ -238,6 +238,7 @@ int reload_run(struct reload_result *ret)
 				result_add(ret, pc->fullname, RELOAD_UPDATED);
 				n_updated++;
 			} else {
+				result_add(ret, pc->fullname, RELOAD_UNCHANGED);
 				n_unchanged++;
 			}
 			table[n++] = p;

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "control.h"
 #include "instance.h"
+#include "killtree.h"
 #include "log.h"
 #include "notify.h"
 #include "reap.h"
@@ -241,6 +242,7 @@ int main(int argc, char **argv)
 
 	/* Teardown, the mirror of start-up. Every worker is down: the loop ends only then. */
 	reap_children();
+	killtree_shutdown();
 	control_close();
 	notify_close();
 	supervisor_free();

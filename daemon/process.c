@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "depends.h"
+#include "killtree.h"
 #include "log.h"
 #include "spawn.h"
 #include "supervisor.h"
@@ -45,11 +46,15 @@ static void timer_arm(struct process *p, double seconds)
 	p->timer_due_ns = now_mono_ns() + (uint64_t) (seconds * 1e9);
 }
 
+static void do_spawn(struct process *p);
+
 static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct process *p = (struct process *) ((char *) w - offsetof(struct process, timer));
 	p->timer_due_ns = 0;
-	if (p->state == PROC_STARTING)
+	if (p->spawn_deferred)
+		do_spawn(p);
+	else if (p->state == PROC_STARTING)
 		fsm_feed(p, FSM_UP);   /* startsecs reached */
 	else
 		fsm_feed(p, FSM_TIMER);
@@ -164,6 +169,23 @@ static void do_spawn(struct process *p)
 	timer_cancel(p);
 	if (sup.shutting_down)
 		return;
+	/* What is left of the previous worker's group and tree must be gone first (a restarted
+	 * server must find its port free); bounded by stopwaitsecs. */
+	if (p->prog->killtree && p->last_pgid > 0 && (kill(-p->last_pgid, 0) == 0 || killtree_pending_for(p))) {
+		uint64_t now = now_mono_ns();
+		if (!p->spawn_deferred) {
+			p->spawn_deferred = true;
+			p->defer_until_ns = now + (uint64_t) (p->prog->stopwaitsecs + 1) * NSEC_PER_SEC;
+		}
+		if (now < p->defer_until_ns) {
+			timer_arm(p, 0.01);
+			return;
+		}
+		log_proc(LOG_WARNING, p, "%s: leftovers of the previous worker are still alive: spawning anyway",
+		         p->cfg->fullname);
+	}
+	p->spawn_deferred = false;
+	p->last_pgid = 0;
 	if (!depends_satisfied(p, p->description, sizeof(p->description))) {
 		p->waiting_deps = true;
 		process_set_state(p, PROC_STARTING);
@@ -242,6 +264,7 @@ static void do_kill(struct process *p)
 		log_proc(LOG_ERR, p, "%s: kill: %s", p->cfg->fullname, strerror(-r));
 	/* A SIGSTOPped worker must be able to act on the stop signal. */
 	(void) process_kill(p, SIGCONT, group);
+	killtree_stop(p, p->prog->stopsignal);
 	timer_arm(p, p->prog->stopwaitsecs);
 }
 
@@ -367,6 +390,8 @@ void process_on_exit(struct process *p, int wstatus)
 		close(p->pidfd);
 		p->pidfd = -1;
 	}
+	killtree_after_exit(p);
+	p->last_pgid = p->pid;   /* setsid() made the worker its group's leader */
 	p->pid = 0;
 	p->have_exit = true;
 	p->exit_wstatus = wstatus;

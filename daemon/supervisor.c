@@ -8,6 +8,7 @@
 
 #include "control.h"
 #include "depends.h"
+#include "killtree.h"
 #include "log.h"
 #include "notify.h"
 #include "reload.h"
@@ -154,6 +155,13 @@ static bool all_down(void)
 	return true;
 }
 
+/* During shutdown: end the loop once every worker and every escaped descendant is gone. */
+void supervisor_check_done(void)
+{
+	if (sup.shutting_down && all_down() && !killtree_pending())
+		ev_break(sup.loop, EVBREAK_ALL);
+}
+
 /* Graceful shutdown: one stop batch of everything (dependants first, then by descending
  * priority, each wave at once); the loop ends when nothing is left running. */
 void supervisor_shutdown(void)
@@ -174,8 +182,7 @@ void supervisor_shutdown(void)
 	}
 	stop_batch_start(v, n);
 	free(v);
-	if (all_down())
-		ev_break(sup.loop, EVBREAK_ALL);
+	supervisor_check_done();
 }
 
 void supervisor_state_changed(struct process *p, enum proc_state old)
@@ -188,8 +195,8 @@ void supervisor_state_changed(struct process *p, enum proc_state old)
 	notify_state_changed();
 	if (p->removed && p->pid <= 0 && p->state != PROC_STOPPING)
 		reload_schedule_gc();
-	if (sup.shutting_down && p->state != PROC_STOPPING && all_down())
-		ev_break(sup.loop, EVBREAK_ALL);
+	if (p->state != PROC_STOPPING)
+		supervisor_check_done();
 }
 
 void supervisor_build(struct drover_config *cfg)

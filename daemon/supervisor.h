@@ -34,6 +34,8 @@ void supervisor_start_sorted(struct process **v, size_t n);
 void supervisor_autostart(void);
 /* Graceful shutdown: stop all in reverse priority order; the loop ends once all are down. */
 void supervisor_shutdown(void);
+/* During shutdown: end the loop once everything is down. */
+void supervisor_check_done(void);
 /* Called by process_set_state() after every transition (waiters, notify, scoreboard). */
 void supervisor_state_changed(struct process *p, enum proc_state old);
 

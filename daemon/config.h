@@ -28,7 +28,8 @@ struct proc_config {
 	char *fullname;         /* as supervisorctl prints it: "group:name", or "name" when group == name */
 	int num;                /* process_num */
 	char **argv;            /* command split shell-like; argv[0] is the path or the name looked up in PATH */
-	char **env;             /* the program's environment entries KEY=VALUE (expanded; not the inherited ones) */
+	char **env;             /* KEY=VALUE (expanded): [supervisord] environment overlaid with the program's
+	                         * environment= (not droverd's inherited environment) */
 	char *directory;        /* NULL = inherit droverd's */
 	struct logfile_config stdout_log, stderr_log;
 };
@@ -60,6 +61,12 @@ struct program_config {
 	int backoff_initial, backoff_max, backoff_reset;
 	int fatal_retry;
 	bool killtree;
+
+	/* added by the config parser */
+	int group_priority;     /* [group:x] priority for a program in a group, else the program's priority */
+	char **depends_on;      /* program names (checked to exist, no cycles); NULL = none */
+	bool restart_with_dependency;
+	char *environment_file; /* absolute path, NULL = none (read at spawn time) */
 
 	size_t nprocs;
 	struct proc_config *procs;
@@ -93,6 +100,9 @@ struct config_diag {
 int config_load(const char *path, struct drover_config **ret, struct config_diag *diag);
 /* The same from a string (unit tests, fuzzing); FILENAME is used in messages and for %(here)s. */
 int config_load_string(const char *text, const char *filename, struct drover_config **ret, struct config_diag *diag);
+/* The same from LEN bytes that may contain NULs (fuzzing; a NUL byte is an error). */
+int config_load_buffer(const char *buf, size_t len, const char *filename, struct drover_config **ret,
+                       struct config_diag *diag);
 
 struct drover_config *config_free(struct drover_config *c);
 void config_diag_clear(struct config_diag *d);
@@ -104,6 +114,14 @@ bool program_exitcode_expected(const struct program_config *p, int code);
 bool proc_config_restart_equal(const struct program_config *pa, const struct proc_config *a,
                                const struct program_config *pb, const struct proc_config *b);
 
+/* Every in-place ("live") setting of two programs is equal: priority, autostart, autorestart,
+ * exitcodes, startsecs, startretries, stopsignal, stopwaitsecs, heartbeat_timeout, backoff*,
+ * fatal_retry, depends_on, restart_with_dependency, log maxbytes/backups. */
+bool config_program_live_equal(const struct program_config *a, const struct program_config *b);
+
 const char *autorestart_to_string(enum autorestart a);
+const char *ready_mode_to_string(enum ready_mode m);
+const char *backoff_mode_to_string(enum backoff_mode m);
+const char *logfile_kind_to_string(enum logfile_kind k);
 
 #endif

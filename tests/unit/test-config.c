@@ -1,0 +1,1003 @@
+/* The config parser (daemon/config.c): defaults, value syntax, expansions, includes, supervisord
+ * compatibility, and bad inputs, each checked for FILE:LINE, the key and what went wrong. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon/config.h"
+#include "util.h"
+
+static char tmpdir[PATH_MAX];
+
+static char *tpath(const char *rel)
+{
+	return xasprintf("%s/%s", tmpdir, rel);
+}
+
+static void write_bytes(const char *rel, const char *buf, size_t len, mode_t mode)
+{
+	char *p = tpath(rel);
+	char *slash = strrchr(p, '/');
+	*slash = '\0';
+	char *cmd = xasprintf("mkdir -p '%s'", p);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	*slash = '/';
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, buf, len), (ssize_t) len);
+	assert_int_equal(fchmod(fd, mode), 0);
+	close(fd);
+	free(p);
+}
+
+static void write_file(const char *rel, const char *text)
+{
+	write_bytes(rel, text, strlen(text), 0644);
+}
+
+static void dump_diag(const struct config_diag *d)
+{
+	for (char **e = d->errors; e && *e; e++)
+		print_message("  error: %s\n", *e);
+	for (char **w = d->warnings; w && *w; w++)
+		print_message("  warning: %s\n", *w);
+}
+
+/* Parse TEXT as "t.ini" (relative: messages read "t.ini:LINE: ..."). */
+static struct drover_config *load_ok_diag(const char *text, struct config_diag *d)
+{
+	struct drover_config *c = NULL;
+	int r = config_load_string(text, "t.ini", &c, d);
+	if (r != 0) {
+		dump_diag(d);
+		fail_msg("config unexpectedly rejected (%d)", r);
+	}
+	assert_non_null(c);
+	assert_null(d->errors);
+	return c;
+}
+
+static struct drover_config *load_ok(const char *text)
+{
+	struct config_diag d = { 0 };
+	struct drover_config *c = load_ok_diag(text, &d);
+	config_diag_clear(&d);
+	return c;
+}
+
+static size_t count(char **v)
+{
+	return strv_length(v);
+}
+
+/* One error message contains all of the given pieces. */
+static bool diag_has(char **msgs, const char *a, const char *b, const char *c)
+{
+	for (char **e = msgs; e && *e; e++)
+		if (strstr(*e, a) && (!b || strstr(*e, b)) && (!c || strstr(*e, c)))
+			return true;
+	return false;
+}
+
+static void check_bad(const struct config_diag *d, int r, const char *where, const char *key, const char *what)
+{
+	if (r != -EINVAL || !diag_has(d->errors, where, key, what)) {
+		dump_diag(d);
+		fail_msg("want an error with '%s' '%s' '%s' (r=%d)", where, key ? key : "", what ? what : "", r);
+	}
+}
+
+static void bad(const char *text, const char *where, const char *key, const char *what)
+{
+	struct config_diag d = { 0 };
+	struct drover_config *c = NULL;
+	int r = config_load_string(text, "t.ini", &c, &d);
+	if (c)
+		fail_msg("accepted: %s", text);
+	check_bad(&d, r, where, key, what);
+	config_diag_clear(&d);
+}
+
+static void bad_file(const char *rel, const char *where, const char *key, const char *what)
+{
+	struct config_diag d = { 0 };
+	struct drover_config *c = NULL;
+	char *p = tpath(rel);
+	int r = config_load(p, &c, &d);
+	assert_null(c);
+	check_bad(&d, r, where, key, what);
+	config_diag_clear(&d);
+	free(p);
+}
+
+static const struct program_config *prog(const struct drover_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->nprograms; i++)
+		if (strcmp(c->programs[i].name, name) == 0)
+			return &c->programs[i];
+	fail_msg("no program %s", name);
+	return NULL;
+}
+
+/* ---- defaults and value syntax ---- */
+
+static void test_defaults(void **state)
+{
+	(void) state;
+	struct drover_config *c = load_ok("[program:web]\ncommand = /bin/web --port 80\n");
+	assert_string_equal(c->name, "drover");
+	assert_string_equal(c->log_dir, "/var/log/drover");
+	assert_string_equal(c->run_dir, "/run/drover");
+	assert_int_equal(c->control_mode, 0600);
+	assert_null(c->control_group);
+	assert_true(c->subreaper);
+	assert_int_equal(c->umask, -1);
+	assert_null(c->environment);
+	assert_int_equal(c->nprograms, 1);
+	const struct program_config *p = &c->programs[0];
+	assert_string_equal(p->name, "web");
+	assert_string_equal(p->group, "web");
+	assert_string_equal(p->file, "t.ini");
+	assert_int_equal(p->line, 1);
+	assert_int_equal(p->numprocs, 1);
+	assert_int_equal(p->numprocs_start, 0);
+	assert_null(p->user);
+	assert_int_equal(p->umask, -1);
+	assert_int_equal(p->priority, 999);
+	assert_int_equal(p->group_priority, 999);
+	assert_true(p->autostart);
+	assert_int_equal(p->autorestart, AUTORESTART_UNEXPECTED);
+	assert_true(program_exitcode_expected(p, 0));
+	for (int i = 1; i < 256; i++)
+		assert_false(program_exitcode_expected(p, i));
+	assert_false(program_exitcode_expected(p, -1));
+	assert_false(program_exitcode_expected(p, 256));
+	assert_int_equal(p->startsecs, 1);
+	assert_int_equal(p->startretries, 3);
+	assert_int_equal(p->stopsignal, SIGTERM);
+	assert_int_equal(p->stopwaitsecs, 10);
+	assert_false(p->stopasgroup);
+	assert_false(p->killasgroup);
+	assert_false(p->redirect_stderr);
+	assert_int_equal(p->ready, READY_STARTSECS);
+	assert_int_equal(p->heartbeat_timeout, 0);
+	assert_int_equal(p->backoff, BACKOFF_LINEAR);
+	assert_int_equal(p->backoff_initial, 1);
+	assert_int_equal(p->backoff_max, 60);
+	assert_int_equal(p->backoff_reset, 0);
+	assert_int_equal(p->fatal_retry, 0);
+	assert_true(p->killtree);
+	assert_null(p->depends_on);
+	assert_false(p->restart_with_dependency);
+	assert_null(p->environment_file);
+	assert_int_equal(p->nprocs, 1);
+	const struct proc_config *pc = &p->procs[0];
+	assert_string_equal(pc->name, "web");
+	assert_string_equal(pc->fullname, "web");
+	assert_int_equal(pc->num, 0);
+	assert_int_equal(count(pc->argv), 3);
+	assert_string_equal(pc->argv[0], "/bin/web");
+	assert_string_equal(pc->argv[2], "80");
+	assert_int_equal(count(pc->env), 0);
+	assert_null(pc->directory);
+	assert_int_equal(pc->stdout_log.kind, LOGFILE_AUTO);
+	assert_string_equal(pc->stdout_log.path, "/var/log/drover/web-stdout.log");
+	assert_int_equal(pc->stdout_log.maxbytes, 50 * 1024 * 1024);
+	assert_int_equal(pc->stdout_log.backups, 10);
+	assert_int_equal(pc->stderr_log.kind, LOGFILE_AUTO);
+	assert_string_equal(pc->stderr_log.path, "/var/log/drover/web-stderr.log");
+	assert_int_equal(pc->stderr_log.maxbytes, 50 * 1024 * 1024);
+	assert_int_equal(pc->stderr_log.backups, 10);
+	config_free(c);
+}
+
+static void test_empty_file(void **state)
+{
+	(void) state;
+	struct config_diag d = { 0 };
+	struct drover_config *c = load_ok_diag("", &d);
+	assert_int_equal(c->nprograms, 0);
+	assert_null(d.warnings);
+	config_free(c);
+	c = load_ok_diag("; only comments\n# and blank lines\n\n   \n", &d);
+	assert_int_equal(c->nprograms, 0);
+	config_free(c);
+	config_diag_clear(&d);
+}
+
+static void test_drover_section(void **state)
+{
+	(void) state;
+	struct drover_config *c = load_ok("[drover]\nname = my-inst_1\nlog_dir = /tmp/l\nrun_dir = /tmp/r\n"
+	                                  "control_mode = 0660\ncontrol_group = root\nsubreaper = off\n");
+	assert_string_equal(c->name, "my-inst_1");
+	assert_string_equal(c->log_dir, "/tmp/l");
+	assert_string_equal(c->run_dir, "/tmp/r");
+	assert_int_equal(c->control_mode, 0660);
+	assert_string_equal(c->control_group, "root");
+	assert_int_equal(c->control_gid, 0);
+	assert_false(c->subreaper);
+	config_free(c);
+	c = load_ok("[drover]\ncontrol_group = 0\n");
+	assert_string_equal(c->control_group, "root");
+	config_free(c);
+	/* an empty control_group is none; relative directories are relative to the file */
+	char *cwd = getcwd(NULL, 0);
+	c = load_ok("[drover]\ncontrol_group =\nlog_dir = logs\n");
+	assert_null(c->control_group);
+	char *want = xasprintf("%s/logs", cwd);
+	assert_string_equal(c->log_dir, want);
+	free(want);
+	free(cwd);
+	config_free(c);
+}
+
+static void test_booleans(void **state)
+{
+	(void) state;
+	static const char *const yes[] = { "true", "TRUE", "yes", "Yes", "on", "ON", "1" };
+	static const char *const no[] = { "false", "False", "no", "NO", "off", "Off", "0" };
+	for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
+		char *t = xasprintf("[program:a]\ncommand=x\nautostart=%s\nredirect_stderr=%s\n", no[i], yes[i]);
+		struct drover_config *c = load_ok(t);
+		assert_false(c->programs[0].autostart);
+		assert_true(c->programs[0].redirect_stderr);
+		assert_int_equal(c->programs[0].procs[0].stderr_log.kind, LOGFILE_NONE);
+		assert_null(c->programs[0].procs[0].stderr_log.path);
+		config_free(c);
+		free(t);
+	}
+}
+
+static void test_numbers_and_sizes(void **state)
+{
+	(void) state;
+	struct drover_config *c = load_ok(
+	        "[program:a]\ncommand=x\npriority=-5\nstartsecs=0\nstartretries=0\nstopwaitsecs=31536000\n"
+	        "stdout_logfile_maxbytes=1KB\nstdout_logfile_backups=0\nstderr_logfile_maxbytes=2gb\nstderr_logfile_backups=1000\n"
+	        "numprocs_start=7\nheartbeat_timeout=30\n"
+	        "[program:b]\ncommand=x\nstartretries=INFINITE\nstdout_logfile_maxbytes=123\nstderr_logfile_maxbytes=3 MB\n"
+	        "[program:c]\ncommand=x\nstdout_logfile_maxbytes=0\nstdout_logfile=NONE\nstderr_logfile=none\n");
+	const struct program_config *a = prog(c, "a"), *b = prog(c, "b");
+	assert_int_equal(a->priority, -5);
+	assert_int_equal(a->startsecs, 0);
+	assert_int_equal(a->startretries, 0);
+	assert_int_equal(a->stopwaitsecs, 31536000);
+	assert_int_equal(a->heartbeat_timeout, 30);
+	assert_int_equal(a->procs[0].num, 7);
+	assert_int_equal(a->procs[0].stdout_log.maxbytes, 1024);
+	assert_int_equal(a->procs[0].stdout_log.backups, 0);
+	assert_int_equal(a->procs[0].stderr_log.maxbytes, 2ULL << 30);
+	assert_int_equal(a->procs[0].stderr_log.backups, 1000);
+	assert_int_equal(b->startretries, STARTRETRIES_INFINITE);
+	assert_int_equal(b->procs[0].stdout_log.maxbytes, 123);
+	assert_int_equal(b->procs[0].stderr_log.maxbytes, 3 << 20);
+	assert_int_equal(prog(c, "c")->procs[0].stdout_log.kind, LOGFILE_NONE);
+	assert_int_equal(prog(c, "c")->procs[0].stderr_log.kind, LOGFILE_NONE);
+	config_free(c);
+}
+
+static void test_signals_exitcodes_autorestart(void **state)
+{
+	(void) state;
+	struct drover_config *c = load_ok(
+	        "[program:a]\ncommand=x\nstopsignal=HUP\nexitcodes=0, 3 ,255\nautorestart=true\n"
+	        "[program:b]\ncommand=x\nstopsignal=SIGint\nautorestart=false\nexitcodes=\n"
+	        "[program:c]\ncommand=x\nstopsignal=9\nautorestart=UNEXPECTED\n"
+	        "[program:d]\ncommand=x\nstopsignal=kill\nautorestart=yes\n");
+	const struct program_config *a = prog(c, "a"), *b = prog(c, "b");
+	assert_int_equal(a->stopsignal, SIGHUP);
+	assert_true(program_exitcode_expected(a, 0));
+	assert_true(program_exitcode_expected(a, 3));
+	assert_true(program_exitcode_expected(a, 255));
+	assert_false(program_exitcode_expected(a, 2));
+	assert_int_equal(a->autorestart, AUTORESTART_TRUE);
+	assert_int_equal(b->stopsignal, SIGINT);
+	assert_int_equal(b->autorestart, AUTORESTART_FALSE);
+	assert_false(program_exitcode_expected(b, 0));
+	assert_int_equal(prog(c, "c")->stopsignal, SIGKILL);
+	assert_int_equal(prog(c, "c")->autorestart, AUTORESTART_UNEXPECTED);
+	assert_int_equal(prog(c, "d")->stopsignal, SIGKILL);
+	assert_int_equal(prog(c, "d")->autorestart, AUTORESTART_TRUE);
+	assert_string_equal(autorestart_to_string(AUTORESTART_TRUE), "true");
+	assert_string_equal(autorestart_to_string(AUTORESTART_FALSE), "false");
+	assert_string_equal(autorestart_to_string(AUTORESTART_UNEXPECTED), "unexpected");
+	assert_string_equal(autorestart_to_string(AUTORESTART_MAX), "?");
+	assert_string_equal(ready_mode_to_string(READY_SCOREBOARD), "scoreboard");
+	assert_string_equal(backoff_mode_to_string(BACKOFF_EXPONENTIAL), "exponential");
+	assert_string_equal(logfile_kind_to_string(LOGFILE_AUTO), "AUTO");
+	config_free(c);
+}
+
+static void test_group_kill_umask_user_dir(void **state)
+{
+	(void) state;
+	struct drover_config *c = load_ok(
+	        "[program:a]\ncommand=x\nstopasgroup=true\numask=027\nuser=nobody\ndirectory=/srv/%(program_name)s\n"
+	        "[program:b]\ncommand=x\nkillasgroup=true\numask=\nuser=\ndirectory=\n"
+	        "[program:c]\ncommand=x\nstopasgroup=true\nkillasgroup=true\ndirectory=rel/dir\n");
+	const struct program_config *a = prog(c, "a"), *b = prog(c, "b");
+	assert_true(a->stopasgroup);
+	assert_true(a->killasgroup);      /* supervisord: stopasgroup implies killasgroup */
+	assert_int_equal(a->umask, 027);
+	assert_string_equal(a->user, "nobody");
+	assert_string_equal(a->procs[0].directory, "/srv/a");
+	assert_false(b->stopasgroup);
+	assert_true(b->killasgroup);
+	assert_int_equal(b->umask, -1);
+	assert_null(b->user);
+	assert_null(b->procs[0].directory);
+	char *cwd = getcwd(NULL, 0), *want = xasprintf("%s/rel/dir", cwd);
+	assert_string_equal(prog(c, "c")->procs[0].directory, want);
+	free(want);
+	free(cwd);
+	config_free(c);
+}
+
+static void test_drover_extensions(void **state)
+{
+	(void) state;
+	struct drover_config *c = load_ok(
+	        "[program:db]\ncommand=x\n"
+	        "[program:a]\ncommand=x\nready=scoreboard\nheartbeat_timeout=5\nbackoff=exponential\nbackoff_initial=2\n"
+	        "backoff_max=120\nbackoff_reset=30\nfatal_retry=600\nkilltree=false\ndepends_on=db\n"
+	        "restart_with_dependency=true\nenvironment_file=/etc/a.env\n");
+	const struct program_config *a = prog(c, "a");
+	assert_int_equal(a->ready, READY_SCOREBOARD);
+	assert_int_equal(a->heartbeat_timeout, 5);
+	assert_int_equal(a->backoff, BACKOFF_EXPONENTIAL);
+	assert_int_equal(a->backoff_initial, 2);
+	assert_int_equal(a->backoff_max, 120);
+	assert_int_equal(a->backoff_reset, 30);
+	assert_int_equal(a->fatal_retry, 600);
+	assert_false(a->killtree);
+	assert_int_equal(count(a->depends_on), 1);
+	assert_string_equal(a->depends_on[0], "db");
+	assert_true(a->restart_with_dependency);
+	assert_string_equal(a->environment_file, "/etc/a.env");
+	config_free(c);
+}
+
+static void test_case_comments_bom(void **state)
+{
+	(void) state;
+	struct drover_config *c = load_ok("\xEF\xBB\xBF; comment\n# comment\n[program:a]\nCommand = /bin/a x ; comment\n"
+	                                  "Priority: 5 # comment too\n  ; indented comment line\n");
+	const struct program_config *a = prog(c, "a");
+	assert_int_equal(count(a->procs[0].argv), 2);
+	assert_string_equal(a->procs[0].argv[1], "x");
+	assert_int_equal(a->priority, 5);
+	config_free(c);
+	/* "false;not a comment" is a value: ';' starts a comment only after a blank */
+	bad("[program:a]\ncommand=x\nautostart=false;x\n", "t.ini:3:", "autostart", "'false;x' is not a boolean");
+}
+
+/* ---- command and environment ---- */
+
+static void test_command_split(void **state)
+{
+	(void) state;
+	struct drover_config *c = load_ok(
+	        "[program:a]\ncommand = sh -c 'echo \"hi  there\"; exit 3' a\\ b \"x\\\"y\\\\z\" '' \\$HOME\n"
+	        "[program:b]\ncommand = /bin/b\n  --flag one\n\t--other\n");
+	char **v = prog(c, "a")->procs[0].argv;
+	assert_int_equal(count(v), 7);
+	assert_string_equal(v[0], "sh");
+	assert_string_equal(v[2], "echo \"hi  there\"; exit 3");
+	assert_string_equal(v[3], "a b");
+	assert_string_equal(v[4], "x\"y\\z");
+	assert_string_equal(v[5], "");
+	assert_string_equal(v[6], "$HOME");
+	v = prog(c, "b")->procs[0].argv;
+	assert_int_equal(count(v), 4);
+	assert_string_equal(v[1], "--flag");
+	assert_string_equal(v[3], "--other");
+	config_free(c);
+}
+
+static void test_environment(void **state)
+{
+	(void) state;
+	setenv("DROVER_TEST_HOME", "/home/t", 1);
+	struct drover_config *c = load_ok(
+	        "[program:a]\ncommand=x\n"
+	        "environment = KEY=\"value with, comma\",OTHER=x, SINGLE='it''s',ESC=\"a\\\"b\",EMPTY=,\n"
+	        "  NEXT=line2\n"
+	        "  H=%(ENV_DROVER_TEST_HOME)s,REF=%(ENV_KEY)s!,OTHER=over\n");
+	char **env = prog(c, "a")->procs[0].env;
+	assert_string_equal(strv_env_get(env, "KEY"), "value with, comma");
+	assert_string_equal(strv_env_get(env, "OTHER"), "over");
+	assert_string_equal(strv_env_get(env, "SINGLE"), "its");
+	assert_string_equal(strv_env_get(env, "ESC"), "a\"b");
+	assert_string_equal(strv_env_get(env, "EMPTY"), "");
+	assert_string_equal(strv_env_get(env, "NEXT"), "line2");
+	assert_string_equal(strv_env_get(env, "H"), "/home/t");
+	assert_string_equal(strv_env_get(env, "REF"), "value with, comma!");
+	assert_int_equal(count(env), 8);
+	config_free(c);
+}
+
+static void test_long_lines(void **state)
+{
+	(void) state;
+	for (size_t size = 10 * 1024; size <= 100 * 1024; size += 90 * 1024) {
+		size_t words = size / 8;
+		char *cmd = xmalloc(words * 8 + 1), *p = cmd;
+		for (size_t i = 0; i < words; i++)
+			p += sprintf(p, "a%06zu ", i % 1000000);
+		char *t = xasprintf("[program:long]\ncommand = /bin/echo %s\nautostart = false\n", cmd);
+		struct drover_config *c = load_ok(t);
+		const struct program_config *l = &c->programs[0];
+		assert_int_equal(count(l->procs[0].argv), words + 1);
+		char last[16];
+		snprintf(last, sizeof(last), "a%06zu", (words - 1) % 1000000);
+		assert_string_equal(l->procs[0].argv[words], last);
+		assert_false(l->autostart);   /* the line after the long one is parsed normally */
+		config_free(c);
+		free(t);
+		free(cmd);
+	}
+}
+
+/* ---- expansions ---- */
+
+static void test_expansions(void **state)
+{
+	(void) state;
+	setenv("DROVER_TEST_PORT", "8000", 1);
+	struct drover_config *c = load_ok(
+	        "[program:web]\nnumprocs = 3\nnumprocs_start = 1\n"
+	        "process_name = %(program_name)s_%(process_num)02d\n"
+	        "command = /bin/w --n %(process_num)d/%(numprocs)d --g %(group_name)s --p %(ENV_DROVER_TEST_PORT)s "
+	        "--here %(here)s --host %(host_node_name)s --pct 100%% --w [%(process_num)-3d] [%(program_name)5s] "
+	        "[%(program_name).2s] [%(process_num)+d] [%(ENV_DROVER_TEST_PORT)06d]\n"
+	        "stdout_logfile = /l/%(program_name)s-%(process_num)d.log\n"
+	        "stderr_logfile = /l/err-%(process_num)d.log\n"
+	        "directory = /d/%(process_num)d\n"
+	        "environment = N=%(process_num)d,P=%(program_name)s\n");
+	const struct program_config *w = &c->programs[0];
+	assert_int_equal(w->nprocs, 3);
+	const struct proc_config *pc = &w->procs[1];
+	assert_string_equal(pc->name, "web_02");
+	assert_string_equal(pc->fullname, "web:web_02");
+	assert_int_equal(pc->num, 2);
+	char **v = pc->argv;
+	char *cwd = getcwd(NULL, 0);
+	char host[256];
+	gethostname(host, sizeof(host));
+	assert_string_equal(v[2], "2/3");
+	assert_string_equal(v[4], "web");
+	assert_string_equal(v[6], "8000");
+	assert_string_equal(v[8], cwd);
+	assert_string_equal(v[10], host);
+	assert_string_equal(v[12], "100%");
+	assert_string_equal(v[14], "[2");          /* "[2  ]" splits on the blanks */
+	assert_string_equal(v[15], "]");
+	assert_string_equal(v[16], "[");
+	assert_string_equal(v[17], "web]");
+	assert_string_equal(v[18], "[we]");
+	assert_string_equal(v[19], "[+2]");
+	assert_string_equal(v[20], "[008000]");
+	assert_string_equal(pc->stdout_log.path, "/l/web-2.log");
+	assert_int_equal(pc->stdout_log.kind, LOGFILE_PATH);
+	assert_string_equal(pc->stderr_log.path, "/l/err-2.log");
+	assert_string_equal(pc->directory, "/d/2");
+	assert_string_equal(strv_env_get(pc->env, "N"), "2");
+	assert_string_equal(strv_env_get(pc->env, "P"), "web");
+	assert_string_equal(w->procs[0].name, "web_01");
+	assert_string_equal(w->procs[2].name, "web_03");
+	free(cwd);
+	config_free(c);
+}
+
+/* ---- includes ---- */
+
+static void test_includes(void **state)
+{
+	(void) state;
+	write_file("inc/main.ini", "[drover]\ninclude = conf.d/*.ini nomatch/*.ini\n[program:main]\ncommand=m\n"
+	                           "[include]\nfiles = extra.conf\n");
+	write_file("inc/conf.d/b.ini", "[program:b]\ncommand=%(here)s/b\n");
+	write_file("inc/conf.d/a.ini", "[program:a]\ncommand=a\n[include]\nfiles = ../nested/*.ini\n");
+	write_file("inc/conf.d/ignored.txt", "garbage without equals\n");
+	write_file("inc/nested/n.ini", "[program:n]\ncommand=n\n");
+	write_file("inc/extra.conf", "[program:extra]\ncommand=e\n");
+	char *p = tpath("inc/main.ini");
+	struct drover_config *c = NULL;
+	struct config_diag d = { 0 };
+	int r = config_load(p, &c, &d);
+	if (r)
+		dump_diag(&d);
+	assert_int_equal(r, 0);
+	assert_int_equal(c->nprograms, 5);
+	/* file order: the main file, then its includes in order ([drover] first), depth first */
+	assert_string_equal(c->programs[0].name, "main");
+	assert_string_equal(c->programs[1].name, "a");
+	assert_string_equal(c->programs[2].name, "n");
+	assert_string_equal(c->programs[3].name, "b");
+	assert_string_equal(c->programs[4].name, "extra");
+	char *want = tpath("inc/conf.d/b");
+	assert_string_equal(c->programs[3].procs[0].argv[0], want);
+	free(want);
+	want = tpath("inc/conf.d/a.ini");
+	assert_string_equal(c->programs[1].file, want);
+	free(want);
+	assert_string_equal(c->file, p);
+	config_free(c);
+	config_diag_clear(&d);
+	free(p);
+}
+
+static void test_include_errors(void **state)
+{
+	(void) state;
+	write_file("loop1/main.ini", "[include]\nfiles = main.ini\n");
+	bad_file("loop1/main.ini", "main.ini:2:", "[include] files", "include loop");
+	write_file("loop2/main.ini", "[program:x]\ncommand=x\n[drover]\ninclude = a.ini\n");
+	write_file("loop2/a.ini", "[include]\nfiles = b.ini\n");
+	write_file("loop2/b.ini", "\n\n[include]\nfiles = ../loop2/a.ini\n");
+	bad_file("loop2/main.ini", "b.ini:4:", "files", "include loop");
+	write_file("missing/main.ini", "[include]\nfiles = nothere.ini\n");
+	bad_file("missing/main.ini", "main.ini:2:", "files", "No such file or directory");
+	write_file("isdir/main.ini", "[drover]\ninclude = sub\n");
+	write_file("isdir/sub/x.ini", "");
+	bad_file("isdir/main.ini", "main.ini:2:", "include", "Is a directory");
+	write_file("dup/main.ini", "[program:web]\ncommand=x\n[include]\nfiles=other.ini\n");
+	write_file("dup/other.ini", "\n[program:web]\ncommand=y\n");
+	bad_file("dup/main.ini", "other.ini:2:", "[program:web]", "main.ini:1");
+	write_file("fifo/main.ini", "[include]\nfiles = pipe.ini\n");
+	char *fifo = tpath("fifo/pipe.ini");
+	assert_int_equal(mkfifo(fifo, 0644), 0);
+	free(fifo);
+	bad_file("fifo/main.ini", "main.ini:2:", "files", "not a regular file");   /* and does not block */
+	/* a missing main file */
+	struct config_diag d = { 0 };
+	struct drover_config *c = NULL;
+	char *p = tpath("nonexistent.ini");
+	assert_int_equal(config_load(p, &c, &d), -ENOENT);
+	assert_true(diag_has(d.errors, "nonexistent.ini", "No such file", NULL));
+	free(p);
+	config_diag_clear(&d);
+}
+
+static void test_nul_and_long_line_files(void **state)
+{
+	(void) state;
+	static const char nul[] = "[program:a]\ncommand=x\nuser=a\0b\n";
+	write_bytes("nul.ini", nul, sizeof(nul) - 1, 0644);
+	bad_file("nul.ini", "nul.ini:3:", "NUL byte", NULL);
+	struct config_diag d = { 0 };
+	struct drover_config *c = NULL;
+	assert_int_equal(config_load_buffer(nul, sizeof(nul) - 1, "buf.ini", &c, &d), -EINVAL);
+	assert_true(diag_has(d.errors, "buf.ini:3:", "NUL", NULL));
+	config_diag_clear(&d);
+
+	size_t n = (1u << 20) + 100;
+	char *big = xmalloc(n + 64);
+	strcpy(big, "[program:a]\ncommand=x\nuser=");
+	size_t off = strlen(big);
+	memset(big + off, 'u', n);
+	strcpy(big + off + n, "\nbadkey=1\n");
+	bad(big, "t.ini:3:", "longer than", NULL);
+	bad(big, "t.ini:4:", "badkey", "unknown key");   /* parsing goes on after the long line */
+	free(big);
+}
+
+static void test_root_refuses_writable(void **state)
+{
+	(void) state;
+	if (geteuid() != 0)
+		skip();
+	write_file("ww/ok.ini", "[include]\nfiles = w.ini\n");
+	write_bytes("ww/w.ini", "[program:a]\ncommand=x\n", 22, 0666);
+	bad_file("ww/ok.ini", "ok.ini:2:", "files", "world-writable");
+	write_bytes("ww/g.ini", "[program:a]\ncommand=x\n", 22, 0664);
+	struct config_diag d = { 0 };
+	struct drover_config *c = NULL;
+	char *p = tpath("ww/g.ini");
+	assert_int_equal(config_load(p, &c, &d), -EPERM);
+	assert_true(diag_has(d.errors, "g.ini", "group-writable", NULL));
+	config_diag_clear(&d);
+	free(p);
+}
+
+/* ---- groups and supervisord compatibility ---- */
+
+static void test_groups(void **state)
+{
+	(void) state;
+	struct drover_config *c = load_ok("[group:svc]\nprograms = api, worker\npriority = 10\n"
+	                                  "[program:api]\ncommand=x\npriority=5\n"
+	                                  "[program:worker]\ncommand=x\nnumprocs=2\nprocess_name=w%(process_num)d\n"
+	                                  "environment=G=%(group_name)s\n"
+	                                  "[program:solo]\ncommand=x\n");
+	const struct program_config *api = prog(c, "api"), *worker = prog(c, "worker");
+	assert_string_equal(api->group, "svc");
+	assert_int_equal(api->priority, 5);
+	assert_int_equal(api->group_priority, 10);
+	assert_string_equal(api->procs[0].fullname, "svc:api");
+	assert_string_equal(api->procs[0].stdout_log.path, "/var/log/drover/api-stdout.log");
+	assert_string_equal(worker->procs[1].fullname, "svc:w1");
+	assert_string_equal(strv_env_get(worker->procs[0].env, "G"), "svc");
+	assert_string_equal(prog(c, "solo")->procs[0].fullname, "solo");
+	assert_string_equal(prog(c, "solo")->group, "solo");
+	config_free(c);
+}
+
+static void test_supervisord_compat(void **state)
+{
+	(void) state;
+	struct config_diag d = { 0 };
+	struct drover_config *c = load_ok_diag(
+	        "[unix_http_server]\nfile=/tmp/s.sock\nchmod=0700\n"
+	        "[supervisord]\nlogfile=/tmp/s.log\npidfile=/tmp/s.pid\nnodaemon=true\nchildlogdir=/tmp/children\n"
+	        "environment=GLOBAL=\"g\",SHARED=from-supervisord\numask=022\nminfds=4096\nminprocs=300\n"
+	        "[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n"
+	        "[supervisorctl]\nserverurl=unix:///tmp/s.sock\n"
+	        "[inet_http_server]\nport=9001\n"
+	        "[eventlistener:x]\ncommand=y\n"
+	        "[fcgi-program:f]\ncommand=z\n"
+	        "[program:a]\ncommand=x\nserverurl=AUTO\nstdout_capture_maxbytes=1MB\nstdout_events_enabled=false\n"
+	        "stderr_syslog=true\nenvironment=SHARED=mine,REF=%(ENV_GLOBAL)s\n", &d);
+	assert_string_equal(c->log_dir, "/tmp/children");
+	assert_int_equal(c->umask, 022);
+	assert_int_equal(c->minfds, 4096);
+	assert_int_equal(c->minprocs, 300);
+	assert_string_equal(strv_env_get(c->environment, "GLOBAL"), "g");
+	const struct program_config *a = prog(c, "a");
+	assert_int_equal(a->umask, 022);
+	assert_string_equal(a->procs[0].stdout_log.path, "/tmp/children/a-stdout.log");
+	assert_string_equal(strv_env_get(a->procs[0].env, "GLOBAL"), "g");
+	assert_string_equal(strv_env_get(a->procs[0].env, "SHARED"), "mine");
+	assert_string_equal(strv_env_get(a->procs[0].env, "REF"), "g");
+	/* one warning per ignored section and per ignored key, never an error */
+	assert_int_equal(count(d.warnings), 3 + 6 + 4);
+	assert_true(diag_has(d.warnings, "t.ini:1:", "[unix_http_server]", "ignored"));
+	assert_true(diag_has(d.warnings, "t.ini:5:", "[supervisord] logfile", "ignored"));
+	assert_true(diag_has(d.warnings, "[rpcinterface:supervisor]", "ignored", NULL));
+	assert_true(diag_has(d.warnings, "[eventlistener:x]", NULL, NULL));
+	assert_true(diag_has(d.warnings, "[fcgi-program:f]", NULL, NULL));
+	assert_true(diag_has(d.warnings, "[program:a] serverurl", "not implemented", NULL));
+	assert_true(diag_has(d.warnings, "[program:a] stderr_syslog", NULL, NULL));
+	config_free(c);
+	config_diag_clear(&d);
+	/* [drover] log_dir wins over childlogdir */
+	c = load_ok("[supervisord]\nchildlogdir=/tmp/c\n[drover]\nlog_dir=/tmp/d\n[program:a]\ncommand=x\n");
+	assert_string_equal(c->log_dir, "/tmp/d");
+	assert_string_equal(c->programs[0].procs[0].stdout_log.path, "/tmp/d/a-stdout.log");
+	config_free(c);
+}
+
+/* ---- reload comparisons ---- */
+
+static void test_restart_equal(void **state)
+{
+	(void) state;
+	static const char base[] = "[program:a]\ncommand=/bin/a 1\nstartsecs=1\n";
+	struct drover_config *x = load_ok(base), *y = load_ok(base);
+	const struct program_config *pa = &x->programs[0], *pb = &y->programs[0];
+	assert_true(proc_config_restart_equal(pa, &pa->procs[0], pb, &pb->procs[0]));
+	assert_true(config_program_live_equal(pa, pb));
+	config_free(y);
+
+	static const char *const live[] = { "startsecs=5", "priority=1", "autorestart=true", "exitcodes=0,1",
+	                                    "startretries=9", "stopsignal=INT", "stopwaitsecs=3", "heartbeat_timeout=2",
+	                                    "backoff=exponential", "fatal_retry=5", "autostart=false",
+	                                    "stdout_logfile_maxbytes=1KB" };
+	for (size_t i = 0; i < ELEMENTSOF(live); i++) {
+		char *t = xasprintf("[program:a]\ncommand=/bin/a 1\n%s\n", live[i]);
+		y = load_ok(t);
+		pb = &y->programs[0];
+		assert_true(proc_config_restart_equal(pa, &pa->procs[0], pb, &pb->procs[0]));
+		assert_false(config_program_live_equal(pa, pb));
+		config_free(y);
+		free(t);
+	}
+	static const char *const restart[] = { "environment=A=1", "directory=/tmp", "user=nobody", "umask=022",
+	                                       "stdout_logfile=/tmp/o.log", "stderr_logfile=NONE", "redirect_stderr=true",
+	                                       "stopasgroup=true", "killasgroup=true", "ready=scoreboard", "killtree=false",
+	                                       "process_name=other" };
+	for (size_t i = 0; i < ELEMENTSOF(restart); i++) {
+		char *t = xasprintf("[program:a]\ncommand=/bin/a 1\n%s\n", restart[i]);
+		y = load_ok(t);
+		pb = &y->programs[0];
+		if (proc_config_restart_equal(pa, &pa->procs[0], pb, &pb->procs[0]))
+			fail_msg("%s should need a restart", restart[i]);
+		config_free(y);
+		free(t);
+	}
+	y = load_ok("[program:a]\ncommand=/bin/a 2\n");
+	assert_false(proc_config_restart_equal(pa, &pa->procs[0], &y->programs[0], &y->programs[0].procs[0]));
+	config_free(y);
+	config_free(x);
+	assert_null(config_free(NULL));
+	config_diag_clear(NULL);
+}
+
+/* ---- bad inputs: each names FILE:LINE, section and key, and quotes the value ---- */
+
+#define P "[program:a]\ncommand=x\n"
+
+static void test_bad_program_values(void **state)
+{
+	(void) state;
+	bad("[program:a]\nnumprocs=1\n", "t.ini:1:", "[program:a] command", "missing");
+	bad(P "numprocs=0\n", "t.ini:3:", "[program:a] numprocs", "'0' is out of range (1..10000)");
+	bad(P "numprocs=2\n", "t.ini:1:", "process_name", "%(process_num)");
+	bad(P "numprocs=2\nprocess_name=%(program_name)s\n", "t.ini:4:", "process_name", "must contain %(process_num)");
+	bad(P "numprocs=-1\n", "t.ini:3:", "numprocs", "'-1' is out of range");
+	bad(P "numprocs=abc\n", "t.ini:3:", "numprocs", "'abc' is not an integer");
+	bad(P "numprocs=10001\n", "t.ini:3:", "numprocs", "out of range");
+	bad(P "startsecs=-5\n", "t.ini:3:", "startsecs", "'-5' is out of range (0..31536000)");
+	bad(P "startsecs=99999999999999999999\n", "t.ini:3:", "startsecs", "out of range");
+	bad(P "stopwaitsecs=1e3\n", "t.ini:3:", "stopwaitsecs", "'1e3' is not an integer");
+	bad(P "priority=1.5\n", "t.ini:3:", "priority", "not an integer");
+	bad(P "priority=\n", "t.ini:3:", "priority", "'' is not an integer");
+	bad(P "startretries=-1\n", "t.ini:3:", "startretries", "out of range");
+	bad(P "startretries=forever\n", "t.ini:3:", "startretries", "'forever' is not an integer (or infinite)");
+	bad(P "heartbeat_timeout=31536001\n", "t.ini:3:", "heartbeat_timeout", "out of range");
+	bad(P "exitcodes=256\n", "t.ini:3:", "exitcodes", "'256' is not a list of exit codes");
+	bad(P "exitcodes=0,,1\n", "t.ini:3:", "exitcodes", "not a list");
+	bad(P "exitcodes=zero\n", "t.ini:3:", "exitcodes", "'zero'");
+	bad(P "stopsignal=FOO\n", "t.ini:3:", "stopsignal", "unknown signal 'FOO'");
+	bad(P "stopsignal=SIGFOO\n", "t.ini:3:", "stopsignal", "unknown signal 'SIGFOO'");
+	bad(P "stopsignal=99\n", "t.ini:3:", "stopsignal", "unknown signal '99'");
+	bad(P "autostart=maybe\n", "t.ini:3:", "autostart", "'maybe' is not a boolean");
+	bad(P "redirect_stderr=2\n", "t.ini:3:", "redirect_stderr", "not a boolean");
+	bad(P "autorestart=sometimes\n", "t.ini:3:", "autorestart", "'sometimes' is not one of true, false, unexpected");
+	bad(P "stdout_logfile_maxbytes=10XB\n", "t.ini:3:", "stdout_logfile_maxbytes", "'10XB' is not a size");
+	bad(P "stderr_logfile_maxbytes=-1MB\n", "t.ini:3:", "stderr_logfile_maxbytes", "out of range");
+	bad(P "stdout_logfile_maxbytes=99999999999GB\n", "t.ini:3:", "stdout_logfile_maxbytes", "out of range");
+	bad(P "stdout_logfile_backups=abc\n", "t.ini:3:", "stdout_logfile_backups", "not an integer");
+	bad(P "umask=999\n", "t.ini:3:", "umask", "'999' is not an octal number");
+	bad(P "umask=01777\n", "t.ini:3:", "umask", "out of range");
+	bad(P "ready=whenever\n", "t.ini:3:", "ready", "'whenever' is not one of startsecs, scoreboard");
+	bad(P "backoff=quadratic\n", "t.ini:3:", "backoff", "not one of linear, exponential");
+	bad(P "backoff_initial=10\nbackoff_max=5\n", "t.ini:4:", "backoff_max", "below backoff_initial");
+	bad(P "backoff_initial=0\n", "t.ini:3:", "backoff_initial", "out of range");
+	bad(P "stopasgroup=true\nkillasgroup=false\n", "t.ini:4:", "killasgroup", "contradicts");
+	bad(P "comand=/bin/x\n", "t.ini:3:", "[program:a] comand", "unknown key 'comand'");
+	bad(P "numprocs=1\nnumprocs=2\n", "t.ini:4:", "[program:a] numprocs", "repeated (first set at line 3)");
+	bad(P "process_name=a/b\n", "t.ini:3:", "process_name", "'a/b' may not contain");
+	bad(P "depends_on=ghost\n", "t.ini:3:", "depends_on", "unknown program 'ghost'");
+	bad(P "depends_on=a\n", "t.ini:3:", "depends_on", "itself");
+	bad(P "depends_on=b\n[program:b]\ncommand=y\ndepends_on=a\n", "depends_on", "dependency cycle", NULL);
+}
+
+static void test_bad_commands(void **state)
+{
+	(void) state;
+	bad("[program:a]\ncommand=\n", "t.ini:2:", "[program:a] command", "empty command");
+	setenv("DROVER_TEST_EMPTY", "", 1);
+	bad("[program:a]\nautostart=true\ncommand=%(ENV_DROVER_TEST_EMPTY)s\n", "t.ini:3:", "command", "empty command");
+	bad("[program:a]\ncommand=x\n[program:b]\ncommand=\n", "t.ini:4:", "[program:b] command", "empty command");
+}
+
+static void test_bad_quotes_env_expansions(void **state)
+{
+	(void) state;
+	bad("[program:a]\ncommand=sh -c 'echo\n", "t.ini:2:", "command", "unterminated single quote");
+	bad("[program:a]\ncommand=sh -c \"echo\n", "t.ini:2:", "command", "unterminated double quote");
+	bad("[program:a]\ncommand=sh x\\\n", "t.ini:2:", "command", "trailing backslash");
+	bad(P "environment=A=\"unterminated\n", "t.ini:3:", "environment", "unterminated double quote");
+	bad(P "environment=A='x\n", "t.ini:3:", "environment", "unterminated single quote");
+	bad(P "environment=FOO\n", "t.ini:3:", "environment", "expected '=' after 'FOO'");
+	bad(P "environment=A=1 B=2\n", "t.ini:3:", "environment", "expected ','");
+	bad(P "environment=A=1,,B=2\n", "t.ini:3:", "environment", "empty entry");
+	bad("[program:a]\ncommand=/bin/%(foo)s\n", "t.ini:2:", "command", "unknown name '%(foo)'");
+	bad("[program:a]\ncommand=/bin/%(program_name\n", "t.ini:2:", "command", "unterminated '%('");
+	bad("[program:a]\ncommand=date +%s\n", "t.ini:2:", "command", "write '%%'");
+	bad("[program:a]\ncommand=x %(program_name)\n", "t.ini:2:", "command", "needs a conversion");
+	bad("[program:a]\ncommand=x %(program_name)d\n", "t.ini:2:", "command", "needs a number");
+	bad("[program:a]\ncommand=x %(process_num)9999d\n", "t.ini:2:", "command", "too large");
+	bad("[program:a]\ncommand=x %(ENV_DROVER_SURELY_UNSET_X)s\n", "t.ini:2:", "command", "is not set");
+	bad(P "priority=%(process_num)d\n", "t.ini:3:", "priority", "unknown name '%(process_num)'");
+	bad("[drover]\nlog_dir=/l/%(program_name)s\n", "t.ini:2:", "[drover] log_dir", "unknown name");
+	bad(P "environment=A=%(ENV_B)s,B=1\n", "t.ini:3:", "environment", "ENV_B");
+}
+
+static void test_bad_sections(void **state)
+{
+	(void) state;
+	bad("[program:]\ncommand=x\n", "t.ini:1:", "[program:]", "no name");
+	bad("[program]\ncommand=x\n", "t.ini:1:", "[program]", "no name");
+	bad("[group:]\nprograms=a\n", "t.ini:1:", "[group:]", "no name");
+	bad("[]\n", "t.ini:1:", "empty section name", NULL);
+	bad("[program:a b]\ncommand=x\n", "t.ini:1:", "'a b'", "without blanks");
+	bad("[porgram:a]\ncommand=x\n", "t.ini:1:", "[porgram:a]", "unknown section");
+	bad("[program:a\ncommand=x\n", "t.ini:1:", "lacks its ']'", NULL);
+	bad("command=x\n[program:a]\ncommand=x\n", "t.ini:1:", "'command' is outside of any section", NULL);
+	bad(P "just some words\n", "t.ini:3:", "expected 'key = value'", "just some words");
+	bad(P "= value\n", "t.ini:3:", "[program:a]", "key name is missing");
+	bad(P "[program:a]\ncommand=y\n", "t.ini:3:", "[program:a]", "duplicate program 'a' (first defined at t.ini:1)");
+	bad("[drover]\nname=x\n[drover]\nname=y\n", "t.ini:3:", "[drover]", "repeated (first at t.ini:1)");
+	bad("[include]\n", "t.ini:1:", "[include]", "no 'files' key");
+	bad("[include]\nfile=x.ini\n", "t.ini:2:", "[include] file", "unknown key");
+	bad("[drover]\nnmae=x\n", "t.ini:2:", "[drover] nmae", "unknown key");
+	bad("[group:g]\nprogams=a\n", "t.ini:2:", "[group:g] progams", "unknown key");
+	bad("[group:g]\nprograms=a,ghost\n[program:a]\ncommand=x\n", "t.ini:2:", "[group:g] programs", "unknown program 'ghost'");
+	bad("[group:g]\nprograms=a\n[group:h]\nprograms=a\n[program:a]\ncommand=x\n", "t.ini:4:", "[group:h] programs",
+	    "already in [group:g]");
+	bad("[group:g]\nprograms=a\npriority=high\n[program:a]\ncommand=x\n", "t.ini:3:", "priority", "not an integer");
+	bad("[group:web]\nprograms=a\n[program:a]\ncommand=x\n[program:web]\ncommand=y\n", "t.ini:1:", "[group:web]",
+	    "also the name of [program:web]");
+	bad("[group:g]\nprograms=a,b\n[program:a]\ncommand=x\nprocess_name=p\n[program:b]\ncommand=y\nprocess_name=p\n",
+	    "t.ini:8:", "process_name", "process 'g:p' is already defined by [program:a]");
+	bad("[group:g]\nprograms=a\n[group:h]\nprograms=b\n[program:a]\ncommand=x\nprocess_name=p\n"
+	    "[program:b]\ncommand=y\nprocess_name=p\n", "[program:b]", "stdout_logfile", "also used by [program:a]");
+	bad("[program:a]\ncommand=x\nnumprocs=6000\nprocess_name=a%(process_num)d\n"
+	    "[program:b]\ncommand=x\nnumprocs=6000\nprocess_name=b%(process_num)d\n",
+	    "t.ini:7:", "[program:b] numprocs", "more than 10000 processes");
+}
+
+static void test_bad_drover_supervisord(void **state)
+{
+	(void) state;
+	bad("[drover]\nname=bad name!\n", "t.ini:2:", "[drover] name", "'bad name!' is not a valid instance name");
+	bad("[drover]\nname=0123456789012345678901234567890123\n", "t.ini:2:", "name", "not a valid instance name");
+	bad("[drover]\ncontrol_mode=0999\n", "t.ini:2:", "[drover] control_mode", "'0999' is not an octal number");
+	bad("[drover]\ncontrol_mode=0400\n", "t.ini:2:", "control_mode", "owner read and write");
+	bad("[drover]\ncontrol_mode=01777\n", "t.ini:2:", "control_mode", "out of range");
+	bad("[drover]\ncontrol_group=drover-no-such-group\n", "t.ini:2:", "control_group", "unknown group 'drover-no-such-group'");
+	bad("[drover]\nsubreaper=perhaps\n", "t.ini:2:", "subreaper", "not a boolean");
+	bad("[drover]\nlog_dir=\n", "t.ini:2:", "log_dir", "must not be empty");
+	bad("[supervisord]\nminfds=-1\n", "t.ini:2:", "[supervisord] minfds", "out of range");
+	bad("[supervisord]\numask=8\n", "t.ini:2:", "[supervisord] umask", "not an octal number");
+	bad("[supervisord]\nenvironment=A=\"x\n", "t.ini:2:", "[supervisord] environment", "unterminated");
+}
+
+static void test_all_errors_reported(void **state)
+{
+	(void) state;
+	struct config_diag d = { 0 };
+	struct drover_config *c = NULL;
+	int r = config_load_string("[program:a]\ncommand=x\nnumprocs=0\nstartsecs=soon\n\n[program:b]\ncomand=y\ncommand=z\n",
+	                           "t.ini", &c, &d);
+	assert_int_equal(r, -EINVAL);
+	assert_null(c);
+	assert_int_equal(count(d.errors), 3);
+	assert_true(diag_has(d.errors, "t.ini:3:", "numprocs", NULL));
+	assert_true(diag_has(d.errors, "t.ini:4:", "startsecs", NULL));
+	assert_true(diag_has(d.errors, "t.ini:7:", "comand", NULL));
+	config_diag_clear(&d);
+	assert_null(d.errors);
+	assert_null(d.warnings);
+}
+
+static void test_more_includes_and_limits(void **state)
+{
+	(void) state;
+	/* nesting is bounded */
+	for (int i = 0; i < 10; i++) {
+		char name[32], text[64];
+		snprintf(name, sizeof(name), "deep/d%d.ini", i);
+		snprintf(text, sizeof(text), "[include]\nfiles = d%d.ini\n", i + 1);
+		write_file(name, text);
+	}
+	write_file("deep/d10.ini", "");
+	bad_file("deep/d0.ini", "d8.ini:2:", "files", "nested deeper than 8");
+	/* a file included twice (not a loop) is read once, with a warning */
+	write_file("diamond/main.ini", "[include]\nfiles = a.ini b.ini\n");
+	write_file("diamond/a.ini", "[include]\nfiles = common.ini\n");
+	write_file("diamond/b.ini", "[include]\nfiles = common.ini\n");
+	write_file("diamond/common.ini", "[program:c]\ncommand=c\n");
+	struct config_diag d = { 0 };
+	struct drover_config *c = NULL;
+	char *p = tpath("diamond/main.ini");
+	assert_int_equal(config_load(p, &c, &d), 0);
+	assert_int_equal(c->nprograms, 1);
+	assert_true(diag_has(d.warnings, "b.ini:2:", "already included", NULL));
+	config_free(c);
+	config_diag_clear(&d);
+	free(p);
+	/* %(here)s and ENV in include patterns; [drover] include is relative to its own file */
+	setenv("DROVER_TEST_INCDIR", "envdir", 1);
+	write_file("herei/main.ini", "[drover]\ninclude = %(here)s/%(ENV_DROVER_TEST_INCDIR)s/*.ini\n");
+	write_file("herei/envdir/x.ini", "[program:x]\ncommand=x\n");
+	p = tpath("herei/main.ini");
+	assert_int_equal(config_load(p, &c, &d), 0);
+	assert_int_equal(c->nprograms, 1);
+	config_free(c);
+	config_diag_clear(&d);
+	free(p);
+	/* a section may hold at most 256 keys */
+	size_t n = 300 * 16 + 64;
+	char *t = xmalloc(n), *o = t;
+	o += sprintf(o, "[program:a]\ncommand=x\n");
+	for (int i = 0; i < 300; i++)
+		o += sprintf(o, "k%d=1\n", i);
+	bad(t, "t.ini:258:", "more than 256 keys", NULL);
+	free(t);
+	bad("[include]\nfiles=a.ini\n[include]\nfiles=b.ini\n", "t.ini:3:", "[include]", "repeated in this file");
+	bad("[group:g]\nprograms=a\n[group:g]\nprograms=a\n[program:a]\ncommand=x\n", "t.ini:3:", "[group:g]",
+	    "duplicate group 'g' (first defined at t.ini:1)");
+	bad(P "numprocs=1\n  2\n", "t.ini:3:", "numprocs", "is not an integer");      /* "1\n2" */
+	bad(P "numprocs=1\nnumprocs=2\n  3\nstartsecs=x\n", "t.ini:6:", "startsecs", "'x'");
+}
+
+static void test_warnings(void **state)
+{
+	(void) state;
+	struct config_diag d = { 0 };
+	struct drover_config *c = load_ok_diag("[program:a]\ncommand=x\nredirect_stderr=true\nstderr_logfile=/tmp/e.log\n"
+	                                       "stdout_logfile_maxbytes=0\n", &d);
+	assert_int_equal(c->programs[0].procs[0].stderr_log.kind, LOGFILE_NONE);
+	assert_true(diag_has(d.warnings, "t.ini:4:", "stderr_logfile", "redirect_stderr"));
+	assert_true(diag_has(d.warnings, "t.ini:1:", "without rotation", NULL));
+	assert_int_equal(count(d.warnings), 2);
+	config_free(c);
+	config_diag_clear(&d);
+	/* numprocs sharing one explicit log file is allowed with a warning-free config (supervisord does it) */
+	c = load_ok_diag("[program:a]\ncommand=x\nnumprocs=2\nprocess_name=a%(process_num)d\nstdout_logfile=/tmp/a.log\n", &d);
+	assert_null(d.warnings);
+	config_free(c);
+	/* two programs sharing an explicit file: a warning */
+	c = load_ok_diag("[program:a]\ncommand=x\nstdout_logfile=/tmp/s.log\n[program:b]\ncommand=x\nstdout_logfile=/tmp/s.log\n", &d);
+	assert_true(diag_has(d.warnings, "[program:b]", "also used by [program:a]", NULL));
+	config_free(c);
+	config_diag_clear(&d);
+}
+
+static int group_setup(void **state)
+{
+	(void) state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/drover-test-config.XXXXXX");
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	(void) state;
+	char *cmd = xasprintf("rm -rf '%s'", tmpdir);
+	int r = system(cmd);
+	free(cmd);
+	return r == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_empty_file),
+		cmocka_unit_test(test_drover_section),
+		cmocka_unit_test(test_booleans),
+		cmocka_unit_test(test_numbers_and_sizes),
+		cmocka_unit_test(test_signals_exitcodes_autorestart),
+		cmocka_unit_test(test_group_kill_umask_user_dir),
+		cmocka_unit_test(test_drover_extensions),
+		cmocka_unit_test(test_case_comments_bom),
+		cmocka_unit_test(test_command_split),
+		cmocka_unit_test(test_environment),
+		cmocka_unit_test(test_long_lines),
+		cmocka_unit_test(test_expansions),
+		cmocka_unit_test(test_includes),
+		cmocka_unit_test(test_include_errors),
+		cmocka_unit_test(test_nul_and_long_line_files),
+		cmocka_unit_test(test_root_refuses_writable),
+		cmocka_unit_test(test_groups),
+		cmocka_unit_test(test_supervisord_compat),
+		cmocka_unit_test(test_restart_equal),
+		cmocka_unit_test(test_bad_program_values),
+		cmocka_unit_test(test_bad_commands),
+		cmocka_unit_test(test_bad_quotes_env_expansions),
+		cmocka_unit_test(test_bad_sections),
+		cmocka_unit_test(test_bad_drover_supervisord),
+		cmocka_unit_test(test_all_errors_reported),
+		cmocka_unit_test(test_more_includes_and_limits),
+		cmocka_unit_test(test_warnings),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

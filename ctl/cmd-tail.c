@@ -1,0 +1,225 @@
+/* droverctl tail [-f] [-n LINES] PROCESS [stdout|stderr]: the last lines of a process's output
+ * from the daemon's ring buffer; -f streams live output through a private FIFO. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "cmd.h"
+#include "output.h"
+#include "util.h"
+
+#define TAIL_FOLLOW 0x100u      /* arg2 flag: stream into the FIFO named by args[1] */
+
+int cmd_tail_parse(struct ctl_ctx *ctx, struct cmd_args *a, int argc, char **argv)
+{
+	bool opts = true;
+	a->lines = CTL_TAIL_LINES_DEFAULT;
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i], *v = NULL;
+		int r;
+		if (opts && arg[0] == '-' && arg[1]) {
+			if (strcmp(arg, "--") == 0) {
+				opts = false;
+				continue;
+			}
+			if (cmd_opt_common(ctx, a, arg))
+				continue;
+			if (strcmp(arg, "-f") == 0 || strcmp(arg, "--follow") == 0) {
+				a->follow = true;
+				continue;
+			}
+			if ((r = cmd_opt(ctx, a, argc, argv, &i, "--lines", 'n', true, &v)) != 0) {
+				int64_t n;
+				if (r < 0)
+					return CTL_EXIT_USAGE;
+				if (parse_int64(v, 0, CTL_TAIL_LINES_MAX, &n) < 0) {
+					ctl_errorx(ctx, "tail: invalid line count '%s' (0..%d)", v, CTL_TAIL_LINES_MAX);
+					return CTL_EXIT_USAGE;
+				}
+				a->lines = (uint32_t) n;
+				continue;
+			}
+			return cmd_bad_option(ctx, a, arg);
+		}
+		if ((r = cmd_push_pos(ctx, a, arg)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+int cmd_tail_validate(struct ctl_ctx *ctx, struct cmd_args *a)
+{
+	if (a->npos < 2 || strcmp(a->pos[1], "stdout") == 0)
+		a->stream = 0;
+	else if (strcmp(a->pos[1], "stderr") == 0)
+		a->stream = 1;
+	else {
+		char esc[256];
+		escape_line(esc, sizeof(esc), a->pos[1]);
+		ctl_errorx(ctx, "tail: unknown stream '%s' (stdout or stderr)", esc);
+		cmd_usage_one(ctx->err, a->cmd);
+		return CTL_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* A failed TAIL reply: no such process, not supported, or the daemon's text. */
+static int tail_error(struct ctl_ctx *ctx, const struct cmd_args *a, const struct proto_reply *rep)
+{
+	if (rep->result == -ENOENT && (!rep->message || !rep->message[0])) {
+		struct cmd_args one = *a;
+		one.npos = 1;
+		ctl_print_no_such(ctx, &one, rep);
+		return CTL_EXIT_FAILED;
+	}
+	return ctl_reply_error(ctx, "tail", rep);
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		n -= (size_t) w;
+	}
+	return 0;
+}
+
+/* Copy the FIFO to stdout until the daemon closes its end. On Linux, poll() on a FIFO read end
+ * reports neither data nor hang-up before a writer has connected, so a daemon that opens the
+ * FIFO after replying is waited for, not mistaken for EOF. */
+static int tail_copy(struct ctl_ctx *ctx, int fd)
+{
+	char buf[65536];
+	int out = fileno(ctx->out);
+	if (fflush(ctx->out) != 0)
+		return -errno;
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int n = poll(&p, 1, -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		ssize_t r = read(fd, buf, sizeof(buf));
+		if (r < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return -errno;
+		}
+		if (r == 0)
+			return 0;
+		int w = write_all(out, buf, (size_t) r);
+		if (w < 0)
+			return w;
+	}
+}
+
+static int tail_follow(struct ctl_ctx *ctx, const struct cmd_args *a)
+{
+	const char *base = getenv("XDG_RUNTIME_DIR");
+	char dir[PATH_MAX], fifo[PATH_MAX + 8];
+	struct stat st;
+	struct proto_reply rep;
+	sigset_t old;
+	int fd = -1, r;
+
+	if (!base || base[0] != '/' || stat(base, &st) < 0 || !S_ISDIR(st.st_mode))
+		base = "/tmp";
+	if ((size_t) snprintf(dir, sizeof(dir), "%s/droverctl.XXXXXX", base) >= sizeof(dir) - 8) {
+		ctl_errorx(ctx, "tail: runtime directory path too long");
+		return CTL_EXIT_FAILED;
+	}
+	cleanup_block_signals(&old);
+	if (!mkdtemp(dir)) {
+		r = -errno;
+		cleanup_restore_signals(&old);
+		ctl_errorx(ctx, "tail: cannot create a directory under %s: %s", base, strerror(-r));
+		return CTL_EXIT_FAILED;
+	}
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	cleanup_set_fifo(fifo, dir);
+	cleanup_restore_signals(&old);
+
+	if (mkfifo(fifo, 0600) < 0) {
+		ctl_errorx(ctx, "tail: cannot create %s: %s", fifo, strerror(errno));
+		r = CTL_EXIT_FAILED;
+		goto out;
+	}
+	/* Read end first (O_NONBLOCK: succeeds with no writer), so the daemon's non-blocking open
+	 * for writing finds a reader. */
+	fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		ctl_errorx(ctx, "tail: cannot open %s: %s", fifo, strerror(errno));
+		r = CTL_EXIT_FAILED;
+		goto out;
+	}
+	const char *args[2] = { a->pos[0], fifo };
+	r = ctl_call(ctx, PROTO_TAIL, a->lines, a->stream | TAIL_FOLLOW, 2, args, 0, &rep);
+	if (r)
+		goto out;
+	if (rep.result < 0) {
+		r = tail_error(ctx, a, &rep);
+		proto_reply_free(&rep);
+		goto out;
+	}
+	proto_reply_free(&rep);
+	/* droverd holds the write end now: the name is no longer needed, and gone now, a FIFO is
+	 * not left behind even when this process is killed with SIGKILL. */
+	(void) unlink(fifo);
+	(void) rmdir(dir);
+	cleanup_clear_fifo();
+	r = tail_copy(ctx, fd);
+	if (r < 0 && r != -EPIPE) {
+		ctl_errorx(ctx, "tail: %s", strerror(-r));
+		r = CTL_EXIT_FAILED;
+	} else
+		r = CTL_EXIT_OK;
+out:
+	if (fd >= 0)
+		(void) close(fd);
+	(void) unlink(fifo);
+	(void) rmdir(dir);
+	cleanup_clear_fifo();
+	return r;
+}
+
+int cmd_tail_run(struct ctl_ctx *ctx, const struct cmd_args *a)
+{
+	struct proto_reply rep;
+	int r;
+
+	if (a->follow)
+		return tail_follow(ctx, a);
+
+	r = ctl_call(ctx, PROTO_TAIL, a->lines, a->stream, 1, a->pos, 0, &rep);
+	if (r)
+		return r;
+	if (rep.result < 0)
+		r = tail_error(ctx, a, &rep);
+	else if (ctx->json) {
+		struct json j;
+		json_init(&j, ctx->out);
+		json_begin_object(&j, NULL);
+		json_str(&j, "name", a->pos[0]);
+		json_str(&j, "stream", a->stream ? "stderr" : "stdout");
+		json_strn(&j, "data", rep.message ? rep.message : "", rep.message ? rep.message_len : 0);
+		json_end_object(&j);
+		json_finish(&j);
+	} else if (rep.message_len > 0)
+		fwrite(rep.message, 1, rep.message_len, ctx->out);
+	proto_reply_free(&rep);
+	return r;
+}

@@ -1,0 +1,57 @@
+/* droverctl: global options, instance resolution, dispatch through the command table. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "cmd.h"
+
+int main(int argc, char **argv)
+{
+	struct ctl_ctx ctx = { .out = stdout, .err = stderr, .timeout_s = CTL_TIMEOUT_DEFAULT_S };
+	struct ctl_globals g;
+	struct cmd_args a;
+	int idx, r;
+
+	/* Before any IPC object exists: a signal must find the handlers that remove it. */
+	cleanup_install_handlers();
+
+	r = cmd_parse_global(&ctx, argc, argv, &g, &idx);
+	if (r)
+		return r;
+	ctx.json = g.json;
+	ctx.timeout_s = g.timeout_s;
+	if (g.help) {
+		cmd_usage(stdout);
+		return CTL_EXIT_OK;
+	}
+	if (idx >= argc) {
+		cmd_usage(stderr);
+		return CTL_EXIT_USAGE;
+	}
+	r = cmd_parse(&ctx, argc - idx, argv + idx, &a);
+	if (r)
+		return r;
+	if (a.cmd->needs_daemon && !a.help) {
+		r = instance_resolve(&ctx, g.name, g.config);
+		if (r)
+			return r;
+	}
+
+	r = cmd_run(&ctx, &a);
+
+	if (ctx.client) {
+		client_close(ctx.client);
+		free(ctx.client);
+		ctx.client = NULL;
+	}
+	/* A full disk or a closed pipe must not look like success. */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (errno != EPIPE)
+			fprintf(stderr, "droverctl: write error on stdout: %s\n", strerror(errno));
+		if (r == CTL_EXIT_OK)
+			r = CTL_EXIT_FAILED;
+	}
+	return r;
+}

@@ -1,0 +1,378 @@
+/* droverctl output: the status table, per-process result lines, a small JSON writer. */
+#include "output.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* ---- JSON ---------------------------------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at s[0..len), or 0 when it is not one (RFC 3629). */
+static size_t utf8_valid_len(const unsigned char *s, size_t len)
+{
+	unsigned char c = s[0];
+	size_t n;
+	uint32_t cp;
+	if (c < 0x80)
+		return 1;
+	else if (c >= 0xc2 && c <= 0xdf) { n = 2; cp = c & 0x1f; }
+	else if (c >= 0xe0 && c <= 0xef) { n = 3; cp = c & 0x0f; }
+	else if (c >= 0xf0 && c <= 0xf4) { n = 4; cp = c & 0x07; }
+	else
+		return 0;     /* continuation byte, 0xc0/0xc1 (overlong), 0xf5.. (> U+10FFFF) */
+	if (len < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+void json_write_string(FILE *f, const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *) str;
+	fputc('"', f);
+	for (size_t i = 0; i < len;) {
+		unsigned char c = s[i];
+		if (c == '"' || c == '\\') {
+			fputc('\\', f);
+			fputc(c, f);
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			switch (c) {
+			case '\n': fputs("\\n", f); break;
+			case '\t': fputs("\\t", f); break;
+			case '\r': fputs("\\r", f); break;
+			case '\b': fputs("\\b", f); break;
+			case '\f': fputs("\\f", f); break;
+			default:   fprintf(f, "\\u%04x", c); break;
+			}
+			i++;
+		} else if (c < 0x80) {
+			fputc(c, f);
+			i++;
+		} else {
+			size_t n = utf8_valid_len(s + i, len - i);
+			if (n == 0) {
+				fputs("\\ufffd", f);    /* one replacement per invalid byte */
+				i++;
+			} else {
+				fwrite(s + i, 1, n, f);
+				i += n;
+			}
+		}
+	}
+	fputc('"', f);
+}
+
+void json_init(struct json *j, FILE *f)
+{
+	memset(j, 0, sizeof(*j));
+	j->f = f;
+	j->first[0] = true;
+}
+
+/* Comma and key before a value. */
+static void json_sep(struct json *j, const char *key)
+{
+	if (!j->first[j->depth])
+		fputc(',', j->f);
+	j->first[j->depth] = false;
+	if (key) {
+		json_write_string(j->f, key, strlen(key));
+		fputc(':', j->f);
+	}
+}
+
+static void json_open(struct json *j, const char *key, char c)
+{
+	json_sep(j, key);
+	fputc(c, j->f);
+	/* Deeper than any document droverctl writes: a programming error, not input. */
+	if (j->depth + 1 >= JSON_DEPTH_MAX)
+		abort();
+	j->first[++j->depth] = true;
+}
+
+static void json_close(struct json *j, char c)
+{
+	if (j->depth == 0)
+		abort();
+	j->depth--;
+	fputc(c, j->f);
+}
+
+void json_begin_object(struct json *j, const char *key) { json_open(j, key, '{'); }
+void json_end_object(struct json *j) { json_close(j, '}'); }
+void json_begin_array(struct json *j, const char *key) { json_open(j, key, '['); }
+void json_end_array(struct json *j) { json_close(j, ']'); }
+
+void json_strn(struct json *j, const char *key, const char *s, size_t len)
+{
+	json_sep(j, key);
+	json_write_string(j->f, s, len);
+}
+
+void json_str(struct json *j, const char *key, const char *s)
+{
+	json_strn(j, key, s, strlen(s));
+}
+
+void json_int(struct json *j, const char *key, int64_t v)
+{
+	json_sep(j, key);
+	fprintf(j->f, "%" PRId64, v);
+}
+
+void json_uint(struct json *j, const char *key, uint64_t v)
+{
+	json_sep(j, key);
+	fprintf(j->f, "%" PRIu64, v);
+}
+
+void json_bool(struct json *j, const char *key, bool v)
+{
+	json_sep(j, key);
+	fputs(v ? "true" : "false", j->f);
+}
+
+void json_null(struct json *j, const char *key)
+{
+	json_sep(j, key);
+	fputs("null", j->f);
+}
+
+void json_seconds(struct json *j, const char *key, uint64_t ms)
+{
+	json_sep(j, key);
+	fprintf(j->f, "%" PRIu64 ".%03u", ms / 1000, (unsigned) (ms % 1000));
+}
+
+void json_finish(struct json *j)
+{
+	fputc('\n', j->f);
+}
+
+/* ---- durations ---------------------------------------------------------------------------- */
+
+void format_uptime(char *buf, size_t size, uint64_t seconds)
+{
+	uint64_t days = seconds / 86400, rest = seconds % 86400;
+	unsigned h = (unsigned) (rest / 3600), m = (unsigned) (rest % 3600 / 60), s = (unsigned) (rest % 60);
+	if (days > 0)
+		snprintf(buf, size, "%" PRIu64 " day%s, %u:%02u:%02u", days, days == 1 ? "" : "s", h, m, s);
+	else
+		snprintf(buf, size, "%u:%02u:%02u", h, m, s);
+}
+
+void format_age(char *buf, size_t size, uint64_t ms)
+{
+	if (ms < 60000)
+		snprintf(buf, size, "%u.%us", (unsigned) (ms / 1000), (unsigned) (ms % 1000 / 100));
+	else
+		format_uptime(buf, size, ms / 1000);
+}
+
+void format_exit(char *buf, size_t size, int32_t exitstatus)
+{
+	if (exitstatus >= 0)
+		snprintf(buf, size, "exit status %d", (int) exitstatus);
+	else
+		snprintf(buf, size, "killed by SIG%s", signal_to_string(-(int) exitstatus));
+}
+
+/* ---- status ------------------------------------------------------------------------------- */
+
+/* Append ", part" (or "part" first) to buf. */
+static void add_part(char *buf, size_t size, size_t *len, const char *part)
+{
+	if (!*part || *len + 1 >= size)
+		return;
+	int n = snprintf(buf + *len, size - *len, "%s%s", *len ? ", " : "", part);
+	if (n > 0)
+		*len = (size_t) n + *len >= size ? size - 1 : *len + (size_t) n;
+}
+
+void status_describe(const struct proto_status *s, char *buf, size_t size)
+{
+	char part[PROTO_NAME_MAX * 4 + 64], tmp[64];
+	size_t len = 0;
+	if (size == 0)
+		return;
+	buf[0] = '\0';
+
+	if (s->state == PROC_RUNNING || s->state == PROC_STARTING) {
+		format_uptime(tmp, sizeof(tmp), s->uptime_ms / 1000);
+		snprintf(part, sizeof(part), "pid %d, uptime %s", (int) s->pid, tmp);
+		add_part(buf, size, &len, part);
+	} else if (s->description[0]) {
+		char d[sizeof(s->description)];
+		memcpy(d, s->description, sizeof(d));
+		d[sizeof(d) - 1] = '\0';
+		escape_line(part, sizeof(part), d);
+		add_part(buf, size, &len, part);
+	} else if (s->flags & PROTO_ST_EXITED) {
+		format_exit(part, sizeof(part), s->exitstatus);
+		add_part(buf, size, &len, part);
+	}
+	if ((s->state == PROC_BACKOFF || s->state == PROC_FATAL) && s->next_attempt_ms >= 0) {
+		format_age(tmp, sizeof(tmp), (uint64_t) s->next_attempt_ms);
+		snprintf(part, sizeof(part), "next attempt in %s", tmp);
+		add_part(buf, size, &len, part);
+	}
+	if (s->restarts > 0) {
+		snprintf(part, sizeof(part), "restarts %u", (unsigned) s->restarts);
+		add_part(buf, size, &len, part);
+	}
+	if (s->flags & PROTO_ST_BUSY)
+		add_part(buf, size, &len, "busy");
+	else if (s->flags & PROTO_ST_HEARTBEAT)
+		add_part(buf, size, &len, "idle");
+	if (s->flags & PROTO_ST_HEARTBEAT) {
+		format_age(tmp, sizeof(tmp), s->heartbeat_age_ms);
+		snprintf(part, sizeof(part), "heartbeat %s ago", tmp);
+		add_part(buf, size, &len, part);
+	}
+	if (s->ncounters > 0) {
+		size_t n = s->ncounters < PROTO_COUNTERS_MAX ? s->ncounters : PROTO_COUNTERS_MAX;
+		size_t pl = (size_t) snprintf(part, sizeof(part), "counters ");
+		for (size_t i = 0; i < n && pl < sizeof(part); i++)
+			pl += (size_t) snprintf(part + pl, sizeof(part) - pl, "%s%" PRIu64, i ? "/" : "", s->counters[i]);
+		add_part(buf, size, &len, part);
+	}
+	if (s->flags & PROTO_ST_SLOT_BAD)
+		add_part(buf, size, &len, "scoreboard slot invalid");
+	if (s->status_line[0] && len + 4 < size) {
+		char line[sizeof(s->status_line)];
+		memcpy(line, s->status_line, sizeof(line));
+		line[sizeof(line) - 1] = '\0';
+		escape_line(part, sizeof(part), line);
+		snprintf(buf + len, size - len, "%s%s", len ? " | " : "", part);
+	}
+}
+
+void output_safe_field(char *out, size_t size, const char *field, size_t field_size)
+{
+	char tmp[PROTO_NAME_MAX];
+	size_t n = strnlen(field, field_size);
+	if (n >= sizeof(tmp))
+		n = sizeof(tmp) - 1;
+	memcpy(tmp, field, n);
+	tmp[n] = '\0';
+	escape_line(out, size, tmp);
+}
+
+void status_print_table(FILE *f, const struct proto_status *st, size_t n)
+{
+	char name[PROTO_NAME_MAX * 4], desc[2048];
+	int width = 1;
+	for (size_t i = 0; i < n; i++) {
+		output_safe_field(name, sizeof(name), st[i].name, sizeof(st[i].name));
+		int l = (int) strlen(name);
+		if (l > width)
+			width = l;
+	}
+	for (size_t i = 0; i < n; i++) {
+		output_safe_field(name, sizeof(name), st[i].name, sizeof(st[i].name));
+		status_describe(&st[i], desc, sizeof(desc));
+		const char *state = proc_state_to_string((enum proc_state) st[i].state);
+		if (desc[0])
+			fprintf(f, "%-*s  %-8s  %s\n", width, name, state, desc);
+		else
+			fprintf(f, "%-*s  %s\n", width, name, state);
+	}
+}
+
+void status_print_json(FILE *f, const struct proto_status *st, size_t n)
+{
+	struct json j;
+	char desc[2048];
+	json_init(&j, f);
+	json_begin_array(&j, NULL);
+	for (size_t i = 0; i < n; i++) {
+		const struct proto_status *s = &st[i];
+		bool live = s->state == PROC_RUNNING || s->state == PROC_STARTING;
+		json_begin_object(&j, NULL);
+		json_strn(&j, "name", s->name, FIELD_LEN(s->name));
+		json_strn(&j, "group", s->group, FIELD_LEN(s->group));
+		json_str(&j, "state", proc_state_to_string((enum proc_state) s->state));
+		json_int(&j, "pid", s->pid);
+		json_seconds(&j, "uptime", live ? s->uptime_ms : 0);
+		json_uint(&j, "restarts", s->restarts);
+		if (s->flags & PROTO_ST_EXITED)
+			json_int(&j, "exitstatus", s->exitstatus);
+		else
+			json_null(&j, "exitstatus");
+		json_bool(&j, "ready", s->flags & PROTO_ST_READY);
+		if (s->flags & PROTO_ST_HEARTBEAT)
+			json_seconds(&j, "heartbeat_age", s->heartbeat_age_ms);
+		else
+			json_null(&j, "heartbeat_age");
+		json_strn(&j, "status", s->status_line, FIELD_LEN(s->status_line));
+		json_begin_array(&j, "counters");
+		for (size_t k = 0; k < s->ncounters && k < PROTO_COUNTERS_MAX; k++)
+			json_uint(&j, NULL, s->counters[k]);
+		json_end_array(&j);
+		/* The human text of the table's third column when not running (exit reason...). */
+		if (s->description[0])
+			json_strn(&j, "description", s->description, FIELD_LEN(s->description));
+		else if (!live && (s->flags & PROTO_ST_EXITED)) {
+			format_exit(desc, sizeof(desc), s->exitstatus);
+			json_str(&j, "description", desc);
+		} else
+			json_str(&j, "description", "");
+		json_bool(&j, "busy", s->flags & PROTO_ST_BUSY);
+		if ((s->state == PROC_BACKOFF || s->state == PROC_FATAL) && s->next_attempt_ms >= 0)
+			json_seconds(&j, "next_attempt", (uint64_t) s->next_attempt_ms);
+		else
+			json_null(&j, "next_attempt");
+		json_bool(&j, "slot_bad", s->flags & PROTO_ST_SLOT_BAD);
+		json_end_object(&j);
+	}
+	json_end_array(&j);
+	json_finish(&j);
+}
+
+/* ---- results ------------------------------------------------------------------------------ */
+
+/* The message of a result line: success word, "ERROR (...)" for failures. */
+static void result_text(char *out, size_t size, int32_t result, const char *message, const char *ok_word)
+{
+	char msg[PROTO_NAME_MAX * 4];
+	escape_line(msg, sizeof(msg), message ? message : "");
+	if (result >= 0)
+		snprintf(out, size, "%s", msg[0] ? msg : ok_word);
+	else if (strncmp(msg, "ERROR", 5) == 0)
+		snprintf(out, size, "%s", msg);
+	else if (msg[0])
+		snprintf(out, size, "ERROR (%s)", msg);
+	else
+		snprintf(out, size, "ERROR (%s)", strerror((int) -result));
+}
+
+void result_print_line(FILE *f, const char *name, int32_t result, const char *message, const char *ok_word)
+{
+	char n[PROTO_NAME_MAX * 4], text[PROTO_NAME_MAX * 4 + 16];
+	escape_line(n, sizeof(n), name);
+	result_text(text, sizeof(text), result, message, ok_word);
+	fprintf(f, "%s: %s\n", n, text);
+}
+
+void result_print_json(struct json *j, const char *name, int32_t result, const char *message, const char *ok_word)
+{
+	char text[PROTO_NAME_MAX * 4 + 16];
+	result_text(text, sizeof(text), result, message, ok_word);
+	json_begin_object(j, NULL);
+	json_str(j, "name", name);
+	json_bool(j, "ok", result >= 0);
+	/* The daemon's own text, unescaped by the table rules: JSON escapes it. */
+	json_str(j, "message", result >= 0 && (!message || !*message) ? ok_word : (message && *message ? message : text));
+	json_end_object(j);
+}

@@ -1,0 +1,71 @@
+/* droverctl output: the status table, per-process result lines, a small JSON writer. */
+#ifndef DROVER_CTL_OUTPUT_H
+#define DROVER_CTL_OUTPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "proto.h"
+
+/* JSON strings: `"` and `\` escaped, control characters (< 0x20, 0x7f) as \n \t \r \b \f or
+ * \u00XX, valid UTF-8 copied as is, and every byte that is not part of a valid UTF-8 sequence
+ * (stray continuation, overlong form, surrogate, > U+10FFFF, truncated) replaced by U+FFFD,
+ * written as the escape \ufffd. The output is always valid JSON and pure ASCII whenever the
+ * input is. */
+void json_write_string(FILE *f, const char *s, size_t len);
+
+/* A streaming writer for one document: values are separated by commas automatically. */
+#define JSON_DEPTH_MAX 16
+struct json {
+	FILE *f;
+	unsigned depth;
+	bool first[JSON_DEPTH_MAX];
+};
+void json_init(struct json *j, FILE *f);
+/* key is the member name inside an object, NULL inside an array or at the top. */
+void json_begin_object(struct json *j, const char *key);
+void json_end_object(struct json *j);
+void json_begin_array(struct json *j, const char *key);
+void json_end_array(struct json *j);
+void json_str(struct json *j, const char *key, const char *s);
+void json_strn(struct json *j, const char *key, const char *s, size_t len);
+void json_int(struct json *j, const char *key, int64_t v);
+void json_uint(struct json *j, const char *key, uint64_t v);
+void json_bool(struct json *j, const char *key, bool v);
+void json_null(struct json *j, const char *key);
+/* Milliseconds as seconds with three decimals: 1500 -> 1.500. */
+void json_seconds(struct json *j, const char *key, uint64_t ms);
+/* Ends the document with a newline. */
+void json_finish(struct json *j);
+
+/* "0:01:02", "1 day, 2:03:04", "3 days, 0:00:00" (supervisorctl's uptime). */
+void format_uptime(char *buf, size_t size, uint64_t seconds);
+/* A short age or delay: "0.4s", "12.0s", then as format_uptime from 60 s on. */
+void format_age(char *buf, size_t size, uint64_t ms);
+/* "exit status 1" / "killed by SIGKILL" for PROTO_ST_EXITED's exitstatus. */
+void format_exit(char *buf, size_t size, int32_t exitstatus);
+
+/* The third column of the status table: "pid 1234, uptime 0:01:02, restarts 2 | worker status". */
+void status_describe(const struct proto_status *s, char *buf, size_t size);
+/* The aligned table, one row per record. */
+void status_print_table(FILE *f, const struct proto_status *st, size_t n);
+/* The status document: an array of objects (DESIGN.md "droverctl"; keys in man/droverctl.8). */
+void status_print_json(FILE *f, const struct proto_status *st, size_t n);
+
+/* One result line, supervisorctl style: "web:web_00: started", "x: ERROR (no such process)".
+ * ok_word is used when the daemon sent an empty message for a success. */
+void result_print_line(FILE *f, const char *name, int32_t result, const char *message, const char *ok_word);
+/* {"name":..., "ok":bool, "message":...} inside an array. */
+void result_print_json(struct json *j, const char *name, int32_t result, const char *message, const char *ok_word);
+
+/* A record's char array made safe for a terminal (one line, no escape sequences), bounded by
+ * field_size even if its NUL is missing. */
+void output_safe_field(char *out, size_t size, const char *field, size_t field_size);
+#define SAFE_FIELD(out, field) output_safe_field((out), sizeof(out), (field), sizeof(field))
+
+/* A field of a decoded record, bounded by its array size even if the NUL is missing. */
+#define FIELD_LEN(field) strnlen((field), sizeof(field))
+
+#endif

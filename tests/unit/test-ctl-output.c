@@ -1,0 +1,698 @@
+/* Unit tests for droverctl without a daemon: JSON escaping, durations, the status table,
+ * result lines, global and per-command argument parsing, instance resolution. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl/cmd.h"
+#include "ctl/output.h"
+#include "util.h"
+
+/* ---- helpers ---- */
+
+struct capture {
+	char *buf;
+	size_t len;
+	FILE *f;
+};
+
+static void cap_open(struct capture *c)
+{
+	c->buf = NULL;
+	c->len = 0;
+	c->f = open_memstream(&c->buf, &c->len);
+	assert_non_null(c->f);
+}
+
+static const char *cap_close(struct capture *c)
+{
+	fclose(c->f);
+	c->f = NULL;
+	return c->buf;
+}
+
+static char *json_of(const char *s, size_t len)
+{
+	struct capture c;
+	cap_open(&c);
+	json_write_string(c.f, s, len);
+	cap_close(&c);
+	return c.buf;
+}
+
+#define ASSERT_JSON(in, want) do { \
+	char *got_ = json_of((in), sizeof(in) - 1); \
+	assert_string_equal(got_, (want)); \
+	free(got_); \
+} while (0)
+
+/* Parse a command line as main() would after the global options; stderr is captured. */
+struct parsed {
+	int rc;
+	struct ctl_ctx ctx;
+	struct cmd_args a;
+	char *err;
+};
+
+static struct parsed parse_words(int argc, char **argv)
+{
+	struct parsed p;
+	struct capture e, o;
+	memset(&p, 0, sizeof(p));
+	cap_open(&e);
+	cap_open(&o);
+	p.ctx.err = e.f;
+	p.ctx.out = o.f;
+	p.ctx.timeout_s = CTL_TIMEOUT_DEFAULT_S;
+	p.rc = cmd_parse(&p.ctx, argc, argv, &p.a);
+	p.err = (char *) cap_close(&e);
+	free((char *) cap_close(&o));
+	return p;
+}
+
+#define PARSE(...) ({ \
+	const char *argv_[] = { __VA_ARGS__ }; \
+	parse_words((int) (sizeof(argv_) / sizeof(argv_[0])), (char **) argv_); \
+})
+
+static int parse_rc_free(struct parsed p)
+{
+	free(p.err);
+	return p.rc;
+}
+
+#define PARSE_RC(...) parse_rc_free(PARSE(__VA_ARGS__))
+
+static void status_rec(struct proto_status *s, const char *name, enum proc_state st, int pid, uint64_t up_ms)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	snprintf(s->group, sizeof(s->group), "%.*s", (int) strcspn(name, ":"), name);
+	s->state = (uint8_t) st;
+	s->pid = pid;
+	s->uptime_ms = up_ms;
+	s->next_attempt_ms = -1;
+}
+
+/* ---- JSON ---- */
+
+static void test_json_plain(void **state)
+{
+	ASSERT_JSON("", "\"\"");
+	ASSERT_JSON("web:web_00", "\"web:web_00\"");
+	ASSERT_JSON("a\"b\\c/d", "\"a\\\"b\\\\c/d\"");
+}
+
+static void test_json_control(void **state)
+{
+	ASSERT_JSON("\n\t\r\b\f", "\"\\n\\t\\r\\b\\f\"");
+	ASSERT_JSON("\x01\x1f\x7f", "\"\\u0001\\u001f\\u007f\"");
+	ASSERT_JSON("\x1b[31mred", "\"\\u001b[31mred\"");
+	/* An embedded NUL is data, not the end. */
+	char *got = json_of("a\0b", 3);
+	assert_string_equal(got, "\"a\\u0000b\"");
+	free(got);
+}
+
+static void test_json_utf8_valid(void **state)
+{
+	ASSERT_JSON("caf\xc3\xa9", "\"caf\xc3\xa9\"");                 /* é */
+	ASSERT_JSON("\xe2\x82\xac", "\"\xe2\x82\xac\"");                /* € */
+	ASSERT_JSON("\xf0\x9f\x98\x80", "\"\xf0\x9f\x98\x80\"");        /* U+1F600 */
+	ASSERT_JSON("\xf4\x8f\xbf\xbf", "\"\xf4\x8f\xbf\xbf\"");        /* U+10FFFF */
+}
+
+static void test_json_utf8_invalid(void **state)
+{
+	ASSERT_JSON("\xff", "\"\\ufffd\"");
+	ASSERT_JSON("a\x80z", "\"a\\ufffdz\"");                         /* stray continuation */
+	ASSERT_JSON("\xc0\xaf", "\"\\ufffd\\ufffd\"");                  /* overlong '/' */
+	ASSERT_JSON("\xe0\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\"");       /* overlong 3-byte */
+	ASSERT_JSON("\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"");       /* surrogate D800 */
+	ASSERT_JSON("\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");   /* > U+10FFFF */
+	ASSERT_JSON("\xe2\x82", "\"\\ufffd\\ufffd\"");                  /* truncated at the end */
+	ASSERT_JSON("\xe2\x82x", "\"\\ufffd\\ufffdx\"");                /* truncated mid-string */
+}
+
+static void test_json_writer(void **state)
+{
+	struct capture c;
+	struct json j;
+	cap_open(&c);
+	json_init(&j, c.f);
+	json_begin_object(&j, NULL);
+	json_str(&j, "a", "x");
+	json_begin_array(&j, "b");
+	json_int(&j, NULL, -1);
+	json_uint(&j, NULL, 18446744073709551615ULL);
+	json_begin_object(&j, NULL);
+	json_end_object(&j);
+	json_end_array(&j);
+	json_bool(&j, "t", true);
+	json_null(&j, "n");
+	json_seconds(&j, "s", 1500);
+	json_seconds(&j, "z", 7);
+	json_end_object(&j);
+	json_finish(&j);
+	assert_string_equal(cap_close(&c),
+		"{\"a\":\"x\",\"b\":[-1,18446744073709551615,{}],\"t\":true,\"n\":null,\"s\":1.500,\"z\":0.007}\n");
+	free(c.buf);
+}
+
+/* ---- durations ---- */
+
+static void test_uptime(void **state)
+{
+	char b[64];
+	format_uptime(b, sizeof(b), 0);
+	assert_string_equal(b, "0:00:00");
+	format_uptime(b, sizeof(b), 62);
+	assert_string_equal(b, "0:01:02");
+	format_uptime(b, sizeof(b), 86399);
+	assert_string_equal(b, "23:59:59");
+	format_uptime(b, sizeof(b), 86400 + 3661);
+	assert_string_equal(b, "1 day, 1:01:01");
+	format_uptime(b, sizeof(b), 3 * 86400);
+	assert_string_equal(b, "3 days, 0:00:00");
+	format_age(b, sizeof(b), 300);
+	assert_string_equal(b, "0.3s");
+	format_age(b, sizeof(b), 59999);
+	assert_string_equal(b, "59.9s");
+	format_age(b, sizeof(b), 61000);
+	assert_string_equal(b, "0:01:01");
+	format_exit(b, sizeof(b), 3);
+	assert_string_equal(b, "exit status 3");
+	format_exit(b, sizeof(b), -9);
+	assert_string_equal(b, "killed by SIGKILL");
+}
+
+/* ---- status ---- */
+
+static void test_status_describe(void **state)
+{
+	struct proto_status s;
+	char b[1024];
+
+	status_rec(&s, "web", PROC_RUNNING, 1234, 62500);
+	status_describe(&s, b, sizeof(b));
+	assert_string_equal(b, "pid 1234, uptime 0:01:02");
+
+	s.restarts = 2;
+	s.flags = PROTO_ST_HEARTBEAT | PROTO_ST_BUSY;
+	s.heartbeat_age_ms = 1200;
+	s.ncounters = 2;
+	s.counters[0] = 10;
+	s.counters[1] = 20;
+	snprintf(s.status_line, sizeof(s.status_line), "serving\n\x1b[2J");
+	status_describe(&s, b, sizeof(b));
+	assert_string_equal(b, "pid 1234, uptime 0:01:02, restarts 2, busy, heartbeat 1.2s ago, counters 10/20"
+	                       " | serving\\n\\x1b[2J");
+
+	status_rec(&s, "db", PROC_BACKOFF, 0, 0);
+	s.flags = PROTO_ST_EXITED;
+	s.exitstatus = 1;
+	s.next_attempt_ms = 2000;
+	status_describe(&s, b, sizeof(b));
+	assert_string_equal(b, "exit status 1, next attempt in 2.0s");
+
+	snprintf(s.description, sizeof(s.description), "Exited too quickly (process log may have details)");
+	s.state = PROC_FATAL;
+	s.next_attempt_ms = -1;
+	status_describe(&s, b, sizeof(b));
+	assert_string_equal(b, "Exited too quickly (process log may have details)");
+
+	status_rec(&s, "x", PROC_STOPPED, 0, 0);
+	status_describe(&s, b, sizeof(b));
+	assert_string_equal(b, "");
+}
+
+static void test_status_table_aligned(void **state)
+{
+	struct proto_status st[3];
+	struct capture c;
+	status_rec(&st[0], "a", PROC_RUNNING, 1, 1000);
+	status_rec(&st[1], "group:long_process_name", PROC_STOPPED, 0, 0);
+	status_rec(&st[2], "mid:x", PROC_STARTING, 22, 0);
+	cap_open(&c);
+	status_print_table(c.f, st, 3);
+	const char *out = cap_close(&c);
+
+	/* Every state starts in the same column, right after the widest name and two spaces. */
+	size_t col = strlen("group:long_process_name") + 2;
+	const char *line = out;
+	const char *states[] = { "RUNNING", "STOPPED", "STARTING" };
+	for (int i = 0; i < 3; i++) {
+		const char *nl = strchr(line, '\n');
+		assert_non_null(nl);
+		assert_true((size_t) (nl - line) >= col + strlen(states[i]));
+		assert_memory_equal(line + col, states[i], strlen(states[i]));
+		assert_true(line[col - 1] == ' ');
+		line = nl + 1;
+	}
+	assert_string_equal(line, "");
+	/* A row without description has no trailing blanks. */
+	assert_non_null(strstr(out, "group:long_process_name  STOPPED\n"));
+	assert_non_null(strstr(out, "a                        RUNNING   pid 1, uptime 0:00:01\n"));
+	free(c.buf);
+}
+
+static void test_status_table_escapes_names(void **state)
+{
+	struct proto_status st;
+	struct capture c;
+	status_rec(&st, "evil\x1b]0;x\x07", PROC_RUNNING, 5, 0);
+	cap_open(&c);
+	status_print_table(c.f, &st, 1);
+	const char *out = cap_close(&c);
+	assert_null(strchr(out, '\x1b'));
+	assert_non_null(strstr(out, "evil\\x1b]0;x\\x07"));
+	free(c.buf);
+}
+
+static void test_status_json(void **state)
+{
+	struct proto_status st[2];
+	struct capture c;
+	status_rec(&st[0], "web:web_00", PROC_RUNNING, 42, 1500);
+	st[0].flags = PROTO_ST_READY | PROTO_ST_HEARTBEAT;
+	st[0].heartbeat_age_ms = 250;
+	st[0].ncounters = 1;
+	st[0].counters[0] = 9;
+	status_rec(&st[1], "db", PROC_FATAL, 0, 0);
+	st[1].flags = PROTO_ST_EXITED;
+	st[1].exitstatus = -15;
+	st[1].next_attempt_ms = 30000;
+	cap_open(&c);
+	status_print_json(c.f, st, 2);
+	assert_string_equal(cap_close(&c),
+		"[{\"name\":\"web:web_00\",\"group\":\"web\",\"state\":\"RUNNING\",\"pid\":42,\"uptime\":1.500,"
+		"\"restarts\":0,\"exitstatus\":null,\"ready\":true,\"heartbeat_age\":0.250,\"status\":\"\","
+		"\"counters\":[9],\"description\":\"\",\"busy\":false,\"next_attempt\":null,\"slot_bad\":false},"
+		"{\"name\":\"db\",\"group\":\"db\",\"state\":\"FATAL\",\"pid\":0,\"uptime\":0.000,"
+		"\"restarts\":0,\"exitstatus\":-15,\"ready\":false,\"heartbeat_age\":null,\"status\":\"\","
+		"\"counters\":[],\"description\":\"killed by SIGTERM\",\"busy\":false,\"next_attempt\":30.000,"
+		"\"slot_bad\":false}]\n");
+	free(c.buf);
+
+	cap_open(&c);
+	status_print_json(c.f, NULL, 0);
+	assert_string_equal(cap_close(&c), "[]\n");
+	free(c.buf);
+}
+
+static void test_result_lines(void **state)
+{
+	struct capture c;
+	cap_open(&c);
+	result_print_line(c.f, "web:web_00", 0, "", "started");
+	result_print_line(c.f, "web:web_01", 0, "stopped", "started");
+	result_print_line(c.f, "x", -ENOENT, "no such process", "started");
+	result_print_line(c.f, "web", -ENOEXEC, "ERROR (spawn error)", "started");
+	result_print_line(c.f, "y", -EPERM, "", "started");
+	assert_string_equal(cap_close(&c),
+		"web:web_00: started\n"
+		"web:web_01: stopped\n"
+		"x: ERROR (no such process)\n"
+		"web: ERROR (spawn error)\n"
+		"y: ERROR (Operation not permitted)\n");
+	free(c.buf);
+}
+
+static void test_no_such_lines(void **state)
+{
+	struct ctl_ctx ctx = { 0 };
+	struct cmd_args a = { 0 };
+	struct proto_reply rep = { 0 };
+	struct capture o, e;
+	char msg[] = "no such process: a, g:*, x\x1b";
+
+	cap_open(&o);
+	cap_open(&e);
+	ctx.out = o.f;
+	ctx.err = e.f;
+	rep.result = -ENOENT;
+	rep.message = msg;
+	rep.message_len = strlen(msg);
+	ctl_print_no_such(&ctx, &a, &rep);
+	ctx.json = true;
+	ctl_print_no_such(&ctx, &a, &rep);
+	assert_string_equal(cap_close(&o),
+		"a: ERROR (no such process)\ng:*: ERROR (no such process)\nx\\x1b: ERROR (no such process)\n");
+	assert_string_equal(cap_close(&e),
+		"droverctl: a: ERROR (no such process)\ndroverctl: g:*: ERROR (no such process)\n"
+		"droverctl: x\\x1b: ERROR (no such process)\n");
+	free(o.buf);
+	free(e.buf);
+}
+
+/* ---- argument parsing ---- */
+
+static void test_parse_commands_usage(void **state)
+{
+	assert_int_equal(PARSE_RC("bogus"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("status", "--bogus"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("start"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("stop", "--no-wait"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("restart", "--timeout"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("start", "web", "--timeout", "x"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("start", "web", "--timeout", "0"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("start", "web", "-x"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("signal"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("signal", "TERM"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("signal", "FOO", "web"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("signal", "0", "web"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("signal", "65", "web"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("pid", "a", "b"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("reload", "x"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("shutdown", "now"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("version", "x"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("tail"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("tail", "web", "stdin"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("tail", "web", "stdout", "x"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("tail", "-n", "-1", "web"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("tail", "-n", "many", "web"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("tail", "-n"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("wait"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("wait", "RUNNING"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("wait", "UP", "web"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("wait", "RUNNING", "web", "--no-wait"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("wait", "RUNNING", "web", "--timeout", "-1"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("report"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("report", "--busy", "--idle"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("report", "--status"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("report", "--ready", "extra"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("help", "a", "b"), CTL_EXIT_USAGE);
+
+	char long_status[PROTO_STATUS_LINE_MAX + 1];
+	memset(long_status, 'x', sizeof(long_status) - 1);
+	long_status[sizeof(long_status) - 1] = '\0';
+	assert_int_equal(PARSE_RC("report", "--status", long_status), CTL_EXIT_USAGE);
+
+	/* More patterns than one request carries. */
+	char *many[PROTO_ARGS_MAX + 2];
+	many[0] = (char *) "status";
+	for (int i = 1; i < PROTO_ARGS_MAX + 2; i++)
+		many[i] = (char *) "p";
+	struct parsed p = parse_words(PROTO_ARGS_MAX + 2, many);
+	assert_int_equal(p.rc, CTL_EXIT_USAGE);
+	assert_non_null(strstr(p.err, "too many arguments"));
+	free(p.err);
+}
+
+static void test_parse_usage_message(void **state)
+{
+	struct parsed p = PARSE("signal", "BOGUS", "web");
+	assert_int_equal(p.rc, CTL_EXIT_USAGE);
+	assert_non_null(strstr(p.err, "droverctl: signal: invalid signal 'BOGUS'"));
+	assert_non_null(strstr(p.err, "usage: droverctl [options] signal SIG PATTERN..."));
+	free(p.err);
+
+	p = PARSE("frobnicate");
+	assert_non_null(strstr(p.err, "droverctl: unknown command 'frobnicate'"));
+	free(p.err);
+}
+
+static void test_parse_commands_ok(void **state)
+{
+	struct parsed p;
+
+	p = PARSE("status");
+	assert_int_equal(p.rc, 0);
+	assert_string_equal(p.a.cmd->name, "status");
+	assert_int_equal(p.a.npos, 0);
+	free(p.err);
+
+	p = PARSE("status", "web", "db:*", "--json");
+	assert_int_equal(p.rc, 0);
+	assert_int_equal(p.a.npos, 2);
+	assert_string_equal(p.a.pos[1], "db:*");
+	assert_true(p.ctx.json);
+	free(p.err);
+
+	p = PARSE("start", "web", "--no-wait", "db");
+	assert_int_equal(p.rc, 0);
+	assert_true(p.a.no_wait);
+	assert_int_equal(p.a.npos, 2);
+	assert_true(p.a.wait_s < 0);
+	free(p.err);
+
+	p = PARSE("stop", "all", "--timeout", "2.5");
+	assert_int_equal(p.rc, 0);
+	assert_true(p.a.wait_s > 2.49 && p.a.wait_s < 2.51);
+	free(p.err);
+
+	p = PARSE("restart", "--timeout=7", "--", "-odd-name");
+	assert_int_equal(p.rc, 0);
+	assert_int_equal(p.a.npos, 1);
+	assert_string_equal(p.a.pos[0], "-odd-name");
+	free(p.err);
+
+	p = PARSE("signal", "TERM", "web");
+	assert_int_equal(p.rc, 0);
+	assert_int_equal(p.a.signo, SIGTERM);
+	free(p.err);
+	p = PARSE("signal", "SIGKILL", "web", "db");
+	assert_int_equal(p.a.signo, SIGKILL);
+	assert_int_equal(p.a.npos, 3);
+	free(p.err);
+	p = PARSE("signal", "10", "web");
+	assert_int_equal(p.a.signo, 10);
+	free(p.err);
+	p = PARSE("signal", "hup", "web");
+	assert_int_equal(p.a.signo, SIGHUP);
+	free(p.err);
+
+	p = PARSE("pid");
+	assert_int_equal(p.rc, 0);
+	free(p.err);
+	p = PARSE("pid", "web");
+	assert_int_equal(p.rc, 0);
+	free(p.err);
+
+	p = PARSE("tail", "web");
+	assert_int_equal(p.rc, 0);
+	assert_false(p.a.follow);
+	assert_int_equal(p.a.lines, CTL_TAIL_LINES_DEFAULT);
+	assert_int_equal(p.a.stream, 0);
+	free(p.err);
+	p = PARSE("tail", "-f", "-n", "50", "web", "stderr");
+	assert_int_equal(p.rc, 0);
+	assert_true(p.a.follow);
+	assert_int_equal(p.a.lines, 50);
+	assert_int_equal(p.a.stream, 1);
+	free(p.err);
+	p = PARSE("tail", "-n0", "web", "stdout");
+	assert_int_equal(p.rc, 0);
+	assert_int_equal(p.a.lines, 0);
+	free(p.err);
+
+	p = PARSE("wait", "running", "web:*", "--timeout", "3");
+	assert_int_equal(p.rc, 0);
+	assert_int_equal(p.a.state, PROC_RUNNING);
+	assert_true(p.a.wait_s > 2.99 && p.a.wait_s < 3.01);
+	assert_int_equal(p.a.npos, 2);
+	free(p.err);
+	p = PARSE("wait", "STOPPED", "all");
+	assert_int_equal(p.a.state, PROC_STOPPED);
+	assert_true(p.a.wait_s < 0);
+	free(p.err);
+
+	p = PARSE("report", "--ready", "--heartbeat", "--busy", "--status", "-serving 3 clients");
+	assert_int_equal(p.rc, 0);
+	assert_int_equal(p.a.report, CTL_REPORT_READY | CTL_REPORT_HEARTBEAT | CTL_REPORT_BUSY | CTL_REPORT_STATUS);
+	assert_string_equal(p.a.status_text, "-serving 3 clients");
+	free(p.err);
+	p = PARSE("report", "--status=idle now", "--idle");
+	assert_int_equal(p.rc, 0);
+	assert_string_equal(p.a.status_text, "idle now");
+	free(p.err);
+
+	p = PARSE("stop", "-h");
+	assert_int_equal(p.rc, 0);
+	assert_true(p.a.help);
+	free(p.err);
+
+	p = PARSE("help", "status");
+	assert_int_equal(p.rc, 0);
+	free(p.err);
+}
+
+static void test_parse_global(void **state)
+{
+	struct ctl_ctx ctx = { 0 };
+	struct ctl_globals g;
+	struct capture e;
+	int idx;
+	cap_open(&e);
+	ctx.err = e.f;
+
+	const char *a1[] = { "droverctl", "-n", "x", "--json", "--timeout", "0.5", "status", "--timeout", "9" };
+	assert_int_equal(cmd_parse_global(&ctx, 9, (char **) a1, &g, &idx), 0);
+	assert_string_equal(g.name, "x");
+	assert_true(g.json);
+	assert_true(g.timeout_s > 0.49 && g.timeout_s < 0.51);
+	assert_int_equal(idx, 6);
+
+	const char *a2[] = { "droverctl", "--name=y", "-cfile.ini", "version" };
+	assert_int_equal(cmd_parse_global(&ctx, 4, (char **) a2, &g, &idx), 0);
+	assert_string_equal(g.name, "y");
+	assert_string_equal(g.config, "file.ini");
+	assert_int_equal(idx, 3);
+	assert_true(g.timeout_s == CTL_TIMEOUT_DEFAULT_S);
+
+	const char *a3[] = { "droverctl" };
+	assert_int_equal(cmd_parse_global(&ctx, 1, (char **) a3, &g, &idx), 0);
+	assert_int_equal(idx, 1);
+
+	const char *bad1[] = { "droverctl", "--timeout", "0", "status" };
+	assert_int_equal(cmd_parse_global(&ctx, 4, (char **) bad1, &g, &idx), CTL_EXIT_USAGE);
+	const char *bad2[] = { "droverctl", "--timeout", "soon", "status" };
+	assert_int_equal(cmd_parse_global(&ctx, 4, (char **) bad2, &g, &idx), CTL_EXIT_USAGE);
+	const char *bad3[] = { "droverctl", "-x", "status" };
+	assert_int_equal(cmd_parse_global(&ctx, 3, (char **) bad3, &g, &idx), CTL_EXIT_USAGE);
+	const char *bad4[] = { "droverctl", "-n" };
+	assert_int_equal(cmd_parse_global(&ctx, 2, (char **) bad4, &g, &idx), CTL_EXIT_USAGE);
+	const char *bad5[] = { "droverctl", "--timeout", "1e9", "status" };
+	assert_int_equal(cmd_parse_global(&ctx, 4, (char **) bad5, &g, &idx), CTL_EXIT_USAGE);
+	const char *bad6[] = { "droverctl", "--timeout", "nan", "status" };
+	assert_int_equal(cmd_parse_global(&ctx, 4, (char **) bad6, &g, &idx), CTL_EXIT_USAGE);
+	cap_close(&e);
+	free(e.buf);
+}
+
+static void test_usage_lists_commands(void **state)
+{
+	struct capture c;
+	cap_open(&c);
+	cmd_usage(c.f);
+	const char *u = cap_close(&c);
+	const char *cmds[] = { "status", "start", "stop", "restart", "signal", "pid", "reload", "shutdown",
+	                       "tail", "wait", "report", "version", "help" };
+	for (size_t i = 0; i < ELEMENTSOF(cmds); i++) {
+		char needle[32];
+		snprintf(needle, sizeof(needle), "\n  %s", cmds[i]);
+		assert_non_null(strstr(u, needle));
+		assert_non_null(cmd_find(cmds[i]));
+	}
+	assert_null(strstr(u, "_names"));
+	assert_null(cmd_find("nosuch"));
+	free(c.buf);
+}
+
+/* ---- instance resolution ---- */
+
+static char *write_temp(const char *content)
+{
+	char *path = xstrdup("/tmp/test-ctl-XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, content, strlen(content)), (ssize_t) strlen(content));
+	close(fd);
+	return path;
+}
+
+static void test_instance_from_config(void **state)
+{
+	char name[64];
+	char *p;
+
+	p = write_temp("; comment\n[program:web]\nname = notme\n[drover]\n  name = prod-1 ; inline\nlog_dir=/x\n");
+	assert_int_equal(instance_from_config(p, name, sizeof(name)), 0);
+	assert_string_equal(name, "prod-1");
+	unlink(p);
+	free(p);
+
+	p = write_temp("[drover]\nlog_dir = /x\n[program:a]\ncommand=/bin/true\n");
+	assert_int_equal(instance_from_config(p, name, sizeof(name)), 0);
+	assert_string_equal(name, "drover");
+	unlink(p);
+	free(p);
+
+	p = write_temp("[ drover ]\nname: colon\n");
+	assert_int_equal(instance_from_config(p, name, sizeof(name)), 0);
+	assert_string_equal(name, "colon");
+	unlink(p);
+	free(p);
+
+	p = write_temp("[drover]\nname =\n");
+	assert_int_equal(instance_from_config(p, name, sizeof(name)), -EINVAL);
+	unlink(p);
+	free(p);
+
+	assert_int_equal(instance_from_config("/nonexistent/drover.ini", name, sizeof(name)), -ENOENT);
+}
+
+static void test_instance_resolve(void **state)
+{
+	struct ctl_ctx ctx = { 0 };
+	struct capture e;
+	char *p;
+	cap_open(&e);
+	ctx.err = e.f;
+
+	unsetenv("DROVER_NAME");
+	assert_int_equal(instance_resolve(&ctx, NULL, NULL), 0);
+	assert_string_equal(ctx.instance, "drover");
+
+	setenv("DROVER_NAME", "fromenv", 1);
+	assert_int_equal(instance_resolve(&ctx, NULL, NULL), 0);
+	assert_string_equal(ctx.instance, "fromenv");
+
+	p = write_temp("[drover]\nname = fromfile\n");
+	assert_int_equal(instance_resolve(&ctx, NULL, p), 0);
+	assert_string_equal(ctx.instance, "fromfile");
+	assert_int_equal(instance_resolve(&ctx, "fromopt", p), 0);
+	assert_string_equal(ctx.instance, "fromopt");
+	unlink(p);
+	free(p);
+
+	p = write_temp("[drover]\nname = bad/name\n");
+	assert_int_equal(instance_resolve(&ctx, NULL, p), CTL_EXIT_USAGE);
+	unlink(p);
+	free(p);
+
+	assert_int_equal(instance_resolve(&ctx, "has space", NULL), CTL_EXIT_USAGE);
+	assert_int_equal(instance_resolve(&ctx, "x123456789012345678901234567890123", NULL), CTL_EXIT_USAGE);
+	assert_int_equal(instance_resolve(&ctx, NULL, "/nonexistent.ini"), CTL_EXIT_USAGE);
+	setenv("DROVER_NAME", "../etc", 1);
+	assert_int_equal(instance_resolve(&ctx, NULL, NULL), CTL_EXIT_USAGE);
+	unsetenv("DROVER_NAME");
+
+	cap_close(&e);
+	free(e.buf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_plain),
+		cmocka_unit_test(test_json_control),
+		cmocka_unit_test(test_json_utf8_valid),
+		cmocka_unit_test(test_json_utf8_invalid),
+		cmocka_unit_test(test_json_writer),
+		cmocka_unit_test(test_uptime),
+		cmocka_unit_test(test_status_describe),
+		cmocka_unit_test(test_status_table_aligned),
+		cmocka_unit_test(test_status_table_escapes_names),
+		cmocka_unit_test(test_status_json),
+		cmocka_unit_test(test_result_lines),
+		cmocka_unit_test(test_no_such_lines),
+		cmocka_unit_test(test_parse_commands_usage),
+		cmocka_unit_test(test_parse_usage_message),
+		cmocka_unit_test(test_parse_commands_ok),
+		cmocka_unit_test(test_parse_global),
+		cmocka_unit_test(test_usage_lists_commands),
+		cmocka_unit_test(test_instance_from_config),
+		cmocka_unit_test(test_instance_resolve),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

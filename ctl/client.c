@@ -165,7 +165,11 @@ static struct timespec realtime_at(uint64_t mono_deadline_ns)
 
 static int create_reply_queue(struct client *c)
 {
-	long maxmsg = 10, msgsize = PROTO_MSG_MAX, v;
+	/* A small queue: the per-user RLIMIT_MSGQUEUE budget (800 KiB by default, shared with
+	 * every queue of the user, droverd's control queue included) holds ~9 queues of 10 x 8 KiB
+	 * but ~45 of 4 x 4 KiB, so many droverctl can run at once. Long replies are fragmented to
+	 * our size and flow-controlled by droverd, so a smaller queue costs only a few syscalls. */
+	long maxmsg = 4, msgsize = 4096, v;
 	/* The kernel refuses attributes above its limits even for root: read them, never assume. */
 	if (read_proc_long("/proc/sys/fs/mqueue/msg_max", &v) == 0 && v < maxmsg)
 		maxmsg = v;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-journal.h>
+#include <unistd.h>
 
 #include "process.h"
 #include "proto.h"
@@ -19,6 +20,10 @@ void log_init(void)
 {
 	/* JOURNAL_STREAM: our stderr is connected to journald (systemd sets it for services). */
 	use_journal = getenv("JOURNAL_STREAM") != NULL || getenv("INVOCATION_ID") != NULL;
+	/* sd_journal_send() silently drops everything when journald is not there (ENOENT): then
+	 * stderr, which whoever set those variables is reading. */
+	if (use_journal && access("/run/systemd/journal/socket", F_OK) < 0)
+		use_journal = false;
 	if (getenv("DROVER_LOG_STDERR"))
 		use_journal = false;
 	debug_on = getenv("DROVER_DEBUG") != NULL;
@@ -43,14 +48,17 @@ static void emit(int prio, const struct process *p, const char *fmt, va_list ap)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (use_journal) {
+		int r;
 		if (p)
-			sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", prio,
+			r = sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", prio,
 			                "DROVER_PROCESS=%s", p->cfg->fullname, "DROVER_PID=%d", (int) p->pid,
 			                "DROVER_STATE=%s", proc_state_to_string(p->state), "SYSLOG_IDENTIFIER=droverd",
 			                NULL);
 		else
-			sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", prio, "SYSLOG_IDENTIFIER=droverd", NULL);
-		return;
+			r = sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", prio, "SYSLOG_IDENTIFIER=droverd", NULL);
+		if (r >= 0)
+			return;
+		/* no journald socket after all (INVOCATION_ID set by something else): stderr */
 	}
 	fprintf(stderr, "droverd: %s: %s\n", prio_prefix(prio), msg);
 }

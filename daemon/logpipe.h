@@ -1,20 +1,56 @@
-/* Worker stdin/stdout/stderr: what the child gets on 0, 1, 2, and droverd's side of it. */
+/* Worker stdin/stdout/stderr: what the child gets on 0, 1, 2, and droverd's side of it: the
+ * pipes, the log files with rotation, the in-memory tail and the `tail -f` followers. */
 #ifndef DROVER_LOGPIPE_H
 #define DROVER_LOGPIPE_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 struct process;
 
-/* Descriptors the child dup2()s onto 0, 1, 2 (all O_CLOEXEC in droverd). */
+#define LOGPIPE_STDOUT 0
+#define LOGPIPE_STDERR 1
+
+/* What a spawn needs: in/out/err are the descriptors the child dup2()s onto 0, 1, 2 (the write
+ * ends of the pipes, blocking); rd_out/rd_err are droverd's read ends (non-blocking), -1 when
+ * none (redirect_stderr: err is a copy of out and rd_err is -1). All O_CLOEXEC in droverd. */
 struct logpipe_fds {
 	int in, out, err;
+	int rd_out, rd_err;
 };
+#define LOGPIPE_FDS_INIT { -1, -1, -1, -1, -1 }
 
-/* Prepare the child's stdio for p (log files, pipes, /dev/null). 0 or -errno. */
+/* Before fork(): (re)open p's log files if needed and make the pipes. 0 or -errno. */
 int logpipe_prepare(struct process *p, struct logpipe_fds *ret);
-/* After a successful fork: keep droverd's ends of the pipes for p. */
+/* After a successful fork(): droverd keeps the read ends (they are set to -1 in fds) and reads
+ * them from the loop until EOF, even after the worker is gone (a grandchild may hold them). */
 void logpipe_attach(struct process *p, struct logpipe_fds *fds);
-/* SIGUSR1: reopen every log file droverd writes (logrotate). */
-void logpipe_reopen_all(void);
+/* Close whatever is still open in fds (the child's ends after fork, everything on failure). */
 void logpipe_fds_close(struct logpipe_fds *fds);
+/* From process_free(): drain what is readable now (bounded), close pipes, files, followers. */
+void logpipe_free(struct process *p);
+
+/* SIGUSR1: reopen every log file droverd writes, at the path the current config names. */
+void logpipe_reopen_all(void);
+
+/* Bytes of p's output (both streams) that could not be written to the log file: write errors
+ * (ENOSPC, EIO), or a log file that could not be opened. NONE is not counted. */
+uint64_t logpipe_dropped(const struct process *p);
+
+/* The last LINES lines (0 = everything kept) of stream (LOGPIPE_STDOUT/STDERR) from the 64 KiB
+ * in-memory tail, in a new buffer (*ret_text, NUL-terminated, NUL bytes of the output shown as
+ * '?'). 0, -ENODATA (stderr of a redirect_stderr process), -EINVAL (bad stream). */
+int logpipe_tail(const struct process *p, int stream, unsigned lines, char **ret_text, size_t *ret_len);
+
+/* Stream stream of p into the FIFO at fifo_path: first the last LINES lines (as logpipe_tail),
+ * then every new byte as it arrives, never blocking (a follower that does not keep up loses
+ * bytes; one whose reader is gone is dropped). The FIFO must be private to its creator: an
+ * absolute path to a FIFO (not a symlink, one link, no group/other permission bits) in a
+ * directory with no group/other permission bits owned by the FIFO's owner (what droverctl's
+ * mkdtemp + mkfifo 0600 make); anything else is refused with -EPERM, and only the inode checked
+ * is opened (through its O_PATH descriptor), never a path looked up twice. Returns 0, -EPERM,
+ * -ENXIO (no reader), -EBUSY (LOGPIPE_FOLLOWERS_MAX followers already), -ENODATA, -EINVAL. */
+#define LOGPIPE_FOLLOWERS_MAX 16
+int logpipe_follow(struct process *p, int stream, unsigned lines, const char *fifo_path);
 
 #endif

@@ -19,6 +19,7 @@
 #include "notify.h"
 #include "reap.h"
 #include "reload.h"
+#include "scoreboard.h"
 #include "spawn.h"
 #include "supervisor.h"
 #include "util.h"
@@ -227,6 +228,15 @@ int main(int argc, char **argv)
 		ev_loop_destroy(sup.loop);
 		return 1;
 	}
+	r = scoreboard_open(cfg);
+	if (r < 0) {
+		notify_startup_failed("cannot create the scoreboard", -r);
+		control_close();
+		instance_unlock();
+		config_free(cfg);
+		ev_loop_destroy(sup.loop);
+		return 1;
+	}
 	if (cfg->subreaper && getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		log_warn("cannot become a child subreaper: %s", strerror(errno));
 
@@ -244,6 +254,7 @@ int main(int argc, char **argv)
 	reap_children();
 	killtree_shutdown();
 	control_close();
+	scoreboard_close();
 	notify_close();
 	supervisor_free();
 	reload_shutdown();

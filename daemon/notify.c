@@ -1,8 +1,10 @@
 /* systemd's notify protocol. The only file that includes <systemd/sd-daemon.h>.
- * STATUS= is one line of at most 256 bytes with control characters escaped, so nothing a
- * config or a worker can put into names or error text can inject another assignment. */
+ * A STATUS= assignment is one line of at most 256 bytes ("STATUS=" included) with control
+ * characters escaped once, so nothing a config or a worker can put into names or error text
+ * can inject another assignment (RELIABILITY T40). */
 #include "notify.h"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +15,8 @@
 #include "supervisor.h"
 #include "util.h"
 
-#define STATUS_MAX 256
+#define STATUS_LINE_MAX 256                              /* "STATUS=" + text, without the NUL */
+#define STATUS_MAX (STATUS_LINE_MAX - sizeof("STATUS=") + 2)  /* text buffer: 249 bytes + NUL */
 #define STATUS_MIN_INTERVAL 0.1   /* seconds between two STATUS= updates */
 
 static struct ev_loop *loop;
@@ -22,7 +25,8 @@ static ev_timer watchdog;
 static ev_timer status_timer;
 static bool status_pending;
 static ev_tstamp status_last;
-static char error_text[STATUS_MAX];
+static char error_text[STATUS_MAX];   /* raw (escaped when STATUS= is built), cut */
+static ev_signal test_hang;
 
 static void notify_send(const char *msg)
 {
@@ -68,12 +72,32 @@ static void watchdog_cb(struct ev_loop *l, ev_timer *w, int revents)
 	notify_send("WATCHDOG=1");
 }
 
+/* TEST-ONLY hook (tests/e2e/systemd-testbed.sh, RELIABILITY T39): with
+ * DROVER_TEST_HANG_ON_SIGUSR2=1 in droverd's environment, SIGUSR2 wedges the event loop for
+ * good, so that the systemd watchdog has to kill and restart droverd. Inert otherwise. */
+static void test_hang_cb(struct ev_loop *l, ev_signal *w, int revents)
+{
+	log_warn("SIGUSR2 with DROVER_TEST_HANG_ON_SIGUSR2=1: hanging the event loop (test hook)");
+	for (;;)
+		pause();
+}
+
+static void test_hook_init(void)
+{
+	const char *v = getenv("DROVER_TEST_HANG_ON_SIGUSR2");
+	if (!v || strcmp(v, "1") != 0)
+		return;
+	ev_signal_init(&test_hang, test_hang_cb, SIGUSR2);
+	ev_signal_start(loop, &test_hang);
+}
+
 void notify_init(struct ev_loop *l)
 {
 	uint64_t usec = 0;
 	loop = l;
 	enabled = getenv("NOTIFY_SOCKET") != NULL;
 	ev_init(&status_timer, status_cb);
+	test_hook_init();
 	if (!enabled)
 		return;
 	if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
@@ -122,7 +146,7 @@ void notify_stopping(void)
 void notify_set_error(const char *msg)
 {
 	if (msg)
-		escape_line(error_text, sizeof(error_text) - 64, msg);
+		snprintf(error_text, sizeof(error_text), "%s", msg);   /* escaped once, in notify_status_text */
 	else
 		error_text[0] = '\0';
 	notify_state_changed();
@@ -144,4 +168,5 @@ void notify_close(void)
 		return;
 	ev_timer_stop(loop, &watchdog);
 	ev_timer_stop(loop, &status_timer);
+	ev_signal_stop(loop, &test_hang);
 }

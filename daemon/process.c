@@ -15,6 +15,8 @@
 #include "depends.h"
 #include "killtree.h"
 #include "log.h"
+#include "logpipe.h"
+#include "scoreboard.h"
 #include "spawn.h"
 #include "supervisor.h"
 #include "util.h"
@@ -54,6 +56,8 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	p->timer_due_ns = 0;
 	if (p->spawn_deferred)
 		do_spawn(p);
+	else if (p->state == PROC_STARTING && p->prog->ready == READY_SCOREBOARD)
+		scoreboard_ready_timeout(p);   /* not ready within startsecs: the start failed */
 	else if (p->state == PROC_STARTING)
 		fsm_feed(p, FSM_UP);   /* startsecs reached */
 	else
@@ -73,7 +77,7 @@ static void exec_close(struct process *p)
 static void exec_check(struct process *p)
 {
 	char err[sizeof(p->description)];
-	int r = spawn_read_status(p->exec_fd, err, sizeof(err));
+	int r = spawn_read_status(p, p->exec_fd, err, sizeof(err));
 	if (r == -EAGAIN)
 		return;
 	if (r < 0) {
@@ -112,6 +116,7 @@ struct process *process_free(struct process *p)
 	exec_close(p);
 	if (p->pidfd >= 0)
 		close(p->pidfd);
+	logpipe_free(p);
 	free(p);
 	return NULL;
 }
@@ -194,6 +199,7 @@ static void do_spawn(struct process *p)
 	}
 	p->waiting_deps = false;
 	p->generation++;
+	scoreboard_on_spawn(p);   /* the slot knows the new generation before the child exists */
 	int r = spawn_worker(p, &pid, &exec_fd, err, sizeof(err));
 	process_set_state(p, PROC_STARTING);
 	if (r < 0) {
@@ -203,6 +209,7 @@ static void do_spawn(struct process *p)
 		return;
 	}
 	p->pid = pid;
+	scoreboard_on_state(p);
 	p->spawns++;
 	p->spawned_ns = now_mono_ns();
 	p->pidfd = (int) pidfd_open(pid, 0);   /* -1 on kernels without pidfd: kill() fallback */
@@ -213,7 +220,7 @@ static void do_spawn(struct process *p)
 	log_proc(LOG_INFO, p, "spawned: '%s' with pid %d", p->cfg->fullname, (int) pid);
 	if (p->prog->startsecs == 0 && p->prog->ready == READY_STARTSECS)
 		fsm_feed(p, FSM_UP);
-	else
+	else if (p->prog->startsecs > 0)   /* ready = scoreboard with startsecs = 0: no deadline */
 		timer_arm(p, p->prog->startsecs);
 }
 
@@ -391,6 +398,7 @@ void process_on_exit(struct process *p, int wstatus)
 		p->pidfd = -1;
 	}
 	killtree_after_exit(p);
+	scoreboard_on_exit(p);   /* lock recovery needs the reaped pid */
 	p->last_pgid = p->pid;   /* setsid() made the worker its group's leader */
 	p->pid = 0;
 	p->have_exit = true;
@@ -452,4 +460,5 @@ void process_status(const struct process *p, struct proto_status *s)
 		strcpy_bounded(s->description, sizeof(s->description), p->description);
 	else if (p->state == PROC_STARTING && p->description[0])
 		strcpy_bounded(s->description, sizeof(s->description), p->description);
+	scoreboard_fill_status(p, s);
 }

@@ -27,7 +27,8 @@ struct process {
 	unsigned spawns;            /* spawns so far; restarts = spawns - 1 */
 	bool have_exit;
 	int exit_wstatus;           /* raw wait status of the last exit */
-	char description[256];      /* spawn error or exit description, shown by status */
+	char description[256];
+	char exec_path[256];        /* the command as resolved for the last spawn (error messages) */      /* spawn error or exit description, shown by status */
 
 	bool waiting_deps;          /* STARTING without a pid: a dependency is not RUNNING yet */
 	uint64_t running_ns;        /* CLOCK_MONOTONIC when RUNNING was entered (backoff_reset) */
@@ -43,6 +44,7 @@ struct process {
 
 	ev_timer timer;             /* startsecs / backoff / stopwaitsecs / fatal_retry */
 	ev_io exec_watch;           /* exec-status pipe */
+	struct logpipe *logs[2];    /* logpipe.c: stdout, stderr; NULL until the first spawn or tail -f */
 };
 
 /* Lifecycle entry points; each feeds one FSM event. */

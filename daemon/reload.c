@@ -14,6 +14,7 @@
 #include "log.h"
 #include "logpipe.h"
 #include "notify.h"
+#include "scoreboard.h"
 #include "supervisor.h"
 #include "util.h"
 
@@ -268,6 +269,7 @@ int reload_run(struct reload_result *ret)
 	retired = xrealloc(retired, nretired + 1, sizeof(*retired));
 	retired[nretired++] = oc;
 	supervisor_table_changed();
+	(void) scoreboard_resize(n);   /* slots for added processes before any of them starts; logs */
 
 	if (nc->subreaper != oc->subreaper && getpid() != 1)
 		(void) prctl(PR_SET_CHILD_SUBREAPER, nc->subreaper ? 1 : 0);

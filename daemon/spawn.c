@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/close_range.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -160,7 +161,7 @@ static int fd_above_stdio(int fd)
 int spawn_worker(struct process *p, pid_t *ret_pid, int *ret_exec_fd, char *err, size_t errsize)
 {
 	struct user_plan user;
-	struct logpipe_fds out = { -1, -1, -1 };
+	struct logpipe_fds out = LOGPIPE_FDS_INIT;
 	char **env = NULL, *path = NULL;
 	int pipefd[2] = { -1, -1 }, r;
 	pid_t parent = getpid();
@@ -189,6 +190,7 @@ int spawn_worker(struct process *p, pid_t *ret_pid, int *ret_exec_fd, char *err,
 		snprintf(err, errsize, "spawn error: command '%s' is not executable: %s", path, strerror(-r));
 		goto out;
 	}
+	strcpy_bounded(p->exec_path, sizeof(p->exec_path), path);
 	r = logpipe_prepare(p, &out);
 	if (r < 0) {
 		snprintf(err, errsize, "spawn error: cannot set up output: %s", strerror(-r));
@@ -220,6 +222,8 @@ int spawn_worker(struct process *p, pid_t *ret_pid, int *ret_exec_fd, char *err,
 		int in = fd_above_stdio(out.in), o = fd_above_stdio(out.out), e = fd_above_stdio(out.err);
 		if (in < 0 || o < 0 || e < 0 || dup2(in, 0) < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
 			child_fail(efd, SPAWN_STAGE_FDS);
+		/* Whatever droverd inherited without O_CLOEXEC must not reach the worker either. */
+		(void) close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 		if (setsid() < 0)
 			child_fail(efd, SPAWN_STAGE_SETSID);
 		if (user.change) {
@@ -267,7 +271,7 @@ out:
 	return r;
 }
 
-int spawn_read_status(int fd, char *err, size_t errsize)
+int spawn_read_status(struct process *p, int fd, char *err, size_t errsize)
 {
 	int32_t msg[2];
 	ssize_t n;
@@ -282,7 +286,12 @@ int spawn_read_status(int fd, char *err, size_t errsize)
 		snprintf(err, errsize, "spawn error: short status from child");
 		return -EIO;
 	}
-	snprintf(err, errsize, "spawn error: %s: %s", spawn_stage_to_string((enum spawn_stage) msg[0]),
-	         strerror(msg[1]));
+	enum spawn_stage stage = (enum spawn_stage) msg[0];
+	const char *what = stage == SPAWN_STAGE_CHDIR ? p->cfg->directory
+	                 : stage == SPAWN_STAGE_EXEC ? p->exec_path
+	                 : stage == SPAWN_STAGE_USER ? p->prog->user : NULL;
+	const char *hint = stage == SPAWN_STAGE_EXEC && msg[1] == ENOENT ? " (its interpreter is missing?)" : "";
+	snprintf(err, errsize, "spawn error: %s%s%s: %s%s", spawn_stage_to_string(stage), what ? " " : "",
+	         what ? what : "", strerror(msg[1]), hint);
 	return -(msg[1] ? msg[1] : EIO);
 }

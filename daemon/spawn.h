@@ -18,7 +18,7 @@ const char *spawn_stage_to_string(enum spawn_stage s);
 int spawn_worker(struct process *p, pid_t *ret_pid, int *ret_exec_fd, char *err, size_t errsize);
 
 /* Decode the exec-status pipe content into a message; returns 0 when exec succeeded (EOF). */
-int spawn_read_status(int fd, char *err, size_t errsize);
+int spawn_read_status(struct process *p, int fd, char *err, size_t errsize);
 
 /* Remember droverd's original RLIMIT_NOFILE so children get it back. */
 void spawn_set_child_nofile(unsigned long soft);

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "notify.h"
 #include "reload.h"
+#include "scoreboard.h"
 #include "util.h"
 
 struct supervisor sup;
@@ -191,6 +192,7 @@ void supervisor_state_changed(struct process *p, enum proc_state old)
 		pid_index_dirty = true;
 	depends_state_changed(p, old);
 	stop_batch_advance();
+	scoreboard_on_state(p);
 	control_on_state_change(p);
 	notify_state_changed();
 	if (p->removed && p->pid <= 0 && p->state != PROC_STOPPING)

@@ -47,6 +47,7 @@
 #define PROTO_COUNTERS_MAX   8
 #define PROTO_MSG_MAX        8192          /* our queues never ask for larger messages */
 #define PROTO_MSG_MIN        256           /* a queue whose mq_msgsize is below this is unusable */
+#define PROTO_REPLY_MAX      (8u << 20)    /* a whole reassembled reply payload; < 65536 fragments of PROTO_MSG_MIN */
 
 enum proto_type {
 	PROTO_STATUS = 1,
@@ -158,6 +159,12 @@ ssize_t proto_request_encode(uint8_t *buf, size_t cap, uint16_t type, uint32_t i
                              const char *reply_queue, uint32_t arg1, uint32_t arg2,
                              size_t nargs, const char *const *args);
 int proto_request_decode(const uint8_t *buf, size_t len, struct proto_request *ret);
+/* Best effort on a request proto_request_decode() rejected, so that the daemon can still send
+ * an error reply: needs the magic and a well-formed reply_queue string right after the header
+ * (its place never changes between protocol versions); any other field may be broken. Copies the
+ * reply queue name into reply_queue[PROTO_NAME_MAX] and the raw header id and type. 0 or -EBADMSG. */
+int proto_request_salvage(const uint8_t *buf, size_t len, uint32_t *ret_id, uint16_t *ret_type,
+                          char reply_queue[PROTO_NAME_MAX]);
 
 /* The reply queue name droverctl uses: "/INSTANCE.reply.PID.HEX" with a decimal PID and 8..32
  * hex digits. The daemon opens no other name. */
@@ -186,6 +193,7 @@ struct proto_assembler {
 	uint32_t id;
 	uint16_t type;
 	uint16_t next_fragment;
+	bool complete;                   /* the last fragment arrived: further ones are errors */
 	struct proto_buf payload;
 };
 void proto_assembler_init(struct proto_assembler *a, uint32_t id, uint16_t type);

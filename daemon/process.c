@@ -211,6 +211,7 @@ static void do_spawn(struct process *p)
 	p->pid = pid;
 	scoreboard_on_state(p);
 	p->spawns++;
+	p->stopped_sig = 0;
 	p->spawned_ns = now_mono_ns();
 	p->pidfd = (int) pidfd_open(pid, 0);   /* -1 on kernels without pidfd: kill() fallback */
 	p->exec_fd = exec_fd;
@@ -456,7 +457,9 @@ void process_status(const struct process *p, struct proto_status *s)
 	s->next_attempt_ms = -1;
 	if ((p->state == PROC_BACKOFF || p->state == PROC_FATAL) && p->timer_due_ns)
 		s->next_attempt_ms = p->timer_due_ns > now ? (int64_t) ((p->timer_due_ns - now) / NSEC_PER_MSEC) : 0;
-	if (p->state != PROC_RUNNING && p->state != PROC_STARTING)
+	if (p->pid > 0 && p->stopped_sig)
+		snprintf(s->description, sizeof(s->description), "stopped by signal SIG%s", signal_to_string(p->stopped_sig));
+	else if (p->state != PROC_RUNNING && p->state != PROC_STARTING)
 		strcpy_bounded(s->description, sizeof(s->description), p->description);
 	else if (p->state == PROC_STARTING && p->description[0])
 		strcpy_bounded(s->description, sizeof(s->description), p->description);

@@ -25,6 +25,7 @@ struct process {
 	uint64_t timer_due_ns;      /* when the pending timer fires (status: next attempt) */
 	int backoff;                /* failed starts in a row (supervisord's backoff counter) */
 	unsigned spawns;            /* spawns so far; restarts = spawns - 1 */
+	int stopped_sig;            /* the worker is stopped by this signal (SIGSTOP...), 0 = not stopped */
 	bool have_exit;
 	int exit_wstatus;           /* raw wait status of the last exit */
 	char description[256];

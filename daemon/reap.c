@@ -16,9 +16,34 @@ static unsigned long unknown_reaped;
 
 unsigned long reap_unknown_count(void) { return unknown_reaped; }
 
+/* Stops and continues (SIGSTOP/SIGCONT of a worker): recorded, never acted upon: a stopped
+ * worker is alive and is not restarted. These events are consumed here; exits are not. */
+static void note_stops(void)
+{
+	for (;;) {
+		siginfo_t si;
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WSTOPPED | WCONTINUED | WNOHANG) < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		if (si.si_pid == 0)
+			return;
+		struct process *p = supervisor_find_pid(si.si_pid);
+		if (!p)
+			continue;
+		p->stopped_sig = si.si_code == CLD_STOPPED || si.si_code == CLD_TRAPPED ? si.si_status : 0;
+		log_proc(LOG_INFO, p, "%s (pid %d) %s", p->cfg->fullname, (int) si.si_pid,
+		         p->stopped_sig ? "stopped by a signal" : "continued");
+	}
+}
+
 unsigned reap_children(void)
 {
 	unsigned n = 0;
+
+	note_stops();
 
 	for (;;) {
 		siginfo_t si;

@@ -23,6 +23,9 @@ wait_for 2 eval '[ "$(proc_state "$pid")" = T ]'
 log "worker $pid stopped (state T)"
 hold_for 1.5 eval '[ "$(pid_of w)" = "$pid" ] && [ "$(last_field w state)" = RUNNING ] && [ "$(last_field w restarts)" = 0 ]'
 log "status while stopped: $(proc_json w)"
+# RELIABILITY T06: the state shows the stop (a stopped worker is alive: still RUNNING).
+wait_for 5 eval '[ "$(field_of w description)" = "stopped by signal SIGSTOP" ]'
+[ "$(last_field w state)" = RUNNING ] || fail "a stopped worker is not RUNNING: $(last_field w state)"
 
 t0=$(now_ms)
 ctl stop w; rc=$?

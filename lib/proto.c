@@ -1,0 +1,700 @@
+/* The droverctl <-> droverd wire format (see proto.h): pure encode/decode/validate, no I/O. */
+#include "proto.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util.h"
+
+/*
+ * Record encoding inside a reply payload (after "i32 result, str message, u32 nrecords"),
+ * fields in struct order, integers little-endian, str = u32 length + bytes (no NUL):
+ *
+ *   struct proto_status (STATUS, PID replies), 55 bytes + strings + 8 per counter:
+ *     str name (<= 255)          str group (<= 255)
+ *     u8  state (< PROC_STATE_MAX)   u8 flags (only PROTO_ST_* bits)
+ *     i32 pid    u64 uptime_ms    u32 restarts    i32 exitstatus
+ *     u64 heartbeat_age_ms        i64 next_attempt_ms
+ *     str description (<= 255)   str status_line (<= 127)
+ *     u8  ncounters (<= PROTO_COUNTERS_MAX)   u64 counters[ncounters]
+ *
+ *   struct proto_result (every other reply), 12 bytes + strings:
+ *     str name (<= 255)   i32 result   str message (<= 255)
+ *
+ * Request args are bounded like names (<= PROTO_NAME_MAX - 1 bytes each): patterns are
+ * process names, and the TAIL FIFO path is chosen short by droverctl.
+ */
+
+#define STATUS_RECORD_MIN  (4 + 4 + 1 + 1 + 4 + 8 + 4 + 4 + 8 + 8 + 4 + 4 + 1)
+#define RESULT_RECORD_MIN  (4 + 4 + 4)
+#define PROTO_ST_ALL       (PROTO_ST_READY | PROTO_ST_BUSY | PROTO_ST_HEARTBEAT | PROTO_ST_EXITED | PROTO_ST_SLOT_BAD)
+
+/* ---- names ---- */
+
+static const char *const type_names[PROTO_TYPE_MAX] = {
+	[PROTO_STATUS] = "status",   [PROTO_START] = "start",       [PROTO_STOP] = "stop",
+	[PROTO_RESTART] = "restart", [PROTO_SIGNAL] = "signal",     [PROTO_PID] = "pid",
+	[PROTO_RELOAD] = "reload",   [PROTO_SHUTDOWN] = "shutdown", [PROTO_TAIL] = "tail",
+	[PROTO_WAIT] = "wait",       [PROTO_VERSION_REQ] = "version",
+};
+
+const char *proto_type_to_string(enum proto_type t)
+{
+	if ((unsigned) t >= PROTO_TYPE_MAX)
+		return NULL;
+	return type_names[t];
+}
+
+unsigned proto_priority_of(enum proto_type t)
+{
+	switch (t) {
+	case PROTO_STOP:
+	case PROTO_SHUTDOWN:
+	case PROTO_SIGNAL:
+		return PROTO_PRIO_STOP;
+	case PROTO_START:
+	case PROTO_RESTART:
+	case PROTO_RELOAD:
+		return PROTO_PRIO_START;
+	default:
+		return PROTO_PRIO_QUERY;
+	}
+}
+
+static const char *const state_names[PROC_STATE_MAX] = {
+	[PROC_STOPPED] = "STOPPED",   [PROC_STARTING] = "STARTING", [PROC_RUNNING] = "RUNNING",
+	[PROC_BACKOFF] = "BACKOFF",   [PROC_STOPPING] = "STOPPING", [PROC_EXITED] = "EXITED",
+	[PROC_FATAL] = "FATAL",       [PROC_UNKNOWN] = "UNKNOWN",
+};
+
+const char *proc_state_to_string(enum proc_state s)
+{
+	if ((unsigned) s >= PROC_STATE_MAX)
+		return "UNKNOWN";
+	return state_names[s];
+}
+
+int proc_state_from_string(const char *s)
+{
+	if (!s)
+		return -EINVAL;
+	for (int i = 0; i < PROC_STATE_MAX; i++)
+		if (strcasecmp(s, state_names[i]) == 0)
+			return i;
+	return -EINVAL;
+}
+
+static const char *const reload_action_names[RELOAD_ACTION_MAX] = {
+	[RELOAD_ADDED] = "added",     [RELOAD_CHANGED] = "changed", [RELOAD_UPDATED] = "updated",
+	[RELOAD_REMOVED] = "removed", [RELOAD_UNCHANGED] = "unchanged",
+};
+
+const char *proto_reload_action_to_string(enum proto_reload_action a)
+{
+	if ((unsigned) a >= RELOAD_ACTION_MAX)
+		return NULL;
+	return reload_action_names[a];
+}
+
+/* ---- little-endian primitives (explicit byte writes, never struct casts) ---- */
+
+static void put_u16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t) v;
+	p[1] = (uint8_t) (v >> 8);
+}
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t) (v >> (8 * i));
+}
+
+static void put_u64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t) (v >> (8 * i));
+}
+
+static uint16_t get_u16(const uint8_t *p)
+{
+	return (uint16_t) (p[0] | (p[1] << 8));
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+	return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+	return (uint64_t) get_u32(p) | (uint64_t) get_u32(p + 4) << 32;
+}
+
+/* A bounds-checked reader: every get fails once the input is exhausted. */
+struct reader {
+	const uint8_t *p;
+	size_t len, off;
+};
+
+static bool rd_u8(struct reader *r, uint8_t *v)
+{
+	if (r->len - r->off < 1)
+		return false;
+	*v = r->p[r->off++];
+	return true;
+}
+
+static bool rd_u32(struct reader *r, uint32_t *v)
+{
+	if (r->len - r->off < 4)
+		return false;
+	*v = get_u32(r->p + r->off);
+	r->off += 4;
+	return true;
+}
+
+static bool rd_u64(struct reader *r, uint64_t *v)
+{
+	if (r->len - r->off < 8)
+		return false;
+	*v = get_u64(r->p + r->off);
+	r->off += 8;
+	return true;
+}
+
+/* A string of at most max bytes without NUL; *s points into the input (not terminated). */
+static bool rd_str(struct reader *r, size_t max, const uint8_t **s, uint32_t *n)
+{
+	uint32_t l;
+	if (!rd_u32(r, &l))
+		return false;
+	if (l > max || l > r->len - r->off)
+		return false;
+	if (memchr(r->p + r->off, '\0', l))
+		return false;
+	*s = r->p + r->off;
+	*n = l;
+	r->off += l;
+	return true;
+}
+
+/* A string into a fixed array dst[size]: must fit with its NUL (never truncated). */
+static bool rd_str_into(struct reader *r, char *dst, size_t size)
+{
+	const uint8_t *s;
+	uint32_t n;
+	if (!rd_str(r, size - 1, &s, &n))
+		return false;
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+	return true;
+}
+
+/* ---- header ---- */
+
+void proto_header_encode(uint8_t *buf, const struct proto_header *h)
+{
+	put_u32(buf + 0, h->magic);
+	put_u16(buf + 4, h->version);
+	put_u16(buf + 6, h->type);
+	put_u32(buf + 8, h->id);
+	put_u16(buf + 12, h->flags);
+	put_u16(buf + 14, h->fragment);
+	put_u32(buf + 16, h->length);
+	put_u32(buf + 20, h->reserved);
+}
+
+int proto_header_decode(const uint8_t *buf, size_t len, struct proto_header *ret)
+{
+	struct proto_header h;
+
+	if (!buf || len < PROTO_HEADER_SIZE)
+		return -EBADMSG;
+	h.magic = get_u32(buf + 0);
+	if (h.magic != PROTO_MAGIC)
+		return -EBADMSG;
+	h.version = get_u16(buf + 4);
+	if (h.version != PROTO_VERSION)
+		return -EPROTO;
+	h.type = get_u16(buf + 6);
+	h.id = get_u32(buf + 8);
+	h.flags = get_u16(buf + 12);
+	h.fragment = get_u16(buf + 14);
+	h.length = get_u32(buf + 16);
+	h.reserved = get_u32(buf + 20);
+	if ((size_t) h.length != len - PROTO_HEADER_SIZE)
+		return -EBADMSG;
+	if (h.reserved != 0)
+		return -EBADMSG;
+	*ret = h;
+	return 0;
+}
+
+/* ---- requests ---- */
+
+static bool request_type_valid(uint32_t t)
+{
+	return t >= PROTO_STATUS && t < PROTO_TYPE_MAX;
+}
+
+ssize_t proto_request_encode(uint8_t *buf, size_t cap, uint16_t type, uint32_t id,
+                             const char *reply_queue, uint32_t arg1, uint32_t arg2,
+                             size_t nargs, const char *const *args)
+{
+	size_t need, qlen, off;
+
+	if (!request_type_valid(type) || !reply_queue || (nargs > 0 && !args))
+		return -EINVAL;
+	if (nargs > PROTO_ARGS_MAX)
+		return -E2BIG;
+	qlen = strlen(reply_queue);
+	if (qlen == 0 || qlen >= PROTO_NAME_MAX)
+		return -ENAMETOOLONG;
+	need = PROTO_HEADER_SIZE + 4 + qlen + 4 + 4 + 4;
+	for (size_t i = 0; i < nargs; i++) {
+		size_t l;
+		if (!args[i])
+			return -EINVAL;
+		l = strlen(args[i]);
+		if (l >= PROTO_NAME_MAX)
+			return -ENAMETOOLONG;
+		need += 4 + l;
+	}
+	if (need > cap || need > PROTO_MSG_MAX)
+		return -EMSGSIZE;
+
+	struct proto_header h = {
+		.magic = PROTO_MAGIC, .version = PROTO_VERSION, .type = type, .id = id,
+		.flags = 0, .fragment = 0, .length = (uint32_t) (need - PROTO_HEADER_SIZE), .reserved = 0,
+	};
+	proto_header_encode(buf, &h);
+	off = PROTO_HEADER_SIZE;
+	put_u32(buf + off, (uint32_t) qlen);
+	memcpy(buf + off + 4, reply_queue, qlen);
+	off += 4 + qlen;
+	put_u32(buf + off, arg1);
+	put_u32(buf + off + 4, arg2);
+	put_u32(buf + off + 8, (uint32_t) nargs);
+	off += 12;
+	for (size_t i = 0; i < nargs; i++) {
+		size_t l = strlen(args[i]);
+		put_u32(buf + off, (uint32_t) l);
+		memcpy(buf + off + 4, args[i], l);
+		off += 4 + l;
+	}
+	return (ssize_t) off;
+}
+
+/* Copy a validated string into the request's strbuf; the reader already bounded it. */
+static const char *strbuf_put(struct proto_request *r, size_t *used, const uint8_t *s, uint32_t n)
+{
+	char *d;
+	if (sizeof(r->strbuf) - *used < (size_t) n + 1)
+		return NULL;
+	d = r->strbuf + *used;
+	memcpy(d, s, n);
+	d[n] = '\0';
+	*used += (size_t) n + 1;
+	return d;
+}
+
+int proto_request_decode(const uint8_t *buf, size_t len, struct proto_request *ret)
+{
+	struct proto_header h;
+	struct reader rd;
+	const uint8_t *s;
+	uint32_t n, arg1, arg2, nargs;
+	size_t used = 0;
+	int r;
+
+	/* size, magic, version, declared length, reserved */
+	if (len > PROTO_MSG_MAX)
+		return -EBADMSG;
+	r = proto_header_decode(buf, len, &h);
+	if (r < 0)
+		return r;
+	/* type range; a request is one message: no reply bit, no flags, fragment 0 */
+	if (!request_type_valid(h.type) || h.flags != 0 || h.fragment != 0)
+		return -EBADMSG;
+
+	rd = (struct reader) { .p = buf, .len = len, .off = PROTO_HEADER_SIZE };
+	/* fields: bounds and NULs checked by rd_str, strbuf holds every string (len <= strbuf) */
+	if (!rd_str(&rd, PROTO_NAME_MAX - 1, &s, &n) || n == 0)
+		return -EBADMSG;
+	ret->reply_queue = strbuf_put(ret, &used, s, n);
+	if (!ret->reply_queue)
+		return -EBADMSG;
+	if (!rd_u32(&rd, &arg1) || !rd_u32(&rd, &arg2) || !rd_u32(&rd, &nargs))
+		return -EBADMSG;
+	if (nargs > PROTO_ARGS_MAX)
+		return -EBADMSG;
+	for (uint32_t i = 0; i < nargs; i++) {
+		if (!rd_str(&rd, PROTO_NAME_MAX - 1, &s, &n))
+			return -EBADMSG;
+		ret->args[i] = strbuf_put(ret, &used, s, n);
+		if (!ret->args[i])
+			return -EBADMSG;
+	}
+	/* no leftover bytes */
+	if (rd.off != rd.len)
+		return -EBADMSG;
+
+	ret->type = h.type;
+	ret->id = h.id;
+	ret->arg1 = arg1;
+	ret->arg2 = arg2;
+	ret->nargs = nargs;
+	for (uint32_t i = nargs; i < PROTO_ARGS_MAX; i++)
+		ret->args[i] = NULL;
+	return 0;
+}
+
+int proto_request_salvage(const uint8_t *buf, size_t len, uint32_t *ret_id, uint16_t *ret_type,
+                          char reply_queue[PROTO_NAME_MAX])
+{
+	struct reader rd;
+
+	if (!buf || len < PROTO_HEADER_SIZE || get_u32(buf) != PROTO_MAGIC)
+		return -EBADMSG;
+	rd = (struct reader) { .p = buf, .len = len, .off = PROTO_HEADER_SIZE };
+	if (!rd_str_into(&rd, reply_queue, PROTO_NAME_MAX) || reply_queue[0] == '\0')
+		return -EBADMSG;
+	*ret_id = get_u32(buf + 8);
+	*ret_type = get_u16(buf + 6);
+	return 0;
+}
+
+/* "/INSTANCE.reply.PID.HEX": the only names the daemon ever opens. */
+bool proto_reply_queue_name_valid(const char *name, const char *instance)
+{
+	static const char mid[] = ".reply.";
+	size_t il, n;
+	const char *p;
+
+	if (!name || !instance || !instance_name_valid(instance))
+		return false;
+	if (strnlen(name, PROTO_NAME_MAX) >= PROTO_NAME_MAX)
+		return false;
+	il = strlen(instance);
+	if (name[0] != '/' || strncmp(name + 1, instance, il) != 0)
+		return false;
+	p = name + 1 + il;
+	if (strncmp(p, mid, sizeof(mid) - 1) != 0)
+		return false;
+	p += sizeof(mid) - 1;
+	/* decimal pid: 1..10 digits, no leading zero, > 0, fits a pid_t */
+	for (n = 0; p[n] >= '0' && p[n] <= '9'; n++)
+		;
+	if (n == 0 || n > 10 || p[0] == '0')
+		return false;
+	if (strtoull(p, NULL, 10) > 0x7fffffffULL)
+		return false;
+	p += n;
+	if (*p != '.')
+		return false;
+	p++;
+	for (n = 0; (p[n] >= '0' && p[n] <= '9') || (p[n] >= 'a' && p[n] <= 'f') || (p[n] >= 'A' && p[n] <= 'F'); n++)
+		;
+	if (n < 8 || n > 32 || p[n] != '\0')
+		return false;
+	return true;
+}
+
+/* ---- reply building ---- */
+
+void proto_buf_free(struct proto_buf *b)
+{
+	if (!b)
+		return;
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+static uint8_t *buf_reserve(struct proto_buf *b, size_t n)
+{
+	if (b->cap - b->len < n) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap - b->len < n)
+			cap *= 2;
+		b->data = xrealloc(b->data, cap, 1);
+		b->cap = cap;
+	}
+	uint8_t *p = b->data + b->len;
+	b->len += n;
+	return p;
+}
+
+static void buf_u8(struct proto_buf *b, uint8_t v)
+{
+	*buf_reserve(b, 1) = v;
+}
+
+static void buf_u32(struct proto_buf *b, uint32_t v)
+{
+	put_u32(buf_reserve(b, 4), v);
+}
+
+static void buf_u64(struct proto_buf *b, uint64_t v)
+{
+	put_u64(buf_reserve(b, 8), v);
+}
+
+static void buf_bytes(struct proto_buf *b, const void *s, size_t n)
+{
+	buf_u32(b, (uint32_t) n);
+	if (n)
+		memcpy(buf_reserve(b, n), s, n);
+}
+
+/* A string cut to max bytes (and at its first NUL), so that the decoder accepts it. */
+static void buf_str(struct proto_buf *b, const char *s, size_t max)
+{
+	buf_bytes(b, s ? s : "", s ? strnlen(s, max) : 0);
+}
+
+void proto_reply_begin(struct proto_buf *b, int32_t result, const char *message, size_t message_len)
+{
+	b->len = 0;
+	buf_u32(b, (uint32_t) result);
+	if (!message)
+		message_len = 0;
+	/* a NUL inside would make the reply undecodable: stop at the first one */
+	if (message_len && memchr(message, '\0', message_len))
+		message_len = strlen(message);
+	if (message_len > PROTO_REPLY_MAX / 2)
+		message_len = PROTO_REPLY_MAX / 2;
+	buf_bytes(b, message, message_len);
+	buf_u32(b, 0);   /* nrecords, patched by proto_reply_finish */
+}
+
+void proto_reply_add_status(struct proto_buf *b, const struct proto_status *s)
+{
+	uint8_t nc = s->ncounters > PROTO_COUNTERS_MAX ? PROTO_COUNTERS_MAX : s->ncounters;
+
+	buf_str(b, s->name, sizeof(s->name) - 1);
+	buf_str(b, s->group, sizeof(s->group) - 1);
+	buf_u8(b, s->state < PROC_STATE_MAX ? s->state : PROC_UNKNOWN);
+	buf_u8(b, s->flags & PROTO_ST_ALL);
+	buf_u32(b, (uint32_t) s->pid);
+	buf_u64(b, s->uptime_ms);
+	buf_u32(b, s->restarts);
+	buf_u32(b, (uint32_t) s->exitstatus);
+	buf_u64(b, s->heartbeat_age_ms);
+	buf_u64(b, (uint64_t) s->next_attempt_ms);
+	buf_str(b, s->description, sizeof(s->description) - 1);
+	buf_str(b, s->status_line, sizeof(s->status_line) - 1);
+	buf_u8(b, nc);
+	for (unsigned i = 0; i < nc; i++)
+		buf_u64(b, s->counters[i]);
+}
+
+void proto_reply_add_result(struct proto_buf *b, const char *name, int32_t result, const char *message)
+{
+	buf_str(b, name, PROTO_NAME_MAX - 1);
+	buf_u32(b, (uint32_t) result);
+	buf_str(b, message, PROTO_NAME_MAX - 1);
+}
+
+void proto_reply_finish(struct proto_buf *b, uint32_t nrecords)
+{
+	size_t off;
+	if (b->len < 8)
+		return;
+	off = 8 + (size_t) get_u32(b->data + 4);
+	if (off + 4 <= b->len)
+		put_u32(b->data + off, nrecords);
+}
+
+/* Fragments carry msgsize - header bytes each (msgsize capped at PROTO_MSG_MAX); a payload
+ * always has at least one fragment. */
+size_t proto_reply_fragment(const struct proto_buf *payload, uint16_t type, uint32_t id,
+                            size_t msgsize, uint16_t k, uint8_t *out, bool *ret_more)
+{
+	size_t chunk, off, n;
+	bool more;
+
+	if (msgsize > PROTO_MSG_MAX)
+		msgsize = PROTO_MSG_MAX;
+	if (msgsize <= PROTO_HEADER_SIZE)
+		return 0;
+	chunk = msgsize - PROTO_HEADER_SIZE;
+	off = (size_t) k * chunk;
+	if (k > 0 && off >= payload->len)
+		return 0;
+	n = payload->len - off < chunk ? payload->len - off : chunk;
+	more = off + n < payload->len;
+	if (more && k == UINT16_MAX)
+		return 0;   /* cannot be numbered: the payload exceeds PROTO_REPLY_MAX */
+
+	struct proto_header h = {
+		.magic = PROTO_MAGIC, .version = PROTO_VERSION, .type = (uint16_t) (type | PROTO_REPLY_BIT),
+		.id = id, .flags = more ? PROTO_F_MORE : 0, .fragment = k, .length = (uint32_t) n, .reserved = 0,
+	};
+	proto_header_encode(out, &h);
+	if (n)
+		memcpy(out + PROTO_HEADER_SIZE, payload->data + off, n);
+	*ret_more = more;
+	return PROTO_HEADER_SIZE + n;
+}
+
+/* ---- reassembly and reply decoding ---- */
+
+void proto_assembler_init(struct proto_assembler *a, uint32_t id, uint16_t type)
+{
+	*a = (struct proto_assembler) { .id = id, .type = type };
+}
+
+void proto_assembler_free(struct proto_assembler *a)
+{
+	if (!a)
+		return;
+	proto_buf_free(&a->payload);
+	a->next_fragment = 0;
+	a->complete = false;
+}
+
+int proto_assembler_feed(struct proto_assembler *a, const uint8_t *msg, size_t len)
+{
+	struct proto_header h;
+	int r;
+
+	if (len > PROTO_MSG_MAX)
+		return -EBADMSG;
+	r = proto_header_decode(msg, len, &h);
+	if (r < 0)
+		return r;
+	if (h.id != a->id)
+		return 0;   /* a late reply to an earlier request: not ours */
+	if (h.type != (uint16_t) (a->type | PROTO_REPLY_BIT))
+		return -EBADMSG;
+	if (h.flags & ~PROTO_F_MORE)
+		return -EBADMSG;
+	if (a->complete || h.fragment != a->next_fragment)
+		return -EBADMSG;   /* duplicate, out of order, or after the last one */
+	if ((h.flags & PROTO_F_MORE) && h.fragment == UINT16_MAX)
+		return -EMSGSIZE;
+	if (h.length > PROTO_REPLY_MAX - a->payload.len)
+		return -EMSGSIZE;
+	if (h.length)
+		memcpy(buf_reserve(&a->payload, h.length), msg + PROTO_HEADER_SIZE, h.length);
+	a->next_fragment++;
+	if (h.flags & PROTO_F_MORE)
+		return 0;
+	a->complete = true;
+	return 1;
+}
+
+static bool decode_status(struct reader *rd, struct proto_status *s)
+{
+	uint8_t state, flags, nc;
+	uint32_t pid, restarts, exitstatus;
+	uint64_t next;
+
+	if (!rd_str_into(rd, s->name, sizeof(s->name)) || !rd_str_into(rd, s->group, sizeof(s->group)))
+		return false;
+	if (!rd_u8(rd, &state) || state >= PROC_STATE_MAX)
+		return false;
+	if (!rd_u8(rd, &flags) || (flags & ~PROTO_ST_ALL))
+		return false;
+	if (!rd_u32(rd, &pid) || !rd_u64(rd, &s->uptime_ms) || !rd_u32(rd, &restarts) ||
+	    !rd_u32(rd, &exitstatus) || !rd_u64(rd, &s->heartbeat_age_ms) || !rd_u64(rd, &next))
+		return false;
+	if ((int32_t) pid < 0)
+		return false;
+	if (!rd_str_into(rd, s->description, sizeof(s->description)) ||
+	    !rd_str_into(rd, s->status_line, sizeof(s->status_line)))
+		return false;
+	if (!rd_u8(rd, &nc) || nc > PROTO_COUNTERS_MAX)
+		return false;
+	for (unsigned i = 0; i < nc; i++)
+		if (!rd_u64(rd, &s->counters[i]))
+			return false;
+	s->state = state;
+	s->flags = flags;
+	s->pid = (int32_t) pid;
+	s->restarts = restarts;
+	s->exitstatus = (int32_t) exitstatus;
+	s->next_attempt_ms = (int64_t) next;
+	s->ncounters = nc;
+	return true;
+}
+
+static bool decode_result(struct reader *rd, struct proto_result *res)
+{
+	uint32_t v;
+	if (!rd_str_into(rd, res->name, sizeof(res->name)) || !rd_u32(rd, &v) ||
+	    !rd_str_into(rd, res->message, sizeof(res->message)))
+		return false;
+	res->result = (int32_t) v;
+	return true;
+}
+
+static bool reply_has_status(uint16_t type)
+{
+	return type == PROTO_STATUS || type == PROTO_PID;
+}
+
+int proto_reply_decode(const struct proto_assembler *a, struct proto_reply *ret)
+{
+	struct proto_reply r = { .type = a->type };
+	struct reader rd = { .p = a->payload.data, .len = a->payload.len, .off = 0 };
+	const uint8_t *msg;
+	uint32_t v, mlen, n;
+
+	if (!a->complete)
+		return -EBADMSG;
+	if (!rd_u32(&rd, &v))
+		return -EBADMSG;
+	r.result = (int32_t) v;
+	if (!rd_str(&rd, PROTO_REPLY_MAX, &msg, &mlen))
+		return -EBADMSG;
+	if (!rd_u32(&rd, &n))
+		return -EBADMSG;
+	/* bound the allocation by what the payload can hold before allocating */
+	if ((size_t) n > (rd.len - rd.off) / (reply_has_status(a->type) ? STATUS_RECORD_MIN : RESULT_RECORD_MIN))
+		return -EBADMSG;
+
+	if (n > 0 && reply_has_status(a->type)) {
+		r.status = xcalloc(n, sizeof(*r.status));
+		for (uint32_t i = 0; i < n; i++)
+			if (!decode_status(&rd, &r.status[i]))
+				goto bad;
+	} else if (n > 0) {
+		r.results = xcalloc(n, sizeof(*r.results));
+		for (uint32_t i = 0; i < n; i++)
+			if (!decode_result(&rd, &r.results[i]))
+				goto bad;
+	}
+	if (rd.off != rd.len)
+		goto bad;
+
+	r.message = xmalloc((size_t) mlen + 1);
+	memcpy(r.message, msg, mlen);
+	r.message[mlen] = '\0';
+	r.message_len = mlen;
+	r.nrecords = n;
+	*ret = r;
+	return 0;
+bad:
+	free(r.status);
+	free(r.results);
+	return -EBADMSG;
+}
+
+void proto_reply_free(struct proto_reply *r)
+{
+	if (!r)
+		return;
+	free(r->message);
+	free(r->status);
+	free(r->results);
+	r->message = NULL;
+	r->status = NULL;
+	r->results = NULL;
+	r->nrecords = 0;
+	r->message_len = 0;
+}

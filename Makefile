@@ -58,8 +58,8 @@ $(BUILD)/libdrover.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 # The shared library exports only the worker API (DROVER_API in drover.h).
-$(BUILD)/libdrover.so: $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,libdrover.so.0 -o $@ $^ $(LDSAN) -lrt -lpthread
+$(BUILD)/libdrover.so: $(LIB_OBJ) lib/libdrover.map
+	$(CC) -shared -Wl,-soname,libdrover.so.0 -Wl,--version-script=lib/libdrover.map -o $@ $(LIB_OBJ) $(LDSAN) -lrt -lpthread
 
 $(BUILD)/drover.pc: lib/drover.pc.in
 	@mkdir -p $(@D)
@@ -93,7 +93,7 @@ $(BUILD)/tests/%: tests/helpers/%.c $(BUILD)/libdrover.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDSAN) -lrt -lpthread
 
-check-build: all $(UNIT_BIN) $(HELPER_BIN)
+check-build: all $(UNIT_BIN) $(HELPER_BIN) $(BUILD)/examples/demo-worker $(BUILD)/bench/sb-update
 
 deps:
 	@sh mk/deps.sh
@@ -112,7 +112,7 @@ fuzz:
 run: deps all
 	./$(BUILD)/droverd -c conf/drover.ini
 
-bench: deps all $(HELPER_BIN)
+bench: deps all $(HELPER_BIN) $(BUILD)/bench/sb-update
 	@sh bench/run.sh $(BUILD) $(if $(QUICK),quick,full)
 
 install: all
@@ -140,4 +140,15 @@ install: all
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+# The example worker of the demo config (conf/drover.ini [program:counter]), built for `make run`.
+$(BUILD)/examples/demo-worker: examples/demo-worker.c lib/drover.h $(BUILD)/libdrover.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libdrover.a $(LDSAN) -lrt -lpthread
+run: $(BUILD)/examples/demo-worker
+
+# The scoreboard update micro-benchmark (make bench).
+$(BUILD)/bench/sb-update: bench/sb-update.c lib/drover.h $(BUILD)/libdrover.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libdrover.a $(LDSAN) -lrt -lpthread
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

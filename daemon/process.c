@@ -394,6 +394,7 @@ void process_on_exit(struct process *p, int wstatus)
 	if (p->exec_fd >= 0)
 		exec_check(p);   /* the child wrote its failure before exiting: read it first */
 	exec_close(p);
+	logpipe_on_exit(p);   /* its last output, and its pipe descriptors back before a respawn */
 	if (p->pidfd >= 0) {
 		close(p->pidfd);
 		p->pidfd = -1;

@@ -1,0 +1,62 @@
+#!/bin/bash
+# Issue 4, test 1: a C worker linked with libdrover, a shell worker using `droverctl report`, and a
+# C worker running as another user (nobody) all appear in `droverctl status` with their status
+# lines, busy/idle, heartbeat age and counters. No scoreboard object is world-writable.
+# timeout: 60
+. "$(dirname "$0")/lib.sh"
+need_helpers sb-worker
+
+id nobody >/dev/null 2>&1 || skip "no user 'nobody'"
+write_config <<EOF
+[program:cw]
+command = $HELPERS/sb-worker -s "c worker" -i 50 -H -r
+ready = scoreboard
+startsecs = 10
+
+[program:sh]
+command = /bin/bash -c 'n=0; while :; do n=\$((n+1)); "$DROVERCTL" report --ready --heartbeat --busy --status "shell step \$n" || exit 9; sleep 0.1; done'
+ready = scoreboard
+startsecs = 10
+
+[program:nobody]
+command = $HELPERS/sb-worker -s "as nobody" -i 50 -H -r
+user = nobody
+ready = scoreboard
+startsecs = 10
+EOF
+start_daemon
+wait_for 15 all_in_state RUNNING "" 3
+
+first_counter() { local c; c=$(field_of "$1" counters) || return 1; c=${c#[}; c=${c%%[],]*}; echo "${c:-0}"; }
+status_has() { local s; s=$(field_of "$1" status) && [[ $s == "$2"* ]]; }
+wait_for 5 status_has cw "c worker #"
+wait_for 5 status_has sh "shell step "
+wait_for 5 status_has nobody "as nobody #"
+c1=$(first_counter cw)
+wait_for 5 eval '[ "$(first_counter cw)" -gt "$c1" ]'
+[ "$(first_counter nobody)" -gt 0 ] || error "nobody: counters $(last_field nobody counters)"
+
+refresh_status || fail "no status"
+for p in cw sh nobody; do
+	[ "$(last_field $p ready)" = true ] || error "$p: ready = $(last_field $p ready)"
+	age=$(last_field $p heartbeat_age)
+	[ -n "$age" ] || error "$p: no heartbeat age"
+	[ "$(to_ms "${age:-99}")" -lt 2000 ] || error "$p: heartbeat age $age"
+done
+[ "$(last_field sh busy)" = true ] || error "sh: busy = $(last_field sh busy)"
+[ "$(last_field sh counters)" = "[]" ] || error "sh: counters $(last_field sh counters)"
+ctl status cw | grep -q "counters .*| c worker #" || error "table: $(ctl status cw)"
+log "$(ctl status)"
+
+# Ownership: droverd's, nothing world-writable; the 'nobody' worker got in through an ACL.
+for f in /dev/shm/"$NAME".scoreboard /dev/shm/sem."$NAME".sb.*; do
+	[ -e "$f" ] || error "$f missing"
+	m=$(stat -c %a "$f")
+	[ "${m: -1}" = 0 ] || error "$f: mode $m"
+	[ "$(stat -c %u "$f")" = 0 ] || error "$f: owner $(stat -c %U "$f")"
+done
+# Outside droverd, `droverctl report` fails cleanly.
+env -u DROVER_NAME -u DROVER_SLOT -u DROVER_GENERATION "$DROVERCTL" report --ready >/dev/null 2>&1
+[ $? = 1 ] || error "droverctl report outside droverd: want exit 1"
+daemon_alive || fail "droverd died"
+pass

@@ -64,9 +64,12 @@ static void on_sigusr1(struct ev_loop *loop, ev_signal *w, int revents)
 	reload_reopen_logs();
 }
 
-static void signal_watch(ev_signal *w, void (*cb)(struct ev_loop *, ev_signal *, int), int sig)
+static void signal_watch(ev_signal *w, void (*cb)(struct ev_loop *, ev_signal *, int), int sig, int priority)
 {
 	ev_signal_init(w, cb, sig);
+	/* libev runs pending signals in number order: a SIGHUP (1) pending with a SIGTERM (15)
+	 * would reload, and spawn, before the shutdown. Priorities put the shutdown first. */
+	ev_set_priority(w, priority);
 	ev_signal_start(sup.loop, w);
 }
 
@@ -214,11 +217,11 @@ int main(int argc, char **argv)
 	sup.config_path = path;
 	sup.generation = 1;
 	signal(SIGPIPE, SIG_IGN);
-	signal_watch(&sig_chld, on_sigchld, SIGCHLD);
-	signal_watch(&sig_term, on_terminate, SIGTERM);
-	signal_watch(&sig_int, on_terminate, SIGINT);
-	signal_watch(&sig_hup, on_sighup, SIGHUP);
-	signal_watch(&sig_usr1, on_sigusr1, SIGUSR1);
+	signal_watch(&sig_term, on_terminate, SIGTERM, EV_MAXPRI);
+	signal_watch(&sig_int, on_terminate, SIGINT, EV_MAXPRI);
+	signal_watch(&sig_chld, on_sigchld, SIGCHLD, EV_MAXPRI - 1);
+	signal_watch(&sig_hup, on_sighup, SIGHUP, 0);
+	signal_watch(&sig_usr1, on_sigusr1, SIGUSR1, 0);
 
 	r = control_open(cfg);
 	if (r < 0) {

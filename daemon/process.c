@@ -314,6 +314,15 @@ static void fsm_feed(struct process *p, enum fsm_event ev)
 		process_set_state(p, PROC_EXITED);
 		if (sup.shutting_down || p->state != PROC_EXITED)
 			break;
+		if (now_mono_ns() - p->spawned_ns < NSEC_PER_SEC) {
+			/* It died within a second of its spawn (startsecs = 0 makes that RUNNING):
+			 * never more than one spawn a second, so a crash loop cannot eat a core. This
+			 * does not count as a failed start (startretries). */
+			double wait = (double) (p->spawned_ns + NSEC_PER_SEC - now_mono_ns()) / 1e9;
+			process_set_state(p, PROC_BACKOFF);
+			timer_arm(p, wait);
+			break;
+		}
 		if (p->prog->backoff == BACKOFF_EXPONENTIAL) {
 			/* Crash-loop policy: a RUNNING crash waits too, the delay growing until the
 			 * process has stayed up backoff_reset seconds. */

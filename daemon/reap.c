@@ -5,12 +5,14 @@
 #include "reap.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
 #include "log.h"
 #include "process.h"
 #include "supervisor.h"
+#include "util.h"
 
 static unsigned long unknown_reaped;
 
@@ -39,12 +41,21 @@ static void note_stops(void)
 	}
 }
 
+/* Reap in two passes: first collect every child that is dead now (its group cleaned up while
+ * its pid is still reserved), then act on the exits. Acting (a respawn) inside the collecting
+ * loop would let a crash loop whose children die at once keep it busy forever, starving the
+ * event loop; children that die meanwhile are the next SIGCHLD's business. */
+struct reaped {
+	pid_t pid;
+	int wstatus;
+};
+
 unsigned reap_children(void)
 {
-	unsigned n = 0;
+	struct reaped *v = NULL;
+	size_t n = 0, cap = 0;
 
 	note_stops();
-
 	for (;;) {
 		siginfo_t si;
 		memset(&si, 0, sizeof(si));
@@ -72,13 +83,26 @@ unsigned reap_children(void)
 			log_error("waitpid(%d): %s", (int) pid, r < 0 ? strerror(errno) : "not reaped");
 			break;
 		}
-		n++;
-		if (p) {
-			process_on_exit(p, wstatus);
-		} else {
+		if (!p) {
 			unknown_reaped++;
 			log_debug("reaped unknown pid %d", (int) pid);
+			continue;
 		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			v = xrealloc(v, cap, sizeof(*v));
+		}
+		v[n].pid = pid;
+		v[n].wstatus = wstatus;
+		n++;
 	}
-	return n;
+	/* Each exit is looked up again: acting on one exit (a reload gc, a stop batch) may have
+	 * changed the table, never the pids of the others, which are all reaped already. */
+	for (size_t i = 0; i < n; i++) {
+		struct process *p = supervisor_find_pid(v[i].pid);
+		if (p)
+			process_on_exit(p, v[i].wstatus);
+	}
+	free(v);
+	return (unsigned) n;
 }

@@ -202,21 +202,28 @@ int spawn_worker(struct process *p, pid_t *ret_pid, int *ret_exec_fd, char *err,
 		goto out;
 	}
 
+	/* Block every signal across fork(): until the child has reset its dispositions, a signal
+	 * (a stop sent right after the spawn) would run droverd's inherited handler in the child
+	 * and be lost. The child resets the handlers, then unblocks; the parent just restores. */
+	sigset_t all, old;
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
 	pid_t pid = fork();
 	if (pid < 0) {
 		r = -errno;
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		snprintf(err, errsize, "spawn error: fork: %s", strerror(-r));
 		goto out;
 	}
 	if (pid == 0) {
 		/* Child: async-signal-safe calls only. */
 		int efd = fd_above_stdio(pipefd[1]);
-		sigset_t all;
-		sigemptyset(&all);
-		sigprocmask(SIG_SETMASK, &all, NULL);
 		for (int sig = 1; sig < NSIG; sig++)
 			if (sig != SIGKILL && sig != SIGSTOP)
 				signal(sig, SIG_DFL);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		if (efd < 0)
 			child_fail(pipefd[1], SPAWN_STAGE_FDS);
 		int in = fd_above_stdio(out.in), o = fd_above_stdio(out.out), e = fd_above_stdio(out.err);
@@ -253,6 +260,7 @@ int spawn_worker(struct process *p, pid_t *ret_pid, int *ret_exec_fd, char *err,
 	}
 
 	/* Parent. */
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(pipefd[1]);
 	pipefd[1] = -1;
 	*ret_pid = pid;

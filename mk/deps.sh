@@ -16,7 +16,7 @@ for extra in "$@"; do
 	clang) command -v clang >/dev/null 2>&1 || missing="$missing clang"
 	       ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 \
 	           || missing="$missing libclang-rt-dev" ;;
-	tools) for t in strace:strace setpriv:util-linux ps:procps man:man-db python3:python3; do
+	tools) for t in strace:strace setpriv:util-linux ps:procps man:man-db python3:python3 valgrind:valgrind unshare:util-linux prlimit:util-linux systemd-analyze:systemd; do
 	           command -v "${t%%:*}" >/dev/null 2>&1 || missing="$missing ${t#*:}"
 	       done ;;
 	esac

@@ -283,6 +283,7 @@ static bool outbox_add(struct route *rt, uint16_t type, uint32_t id, struct prot
 			return false;   /* one per reply queue: a client cannot hold many */
 	o = xcalloc(1, sizeof(*o));
 	o->rt = *rt;
+	rt->mq = (mqd_t) -1;   /* the outbox owns the descriptor now: the caller must not close it */
 	o->type = type;
 	o->id = id;
 	o->next_fragment = k;

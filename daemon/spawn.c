@@ -1,5 +1,5 @@
-/* fork+exec of one worker. Everything that can fail or allocate happens in the parent before
- * fork(); the child only runs async-signal-safe syscalls and reports a failure on a CLOEXEC pipe. */
+/* vfork+exec of one worker. Everything that can fail or allocate happens in the parent before
+ * vfork(); the child only makes syscalls and reports a failure on a CLOEXEC pipe. */
 #include "spawn.h"
 
 #include <errno.h>
@@ -158,6 +158,72 @@ static int fd_above_stdio(int fd)
 	return n;
 }
 
+/* Everything the child needs, computed by the parent before vfork(). */
+struct child_plan {
+	int status_fd;
+	struct logpipe_fds stdio;
+	const struct user_plan *user;
+	pid_t parent;
+	int umask;
+	const char *directory, *path;
+	char *const *argv, *const *env;
+};
+
+/* The child, between vfork() and execve(): syscalls only (it shares droverd's memory), with
+ * every signal blocked until the dispositions are back to default. Never returns. */
+static _Noreturn void child_run(const struct child_plan *c)
+{
+	int efd = fd_above_stdio(c->status_fd);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (efd < 0)
+		child_fail(c->status_fd, SPAWN_STAGE_FDS);
+	int in = fd_above_stdio(c->stdio.in), o = fd_above_stdio(c->stdio.out), e = fd_above_stdio(c->stdio.err);
+	if (in < 0 || o < 0 || e < 0 || dup2(in, 0) < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
+		child_fail(efd, SPAWN_STAGE_FDS);
+	/* Whatever droverd inherited without O_CLOEXEC must not reach the worker either. */
+	(void) close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+	if (setsid() < 0)
+		child_fail(efd, SPAWN_STAGE_SETSID);
+	if (c->user->change) {
+		if (setgroups((size_t) c->user->ngroups, c->user->groups) < 0 || setgid(c->user->gid) < 0 ||
+		    setuid(c->user->uid) < 0)
+			child_fail(efd, SPAWN_STAGE_USER);
+	}
+	/* After the uid change: changing credentials clears the parent-death signal. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		child_fail(efd, SPAWN_STAGE_PDEATHSIG);
+	if (getppid() != c->parent)   /* droverd died between vfork() and prctl() */
+		_exit(127);
+	if (c->umask >= 0)
+		umask((mode_t) c->umask);
+	if (c->directory && chdir(c->directory) < 0)
+		child_fail(efd, SPAWN_STAGE_CHDIR);
+	if (child_nofile_soft) {
+		struct rlimit rl;
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+			rl.rlim_cur = child_nofile_soft;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
+	execve(c->path, c->argv, c->env);
+	child_fail(efd, SPAWN_STAGE_EXEC);
+}
+
+/* vfork() in a frame of its own: the child runs child_run() and never returns here, and the
+ * caller's locals are out of the borrowed frame's way. */
+static __attribute__((noinline)) pid_t vfork_child(const struct child_plan *plan)
+{
+	pid_t pid = vfork();
+	if (pid == 0)
+		child_run(plan);
+	return pid;
+}
+
 int spawn_worker(struct process *p, pid_t *ret_pid, int *ret_exec_fd, char *err, size_t errsize)
 {
 	struct user_plan user;
@@ -208,55 +274,20 @@ int spawn_worker(struct process *p, pid_t *ret_pid, int *ret_exec_fd, char *err,
 	sigset_t all, old;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
-	pid_t pid = fork();
+	/* vfork: the child borrows droverd's memory until execve(), so a spawn costs the same with a
+	 * thousand workers (no page tables to copy and tear down). The child only makes syscalls,
+	 * touches no memory the parent relies on, and never returns from this function. */
+	struct child_plan plan = {
+		.status_fd = pipefd[1], .stdio = out, .user = &user, .parent = parent,
+		.umask = p->prog->umask >= 0 ? p->prog->umask : sup.config->umask,
+		.directory = p->cfg->directory, .path = path, .argv = p->cfg->argv, .env = env,
+	};
+	pid_t pid = vfork_child(&plan);
 	if (pid < 0) {
 		r = -errno;
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		snprintf(err, errsize, "spawn error: fork: %s", strerror(-r));
 		goto out;
-	}
-	if (pid == 0) {
-		/* Child: async-signal-safe calls only. */
-		int efd = fd_above_stdio(pipefd[1]);
-		for (int sig = 1; sig < NSIG; sig++)
-			if (sig != SIGKILL && sig != SIGSTOP)
-				signal(sig, SIG_DFL);
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (efd < 0)
-			child_fail(pipefd[1], SPAWN_STAGE_FDS);
-		int in = fd_above_stdio(out.in), o = fd_above_stdio(out.out), e = fd_above_stdio(out.err);
-		if (in < 0 || o < 0 || e < 0 || dup2(in, 0) < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
-			child_fail(efd, SPAWN_STAGE_FDS);
-		/* Whatever droverd inherited without O_CLOEXEC must not reach the worker either. */
-		(void) close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
-		if (setsid() < 0)
-			child_fail(efd, SPAWN_STAGE_SETSID);
-		if (user.change) {
-			if (setgroups((size_t) user.ngroups, user.groups) < 0 || setgid(user.gid) < 0 ||
-			    setuid(user.uid) < 0)
-				child_fail(efd, SPAWN_STAGE_USER);
-		}
-		/* After the uid change: changing credentials clears the parent-death signal. */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-			child_fail(efd, SPAWN_STAGE_PDEATHSIG);
-		if (getppid() != parent)   /* droverd died between fork() and prctl() */
-			_exit(127);
-		int um = p->prog->umask >= 0 ? p->prog->umask : sup.config->umask;
-		if (um >= 0)
-			umask((mode_t) um);
-		if (p->cfg->directory && chdir(p->cfg->directory) < 0)
-			child_fail(efd, SPAWN_STAGE_CHDIR);
-		if (child_nofile_soft) {
-			struct rlimit rl;
-			if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-				rl.rlim_cur = child_nofile_soft;
-				setrlimit(RLIMIT_NOFILE, &rl);
-			}
-		}
-		execve(path, p->cfg->argv, env);
-		child_fail(efd, SPAWN_STAGE_EXEC);
 	}
 
 	/* Parent. */

@@ -1,0 +1,74 @@
+#!/bin/bash
+# Issue 3 (found while writing ctl-status-1000): a reply that does not fit in the client's reply
+# queue goes to an "outbox" that droverd drains when the client reads. For replies to waiters
+# (start/stop/restart/wait) this must work as for status: the client that reads late still gets
+# the whole reply, droverd stays up, and the outbox is gone afterwards.
+# Deterministic: 1000 processes (not started) with ~230-character names make `wait STOPPED all`
+# answer ~250 KB, far more than droverctl's reply queue holds (4 x 4 KiB today). droverd is
+# SIGSTOPped while droverctl sends, droverctl is SIGSTOPped once it waits for the reply, then
+# droverd resumes: it fills the queue and must keep the rest in an outbox until droverctl resumes.
+# Regression: control.c's waiter_answer() -> reply_send() hands the route to an outbox, then
+# waiter_free() closed the same descriptor; libev aborted droverd on the next loop iteration
+# ("libev: I/O watcher with invalid fd found in epoll_ctl"). The same with `status` (no waiter)
+# is checked too.
+# timeout: 60
+. "$(dirname "$0")/lib.sh"
+
+case $(uname -m) in
+x86_64) NR_MQ_TIMEDRECEIVE=243 ;;
+aarch64 | riscv64) NR_MQ_TIMEDRECEIVE=180 ;;
+*) skip "mq_timedreceive syscall number unknown on $(uname -m)" ;;
+esac
+N=1000
+# process names are at most 127 bytes: the length comes from group:process.
+PROG=p$(printf 'n%.0s' $(seq 1 110))
+write_config <<EOF
+[program:$PROG]
+command = /bin/sleep 1000
+numprocs = $N
+process_name = %(program_name)s_%(process_num)03d
+autostart = false
+EOF
+start_daemon
+in_receive() { local s; read -r s _ < "/proc/$1/syscall" 2>/dev/null && [ "$s" = "$NR_MQ_TIMEDRECEIVE" ]; }
+counter() { ctl --timeout 2 version 2>/dev/null | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+CLIENT=
+# shellcheck disable=SC2154 # _rc is set inside the trap
+trap '_rc=$?; kill -CONT $DAEMON_PID $CLIENT 2>/dev/null; (exit $_rc); _cleanup' EXIT
+
+# late_reader WHAT CMD...: run droverctl CMD with the daemon paused, pause droverctl once it
+# waits, resume droverd, check it survives and keeps the rest, resume droverctl.
+late_reader() {
+	local what=$1 rc; shift
+	def0=$(counter replies_deferred)
+	kill -STOP "$DAEMON_PID"
+	"$DROVERCTL" -n "$NAME" --timeout 20 "$@" > "$T/out" 2> "$T/err" &
+	CLIENT=$!
+	wait_for 10 in_receive "$CLIENT"
+	kill -STOP "$CLIENT"
+	kill -CONT "$DAEMON_PID"
+	log "$what: droverctl paused while droverd answers"
+	# droverd must now hold the rest of the reply and go on serving others.
+	stalled() { ! daemon_alive || [ "$(counter outboxes)" = 1 ]; }
+	try_for 5 stalled || error "$what: no outbox while droverctl does not read (outboxes=$(counter outboxes))"
+	try_for 1 eval '! daemon_alive'
+	daemon_alive || fail "$what: droverd died while it held the rest of the reply: $(grep -m1 -i 'assert\|libev' "$DAEMON_LOG")"
+	ctl pid > /dev/null || error "$what: droverd does not answer another client while an outbox is pending"
+	kill -CONT "$CLIENT"
+	wait "$CLIENT"; rc=$?
+	CLIENT=
+	log "$what: droverctl exit $rc, $(wc -l < "$T/out") lines, $(wc -c < "$T/out") bytes"
+	[ "$rc" = "${EXPECT_RC:-0}" ] || error "$what: droverctl exited $rc: $(head -c 300 "$T/err")"
+	[ "$(grep -c "^$PROG:${PROG}_[0-9][0-9][0-9]" "$T/out")" = "$N" ] || error "$what: not $N entries in the reply"
+	daemon_alive || fail "$what: droverd died: $(grep -m1 -i 'assert\|libev' "$DAEMON_LOG")"
+	empty() { ctl version 2>/dev/null | grep -q ' outboxes=0 outbox_bytes=0'; }
+	wait_for 5 empty
+	[ "$(counter replies_deferred)" -gt "$def0" ] || error "$what: the reply was not deferred (replies_deferred $def0 -> $(counter replies_deferred))"
+}
+
+EXPECT_RC=3 late_reader "status (no waiter)" status
+late_reader "wait STOPPED all (a waiter)" wait STOPPED all --timeout 10
+# Every process is STOPPED (autostart = false): each record is "ERROR (not running)", exit 1.
+EXPECT_RC=1 late_reader "stop --no-wait all (a waiter)" --timeout 20 stop --no-wait all
+daemon_alive || fail "droverd died"
+pass

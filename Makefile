@@ -151,4 +151,4 @@ $(BUILD)/bench/sb-update: bench/sb-update.c lib/drover.h $(BUILD)/libdrover.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libdrover.a $(LDSAN) -lrt -lpthread
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/tests $(BUILD)/examples $(BUILD)/bench -maxdepth 3 -name '*.d' -type f 2>/dev/null)

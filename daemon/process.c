@@ -21,6 +21,8 @@
 #include "supervisor.h"
 #include "util.h"
 
+#define RESPAWN_MIN_NS (100 * NSEC_PER_MSEC)   /* between two spawns of one process after a crash */
+
 static void fsm_feed(struct process *p, enum fsm_event ev);
 
 static void process_set_state(struct process *p, enum proc_state s)
@@ -314,11 +316,11 @@ static void fsm_feed(struct process *p, enum fsm_event ev)
 		process_set_state(p, PROC_EXITED);
 		if (sup.shutting_down || p->state != PROC_EXITED)
 			break;
-		if (now_mono_ns() - p->spawned_ns < NSEC_PER_SEC) {
-			/* It died within a second of its spawn (startsecs = 0 makes that RUNNING):
-			 * never more than one spawn a second, so a crash loop cannot eat a core. This
-			 * does not count as a failed start (startretries). */
-			double wait = (double) (p->spawned_ns + NSEC_PER_SEC - now_mono_ns()) / 1e9;
+		if (now_mono_ns() - p->spawned_ns < RESPAWN_MIN_NS) {
+			/* It died right after its spawn (startsecs = 0 makes that RUNNING): at most ten
+			 * spawns a second per process, so a crash loop cannot eat a core. This does not
+			 * count as a failed start (startretries). */
+			double wait = (double) (p->spawned_ns + RESPAWN_MIN_NS - now_mono_ns()) / 1e9;
 			process_set_state(p, PROC_BACKOFF);
 			timer_arm(p, wait);
 			break;

@@ -14,6 +14,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "envfile.h"
@@ -174,9 +175,12 @@ struct child_plan {
 static _Noreturn void child_run(const struct child_plan *c)
 {
 	int efd = fd_above_stdio(c->status_fd);
+	/* Every disposition back to default, glibc's reserved signals (32, 33) included: the raw
+	 * syscall, because glibc's sigaction() refuses those, and an ignored one would be inherited. */
+	struct { void (*handler)(int); unsigned long flags; void (*restorer)(void); uint64_t mask; } dfl = { SIG_DFL, 0, NULL, 0 };
 	for (int sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
+			(void) syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask));
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);

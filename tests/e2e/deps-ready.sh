@@ -6,11 +6,11 @@
 # timeout: 60
 . "$(dirname "$0")/lib.sh"
 
-# Each worker logs "start <uptime>" then, 1 s later, reports ready and logs "ready <uptime>".
+# Each worker logs "start <uptime>" then, 1 s later, logs "ready <uptime>" just before it reports ready.
 prog() {
 	cat <<EOF2
 [program:$1]
-command = /bin/sh -c 'echo start \$(cut -d" " -f1 /proc/uptime) >> $T/$1.log; sleep 1; droverctl report --ready; echo ready \$(cut -d" " -f1 /proc/uptime) >> $T/$1.log; exec sleep 1000'
+command = /bin/sh -c 'echo start \$(cut -d" " -f1 /proc/uptime) >> $T/$1.log; sleep 1; echo ready \$(cut -d" " -f1 /proc/uptime) >> $T/$1.log; droverctl report --ready; exec sleep 1000'
 environment = PATH="$DROVER_BUILD:%(ENV_PATH)s"
 ready = scoreboard
 startsecs = 10

@@ -249,6 +249,10 @@ void status_describe(const struct proto_status *s, char *buf, size_t size)
 	}
 	if (s->flags & PROTO_ST_SLOT_BAD)
 		add_part(buf, size, &len, "scoreboard slot invalid");
+	if (s->log_dropped) {
+		snprintf(part, sizeof(part), "output dropped %" PRIu64 " bytes", s->log_dropped);
+		add_part(buf, size, &len, part);
+	}
 	if (s->status_line[0] && len + 4 < size) {
 		char line[sizeof(s->status_line)];
 		memcpy(line, s->status_line, sizeof(line));
@@ -329,6 +333,7 @@ void status_print_json(FILE *f, const struct proto_status *st, size_t n)
 		} else
 			json_str(&j, "description", "");
 		json_bool(&j, "busy", s->flags & PROTO_ST_BUSY);
+		json_uint(&j, "log_dropped", s->log_dropped);
 		if ((s->state == PROC_BACKOFF || s->state == PROC_FATAL) && s->next_attempt_ms >= 0)
 			json_seconds(&j, "next_attempt", (uint64_t) s->next_attempt_ms);
 		else

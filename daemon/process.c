@@ -475,5 +475,6 @@ void process_status(const struct process *p, struct proto_status *s)
 		strcpy_bounded(s->description, sizeof(s->description), p->description);
 	else if (p->state == PROC_STARTING && p->description[0])
 		strcpy_bounded(s->description, sizeof(s->description), p->description);
+	s->log_dropped = logpipe_dropped(p);
 	scoreboard_fill_status(p, s);
 }

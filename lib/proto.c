@@ -19,6 +19,7 @@
  *     u64 heartbeat_age_ms        i64 next_attempt_ms
  *     str description (<= 255)   str status_line (<= 127)
  *     u8  ncounters (<= PROTO_COUNTERS_MAX)   u64 counters[ncounters]
+ *     u64 log_dropped
  *
  *   struct proto_result (every other reply), 12 bytes + strings:
  *     str name (<= 255)   i32 result   str message (<= 255)
@@ -490,6 +491,7 @@ void proto_reply_add_status(struct proto_buf *b, const struct proto_status *s)
 	buf_u8(b, nc);
 	for (unsigned i = 0; i < nc; i++)
 		buf_u64(b, s->counters[i]);
+	buf_u64(b, s->log_dropped);
 }
 
 void proto_reply_add_result(struct proto_buf *b, const char *name, int32_t result, const char *message)
@@ -613,6 +615,8 @@ static bool decode_status(struct reader *rd, struct proto_status *s)
 	for (unsigned i = 0; i < nc; i++)
 		if (!rd_u64(rd, &s->counters[i]))
 			return false;
+	if (!rd_u64(rd, &s->log_dropped))
+		return false;
 	s->state = state;
 	s->flags = flags;
 	s->pid = (int32_t) pid;

@@ -37,7 +37,7 @@
 #include <sys/types.h>
 
 #define PROTO_MAGIC          0x31565244u   /* "DRV1" */
-#define PROTO_VERSION        1             /* bump on ANY change of this file's wire format */
+#define PROTO_VERSION        2             /* bump on ANY change of this file's wire format (2: log_dropped) */
 #define PROTO_HEADER_SIZE    24
 #define PROTO_REPLY_BIT      0x8000u
 #define PROTO_F_MORE         0x0001u
@@ -119,6 +119,7 @@ struct proto_status {
 	char status_line[PROTO_STATUS_LINE_MAX];  /* the worker's own status line */
 	uint8_t ncounters;
 	uint64_t counters[PROTO_COUNTERS_MAX];
+	uint64_t log_dropped;            /* bytes of output lost (log write failed, slow follower) */
 };
 #define PROTO_ST_READY      0x01
 #define PROTO_ST_BUSY       0x02

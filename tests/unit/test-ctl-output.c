@@ -296,10 +296,10 @@ static void test_status_json(void **state)
 	assert_string_equal(cap_close(&c),
 		"[{\"name\":\"web:web_00\",\"group\":\"web\",\"state\":\"RUNNING\",\"pid\":42,\"uptime\":1.500,"
 		"\"restarts\":0,\"exitstatus\":null,\"ready\":true,\"heartbeat_age\":0.250,\"status\":\"\","
-		"\"counters\":[9],\"description\":\"\",\"busy\":false,\"next_attempt\":null,\"slot_bad\":false},"
+		"\"counters\":[9],\"description\":\"\",\"busy\":false,\"log_dropped\":0,\"next_attempt\":null,\"slot_bad\":false},"
 		"{\"name\":\"db\",\"group\":\"db\",\"state\":\"FATAL\",\"pid\":0,\"uptime\":0.000,"
 		"\"restarts\":0,\"exitstatus\":-15,\"ready\":false,\"heartbeat_age\":null,\"status\":\"\","
-		"\"counters\":[],\"description\":\"killed by SIGTERM\",\"busy\":false,\"next_attempt\":30.000,"
+		"\"counters\":[],\"description\":\"killed by SIGTERM\",\"busy\":false,\"log_dropped\":0,\"next_attempt\":30.000,"
 		"\"slot_bad\":false}]\n");
 	free(c.buf);
 

@@ -272,7 +272,7 @@ static void test_request_bad_header(void **state)
 		assert_int_equal(proto_request_decode(c, len, r), expect); } while (0)
 	MUTATE(0, 'X', -EBADMSG);                   /* magic */
 	MUTATE(3, 0x00, -EBADMSG);
-	MUTATE(4, 2, -EPROTO);                      /* version */
+	MUTATE(4, PROTO_VERSION + 1, -EPROTO);      /* version */
 	MUTATE(5, 1, -EPROTO);
 	MUTATE(6, 0, -EBADMSG);                     /* type 0 */
 	MUTATE(6, PROTO_TYPE_MAX, -EBADMSG);        /* type past the end */
@@ -490,7 +490,7 @@ static void test_assembler_order_and_foreign(void **state)
 	c[12] |= 0x02;
 	assert_int_equal(proto_assembler_feed(&a, c, lens[0]), -EBADMSG);
 	memcpy(c, frag[0], lens[0]);
-	c[4] = 2;
+	c[4] = PROTO_VERSION + 1;
 	assert_int_equal(proto_assembler_feed(&a, c, lens[0]), -EPROTO);
 	for (size_t l = 0; l < lens[0]; l++)
 		assert_int_equal(proto_assembler_feed(&a, frag[0], l), -EBADMSG);

@@ -79,7 +79,7 @@ struct logpipe {
 	char *path;                    /* the file wanted when last opened; NULL = NONE */
 	int open_errno;                /* the open failure last logged, 0 = none */
 	uint64_t size;                 /* bytes in the current file */
-	bool regular;                  /* a regular file: rotated (a pipe or a tty never is) */
+	bool regular;                  /* rotatable: the path itself is a regular file (see lp_open_file) */
 	bool bol;                      /* the file ends with a newline (or is empty) */
 	uint64_t dropped;              /* bytes that did not reach the file, in all */
 	uint64_t dropping;             /* ... in the current failure episode */
@@ -155,7 +155,7 @@ static int open_log(const char *path)
 static void lp_open_file(struct logpipe *lp)
 {
 	const char *want = lp_wanted_path(lp);
-	struct stat st;
+	struct stat st, lst;
 
 	lp_close_file(lp);
 	free(lp->path);
@@ -178,9 +178,16 @@ static void lp_open_file(struct logpipe *lp)
 		log_proc(LOG_INFO, lp->p, "%s: %s log file %s opened", lp_name(lp), stream_names[lp->stream], want);
 	lp->open_errno = 0;
 	lp->file_fd = fd;
-	lp->regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	/* Rotation renames the path: only when the path is the regular file written, never a
+	 * symlink (stdout_logfile = /dev/stdout -> /proc/self/fd/1 would rename /dev/stdout), a
+	 * pipe, a FIFO or a terminal. Those are written, never rotated. */
+	lp->regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && lstat(want, &lst) == 0 &&
+	              S_ISREG(lst.st_mode) && lst.st_dev == st.st_dev && lst.st_ino == st.st_ino;
 	if (lp->regular)
 		lp->size = (uint64_t) st.st_size;
+	else if (lp_config(lp)->maxbytes > 0)
+		log_proc(LOG_INFO, lp->p, "%s: %s log file %s is not a regular file: it is not rotated",
+		         lp_name(lp), stream_names[lp->stream], want);
 }
 
 /* Open the file if it is not open, or if the config now names another one. */
@@ -217,8 +224,17 @@ static void lp_drop_ended(struct logpipe *lp)
 static void lp_rotate(struct logpipe *lp, const struct logfile_config *lc)
 {
 	char from[PATH_MAX + 16], to[PATH_MAX + 16];
+	struct stat st, lst;
 	int r = 0;
 
+	/* The path must still be the file written (not replaced by a symlink or another file). */
+	if (fstat(lp->file_fd, &st) < 0 || lstat(lp->path, &lst) < 0 || !S_ISREG(lst.st_mode) ||
+	    lst.st_dev != st.st_dev || lst.st_ino != st.st_ino) {
+		log_proc(LOG_WARNING, lp->p, "%s: %s log file %s was replaced: not rotated until reopened (SIGUSR1)",
+		         lp_name(lp), stream_names[lp->stream], lp->path);
+		lp->regular = false;
+		return;
+	}
 	if (lc->backups > 0) {
 		for (int i = lc->backups - 1; i >= 1 && r == 0; i--) {
 			snprintf(from, sizeof(from), "%s.%d", lp->path, i);
@@ -281,8 +297,10 @@ static void lp_file_write(struct logpipe *lp, const char *data, size_t n)
 	while (n > 0) {
 		size_t chunk = n;
 		if (lp->file_fd >= 0 && max > 0 && lp->regular) {
-			if (lp->size >= max)
+			if (lp->size >= max) {
 				lp_rotate(lp, lc);
+				continue;   /* re-evaluate: new file, or not rotatable after all */
+			}
 			uint64_t room = max - lp->size;
 			if ((uint64_t) n > room) {
 				const char *nl = memrchr(data, '\n', (size_t) room);
@@ -471,6 +489,14 @@ static struct logpipe *lp_get(struct process *p, int stream)
 	return lp;
 }
 
+/* With no pipe left, the log file is closed too: a stopped (or FATAL) process holds no
+ * descriptor; the next spawn opens the file again (at the path the config names then). */
+static void lp_release_if_idle(struct logpipe *lp)
+{
+	if (lp->nreaders == 0)
+		lp_close_file(lp);
+}
+
 static void reader_close(struct reader *rd)
 {
 	struct logpipe *lp = rd->lp;
@@ -483,6 +509,7 @@ static void reader_close(struct reader *rd)
 		}
 	lp->nreaders--;
 	free(rd);
+	lp_release_if_idle(lp);
 }
 
 /* One read (at most READ_CHUNK) per wakeup; EOF or an error ends the pipe for good. */
@@ -505,20 +532,23 @@ static void reader_cb(struct ev_loop *loop, ev_io *w, int revents)
 	reader_close(rd);
 }
 
-/* What is in the pipe now (bounded), then close it: output written just before the end is kept. */
-static void reader_drain_close(struct reader *rd)
+/* Read what is in the pipe now (at most DRAIN_MAX). true: EOF or an error (the pipe is done),
+ * false: empty for now (a descendant still holds the write end) or the bound was reached. */
+static bool reader_drain(struct reader *rd)
 {
 	size_t total = 0;
 	while (total < DRAIN_MAX) {
 		ssize_t n = read(rd->fd, readbuf, sizeof(readbuf));
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == EAGAIN)
+			return false;
 		if (n <= 0)
-			break;
+			return true;
 		lp_output(rd->lp, readbuf, (size_t) n);
 		total += (size_t) n;
 	}
-	reader_close(rd);
+	return false;
 }
 
 static void reader_add(struct logpipe *lp, int fd)
@@ -545,8 +575,10 @@ static void lp_free(struct logpipe *lp)
 {
 	if (!lp)
 		return;
-	while (lp->readers)
-		reader_drain_close(lp->readers);
+	while (lp->readers) {
+		(void) reader_drain(lp->readers);   /* output written just before the end is kept */
+		reader_close(lp->readers);
+	}
 	for (size_t i = 0; i < LOGPIPE_FOLLOWERS_MAX; i++)
 		follower_close(lp, i);
 	if (lp->dropping && lp->drop_said)
@@ -615,6 +647,9 @@ int logpipe_prepare(struct process *p, struct logpipe_fds *ret)
 	return 0;
 fail:
 	logpipe_fds_close(&f);
+	for (int s = 0; s < 2; s++)
+		if (p->logs[s])
+			lp_release_if_idle(p->logs[s]);   /* a spawn that failed holds no log file */
 	return r;
 }
 
@@ -627,6 +662,20 @@ void logpipe_attach(struct process *p, struct logpipe_fds *fds)
 	if (fds->rd_err >= 0) {
 		reader_add(lp_get(p, LOGPIPE_STDERR), fds->rd_err);
 		fds->rd_err = -1;
+	}
+}
+
+void logpipe_on_exit(struct process *p)
+{
+	for (int s = 0; s < 2; s++) {
+		struct logpipe *lp = p->logs[s];
+		struct reader *rd = lp ? lp->readers : NULL;
+		while (rd) {
+			struct reader *next = rd->next;
+			if (reader_drain(rd))
+				reader_close(rd);
+			rd = next;
+		}
 	}
 }
 
@@ -652,6 +701,9 @@ void logpipe_reopen_all(void)
 {
 	unsigned n = 0, failed = 0;
 	for (struct logpipe *lp = all_logpipes; lp; lp = lp->next) {
+		/* Files in use only: an idle stream opens its file at the next spawn anyway. */
+		if (lp->file_fd < 0 && lp->nreaders == 0)
+			continue;
 		if (!lp->path && !lp_wanted_path(lp))
 			continue;
 		lp_open_file(lp);

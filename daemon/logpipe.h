@@ -25,6 +25,9 @@ int logpipe_prepare(struct process *p, struct logpipe_fds *ret);
 /* After a successful fork(): droverd keeps the read ends (they are set to -1 in fds) and reads
  * them from the loop until EOF, even after the worker is gone (a grandchild may hold them). */
 void logpipe_attach(struct process *p, struct logpipe_fds *fds);
+/* The worker was reaped: read what its pipes still hold and close those at EOF now, so that
+ * their descriptors are free for a respawn (pipes a descendant still holds stay). */
+void logpipe_on_exit(struct process *p);
 /* Close whatever is still open in fds (the child's ends after fork, everything on failure). */
 void logpipe_fds_close(struct logpipe_fds *fds);
 /* From process_free(): drain what is readable now (bounded), close pipes, files, followers. */

@@ -640,6 +640,22 @@ static void do_pid(const struct proto_request *req, struct route *rt)
 }
 
 /* START / STOP / RESTART: act on every matched process at once, then wait (arg2 ms) for all. */
+/* Requests that name processes and may wait: refused (answered) when they name none, or when
+ * too many waiters are pending already. */
+static bool waiter_admit(const struct proto_request *req, struct route *rt)
+{
+	if (req->nargs == 0) {
+		reply_simple(rt, req->type, req->id, -EINVAL, "no process name given");
+		return false;
+	}
+	if (req->arg2 > 0 && ctl.st.waiters >= WAITERS_MAX) {
+		ctl.st.busy++;
+		reply_simple(rt, req->type, req->id, -EBUSY, "droverd is busy: too many pending requests");
+		return false;
+	}
+	return true;
+}
+
 static void do_action(const struct proto_request *req, struct route *rt)
 {
 	static const struct {
@@ -653,15 +669,8 @@ static void do_action(const struct proto_request *req, struct route *rt)
 	struct match m;
 	struct waiter *w;
 
-	if (req->nargs == 0) {
-		reply_simple(rt, req->type, req->id, -EINVAL, "no process name given");
+	if (!waiter_admit(req, rt))
 		return;
-	}
-	if (req->arg2 > 0 && ctl.st.waiters >= WAITERS_MAX) {
-		ctl.st.busy++;
-		reply_simple(rt, req->type, req->id, -EBUSY, "droverd is busy: too many pending requests");
-		return;
-	}
 	match_request(req, &m);
 	struct process **tostop = xcalloc(m.n + 1, sizeof(*tostop));
 	size_t ntostop = 0;
@@ -725,15 +734,8 @@ static void do_wait(const struct proto_request *req, struct route *rt)
 		reply_simple(rt, req->type, req->id, -EINVAL, "invalid wait target");
 		return;
 	}
-	if (req->nargs == 0) {
-		reply_simple(rt, req->type, req->id, -EINVAL, "no process name given");
+	if (!waiter_admit(req, rt))
 		return;
-	}
-	if (req->arg2 > 0 && ctl.st.waiters >= WAITERS_MAX) {
-		ctl.st.busy++;
-		reply_simple(rt, req->type, req->id, -EBUSY, "droverd is busy: too many pending requests");
-		return;
-	}
 	match_request(req, &m);
 	w = waiter_new(req, rt, m.n + m.nunmatched);
 	w->target = req->arg1;

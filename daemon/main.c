@@ -15,6 +15,7 @@
 #include "control.h"
 #include "instance.h"
 #include "killtree.h"
+#include "leftovers.h"
 #include "log.h"
 #include "notify.h"
 #include "reap.h"
@@ -201,6 +202,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	/* We hold the lock: whatever still carries this instance's name is an earlier run's. */
+	leftovers_kill(cfg->name);
 	raise_limits(cfg);
 	if ((r = mkdir_p(cfg->log_dir, 0755)) < 0)
 		log_warn("cannot create log_dir %s: %s", cfg->log_dir, strerror(-r));

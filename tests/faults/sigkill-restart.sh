@@ -70,10 +70,14 @@ for p in $new_workers; do
 done
 ipc_objects "$NAME" | sort > "$T/ipc.run2"
 cmp -s "$T/ipc.run1" "$T/ipc.run2" || error "IPC objects of the new run differ from the first run's: [$(tr '\n' ' ' < "$T/ipc.run1")] -> [$(tr '\n' ' ' < "$T/ipc.run2")]"
-ESC_AFTER=0
-for p in $old_gk; do proc_alive "$p" && ESC_AFTER=$((ESC_AFTER + 1)); done
-[ "$ESC_AFTER" = 0 ] || log "NOTE: $ESC_AFTER escaped grandchildren of the old run are still alive under the new droverd (issue 7 #1 wants the new droverd to find them through the stale scoreboard)"
-grep -F "left over" "$DAEMON_LOG" | tail -n 2
+# The new droverd kills what the old run left behind (escaped grandchildren carry the instance's
+# worker environment) before it starts anything.
+esc_alive() { local n=0 p; for p in $old_gk; do proc_alive "$p" && n=$((n + 1)); done; echo $n; }
+try_for 2 eval '[ "$(esc_alive)" = 0 ]'
+ESC_AFTER=$(esc_alive)
+[ "$ESC_AFTER" = 0 ] || error "$ESC_AFTER escaped grandchildren of the old run are still alive under the new droverd"
+grep -F "left behind by an earlier run" "$DAEMON_LOG" | tail -n 2
+[ -z "$old_gk" ] || grep -qF "left behind by an earlier run" "$DAEMON_LOG" || error "the new droverd did not log the leftovers it killed"
 stop_daemon TERM 15
 [ "$DAEMON_STATUS" = 0 ] || error "second droverd exited $DAEMON_STATUS"
 left=$(ipc_objects "$NAME" | tr '\n' ' ')

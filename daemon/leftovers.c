@@ -1,0 +1,113 @@
+/* Start-up clean-up of an earlier run's processes. Workers die with droverd (PR_SET_PDEATHSIG),
+ * but their descendants that left the process group (setsid, double fork) survive a SIGKILLed
+ * droverd and are re-parented to init. They still carry DROVER_NAME=NAME in their environment;
+ * with the instance lock held, no live droverd owns such a process, so it is a leftover. Only
+ * processes in droverd's own IPC namespace count (the instance lock is per IPC namespace), and
+ * each is signalled through a pidfd taken before its environment is read, so a recycled pid is
+ * never hit. */
+#include "leftovers.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+
+#define ENVIRON_MAX (256 * 1024)
+
+static bool same_ipc_ns(pid_t pid, const struct stat *ours)
+{
+	char path[64];
+	struct stat st;
+	snprintf(path, sizeof(path), "/proc/%d/ns/ipc", (int) pid);
+	return stat(path, &st) == 0 && st.st_ino == ours->st_ino && st.st_dev == ours->st_dev;
+}
+
+/* A worker's environment as droverd builds it (spawn.c): DROVER_NAME of this instance, and
+ * DROVER_PROCESS, DROVER_SLOT and DROVER_GENERATION. A user who merely exported DROVER_NAME
+ * for droverctl's sake is not mistaken for a leftover. */
+static bool worker_environ(pid_t pid, const char *want, char *buf)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int) pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	size_t len = 0;
+	for (;;) {
+		ssize_t n = read(fd, buf + len, ENVIRON_MAX - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t) n;
+		if (len >= ENVIRON_MAX - 1)
+			break;
+	}
+	close(fd);
+	buf[len] = '\0';
+	bool name = false, proc = false, slot = false, gen = false;
+	for (size_t i = 0; i < len; i += strlen(buf + i) + 1) {
+		name |= strcmp(buf + i, want) == 0;
+		proc |= strncmp(buf + i, "DROVER_PROCESS=", 15) == 0;
+		slot |= strncmp(buf + i, "DROVER_SLOT=", 12) == 0;
+		gen |= strncmp(buf + i, "DROVER_GENERATION=", 18) == 0;
+	}
+	return name && proc && slot && gen;
+}
+
+unsigned leftovers_kill(const char *name)
+{
+	struct stat ours;
+	unsigned killed = 0;
+	pid_t self = getpid();
+
+	if (stat("/proc/self/ns/ipc", &ours) < 0)
+		return 0;
+	DIR *d = opendir("/proc");
+	if (!d)
+		return 0;
+	char *want = xasprintf("DROVER_NAME=%s", name);
+	char *buf = xmalloc(ENVIRON_MAX);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		int64_t n;
+		if (parse_int64(de->d_name, 2, INT32_MAX, &n) < 0 || (pid_t) n == self)
+			continue;
+		pid_t pid = (pid_t) n;
+		int pfd = (int) pidfd_open(pid, 0);
+		if (pfd < 0)
+			continue;
+		/* The pidfd pins this process: what we read next is about it, not a successor. */
+		if (same_ipc_ns(pid, &ours) && worker_environ(pid, want, buf)) {
+			char cmd[128] = "?";
+			char path[64];
+			snprintf(path, sizeof(path), "/proc/%d/comm", (int) pid);
+			int fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd >= 0) {
+				ssize_t r = read(fd, cmd, sizeof(cmd) - 1);
+				cmd[r > 0 ? r : 0] = '\0';
+				cmd[strcspn(cmd, "\n")] = '\0';
+				close(fd);
+			}
+			if (pidfd_send_signal(pfd, SIGKILL, NULL, 0) == 0) {
+				killed++;
+				log_warn("killed pid %d (%s): left behind by an earlier run of instance '%s'", (int) pid, cmd, name);
+			}
+		}
+		close(pfd);
+	}
+	closedir(d);
+	free(buf);
+	free(want);
+	return killed;
+}

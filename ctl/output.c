@@ -56,8 +56,14 @@ void json_write_string(FILE *f, const char *str, size_t len)
 			}
 			i++;
 		} else if (c < 0x80) {
-			fputc(c, f);
-			i++;
+			/* a run of plain ASCII goes out in one write (fputc per byte is the cost of a
+			 * 1000-process status) */
+			size_t run = 1;
+			while (i + run < len && s[i + run] >= 0x20 && s[i + run] < 0x7f && s[i + run] != '"' &&
+			       s[i + run] != '\\')
+				run++;
+			fwrite(s + i, 1, run, f);
+			i += run;
 		} else {
 			size_t n = utf8_valid_len(s + i, len - i);
 			if (n == 0) {

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "procfs.h"
 #include "supervisor.h"
 #include "util.h"
 
@@ -34,25 +35,6 @@ static struct straggler *stragglers;
 static ev_timer sweep;
 static bool sweep_init;
 
-static ssize_t read_small(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	size_t len = 0;
-	while (len + 1 < size) {
-		ssize_t n = read(fd, buf + len, size - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t) n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	return (ssize_t) len;
-}
-
 /* Children of pid (all its threads), appended to *v. */
 static void children_of(pid_t pid, pid_t **v, size_t *n)
 {
@@ -66,7 +48,7 @@ static void children_of(pid_t pid, pid_t **v, size_t *n)
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/task/%s/children", (int) pid, de->d_name);
-		if (read_small(path, buf, sizeof(buf)) <= 0)
+		if (procfs_read(path, buf, sizeof(buf)) <= 0)
 			continue;
 		for (char *s = buf, *end; *s && *n < TREE_MAX; s = end) {
 			long c = strtol(s, &end, 10);
@@ -90,12 +72,11 @@ static pid_t pgid_of(pid_t pid)
 /* Does pid's environment carry DROVER_NAME / DROVER_PROCESS / DROVER_GENERATION of p? */
 static bool marked_by(pid_t pid, const struct process *p)
 {
-	char path[64], *env = xmalloc(65536);
+	char *env = xmalloc(65536);
 	char want_name[80], want_proc[PROTO_NAME_MAX + 20], want_gen[40];
 	bool name = false, proc = false, gen = false;
 
-	snprintf(path, sizeof(path), "/proc/%d/environ", (int) pid);
-	ssize_t len = read_small(path, env, 65536);
+	ssize_t len = procfs_read_pid(pid, "environ", env, 65536);
 	snprintf(want_name, sizeof(want_name), "DROVER_NAME=%s", sup.config->name);
 	snprintf(want_proc, sizeof(want_proc), "DROVER_PROCESS=%s", p->cfg->fullname);
 	snprintf(want_gen, sizeof(want_gen), "DROVER_GENERATION=%u", p->generation);
@@ -110,9 +91,7 @@ static bool marked_by(pid_t pid, const struct process *p)
 
 static void cmdline_of(pid_t pid, char *buf, size_t size)
 {
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int) pid);
-	ssize_t n = read_small(path, buf, size);
+	ssize_t n = procfs_read_pid(pid, "cmdline", buf, size);
 	for (ssize_t i = 0; i + 1 < n; i++)
 		if (buf[i] == '\0')
 			buf[i] = ' ';

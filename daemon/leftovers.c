@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "procfs.h"
 #include "util.h"
 
 #define ENVIRON_MAX (256 * 1024)
@@ -37,24 +38,10 @@ static bool same_ipc_ns(pid_t pid, const struct stat *ours)
  * for droverctl's sake is not mistaken for a leftover. */
 static bool worker_environ(pid_t pid, const char *want, char *buf)
 {
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/environ", (int) pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	ssize_t r = procfs_read_pid(pid, "environ", buf, ENVIRON_MAX);
+	if (r < 0)
 		return false;
-	size_t len = 0;
-	for (;;) {
-		ssize_t n = read(fd, buf + len, ENVIRON_MAX - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t) n;
-		if (len >= ENVIRON_MAX - 1)
-			break;
-	}
-	close(fd);
-	buf[len] = '\0';
+	size_t len = (size_t) r;
 	bool name = false, proc = false, slot = false, gen = false;
 	for (size_t i = 0; i < len; i += strlen(buf + i) + 1) {
 		name |= strcmp(buf + i, want) == 0;
@@ -89,16 +76,10 @@ unsigned leftovers_kill(const char *name)
 			continue;
 		/* The pidfd pins this process: what we read next is about it, not a successor. */
 		if (same_ipc_ns(pid, &ours) && worker_environ(pid, want, buf)) {
-			char cmd[128] = "?";
-			char path[64];
-			snprintf(path, sizeof(path), "/proc/%d/comm", (int) pid);
-			int fd = open(path, O_RDONLY | O_CLOEXEC);
-			if (fd >= 0) {
-				ssize_t r = read(fd, cmd, sizeof(cmd) - 1);
-				cmd[r > 0 ? r : 0] = '\0';
-				cmd[strcspn(cmd, "\n")] = '\0';
-				close(fd);
-			}
+			char cmd[128];
+			if (procfs_read_pid(pid, "comm", cmd, sizeof(cmd)) <= 0)
+				strcpy_bounded(cmd, sizeof(cmd), "?");
+			cmd[strcspn(cmd, "\n")] = '\0';
 			if (pidfd_send_signal(pfd, SIGKILL, NULL, 0) == 0) {
 				killed++;
 				log_warn("killed pid %d (%s): left behind by an earlier run of instance '%s'", (int) pid, cmd, name);

@@ -93,11 +93,6 @@ struct stop_batch {
 
 static struct stop_batch *batches;
 
-static bool is_down(const struct process *p)
-{
-	return p->pid <= 0 && p->state != PROC_STOPPING;
-}
-
 static int order_cmp(const struct process *a, const struct process *b)
 {
 	if (a->prog->group_priority != b->prog->group_priority)
@@ -174,9 +169,9 @@ void stop_batch_advance(void)
 				struct process *p = b->procs[i];
 				if (!p || b->wave[i] != b->current)
 					continue;
-				if (!is_down(p) && p->state != PROC_STOPPING)
+				if (!process_is_down(p) && p->state != PROC_STOPPING)
 					process_stop(p);
-				if (!is_down(p))
+				if (!process_is_down(p))
 					all_down = false;
 			}
 			if (!all_down)

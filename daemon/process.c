@@ -128,6 +128,11 @@ bool process_is_running(const struct process *p)
 	return p->pid > 0;
 }
 
+bool process_is_down(const struct process *p)
+{
+	return p->pid <= 0 && p->state != PROC_STOPPING && p->state != PROC_STARTING;
+}
+
 int process_kill(struct process *p, int sig, bool group)
 {
 	if (p->pid <= 0)

@@ -67,6 +67,8 @@ int process_kill(struct process *p, int sig, bool group);
 /* Human description of a wait status: "exit status 1", "terminated by SIGKILL (core dumped)". */
 void wstatus_describe(int wstatus, char *buf, size_t size);
 bool process_is_running(const struct process *p);   /* has a live child */
+/* No child, none being stopped, none about to spawn (STARTING waits for a dependency). */
+bool process_is_down(const struct process *p);
 
 /* Fill the status record ctl shows (state, pid, uptime, exit, scoreboard fields). */
 void process_status(const struct process *p, struct proto_status *ret);

@@ -46,18 +46,13 @@ static void retired_gc(void)
 	nretired = w;
 }
 
-static bool process_down(const struct process *p)
-{
-	return p->pid <= 0 && p->state != PROC_STOPPING && p->state != PROC_STARTING;
-}
-
 /* Destroy removed processes that are down; runs from a timer, never inside their callbacks. */
 static void gc_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	size_t wr = 0;
 	for (size_t i = 0; i < sup.nprocs; i++) {
 		struct process *p = sup.procs[i];
-		if (p->removed && process_down(p)) {
+		if (p->removed && process_is_down(p)) {
 			log_proc(LOG_INFO, p, "removed: %s", p->cfg->fullname);
 			control_process_gone(p);
 			stop_batch_forget(p);
@@ -279,7 +274,7 @@ int reload_run(struct reload_result *ret)
 	struct process **gone = xcalloc(n + 1, sizeof(*gone));
 	size_t ngone = 0;
 	for (size_t i = 0; i < n; i++)
-		if (table[i]->removed && !process_down(table[i]))
+		if (table[i]->removed && !process_is_down(table[i]))
 			gone[ngone++] = table[i];
 	stop_batch_start(gone, ngone);
 	free(gone);

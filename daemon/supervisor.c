@@ -143,11 +143,6 @@ void supervisor_autostart(void)
 	free(v);
 }
 
-static bool process_is_down(const struct process *p)
-{
-	return p->pid <= 0 && p->state != PROC_STOPPING;
-}
-
 static bool all_down(void)
 {
 	for (size_t i = 0; i < sup.nprocs; i++)
@@ -195,7 +190,7 @@ void supervisor_state_changed(struct process *p, enum proc_state old)
 	scoreboard_on_state(p);
 	control_on_state_change(p);
 	notify_state_changed();
-	if (p->removed && p->pid <= 0 && p->state != PROC_STOPPING)
+	if (p->removed && process_is_down(p))
 		reload_schedule_gc();
 	if (p->state != PROC_STOPPING)
 		supervisor_check_done();

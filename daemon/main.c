@@ -9,6 +9,8 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -122,6 +124,27 @@ static int mkdir_p(const char *path, mode_t mode)
 		}
 	}
 	return 0;
+}
+
+/* After the loop: the members of stopped workers' groups were sent SIGKILL and, as droverd is
+ * their subreaper, are its children: reap them before exiting rather than leave them to init
+ * as zombies. Bounded (1 s), for adopted descendants that do not die (killtree = false). */
+static void reap_adopted(void)
+{
+	uint64_t deadline = now_mono_ns() + NSEC_PER_SEC;
+	for (;;) {
+		siginfo_t si;
+		reap_children();
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 && errno == ECHILD)
+			return;   /* no child left at all */
+		if (si.si_pid == 0 && now_mono_ns() >= deadline)
+			return;
+		if (si.si_pid == 0) {
+			struct timespec ts = { 0, 5 * 1000 * 1000 };
+			nanosleep(&ts, NULL);   /* after the event loop: nothing else to serve */
+		}
+	}
 }
 
 static void print_diag(const struct config_diag *d)
@@ -257,7 +280,7 @@ int main(int argc, char **argv)
 	ev_run(sup.loop, 0);
 
 	/* Teardown, the mirror of start-up. Every worker is down: the loop ends only then. */
-	reap_children();
+	reap_adopted();
 	killtree_shutdown();
 	control_close();
 	scoreboard_close();

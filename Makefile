@@ -27,12 +27,12 @@ else
 CFLAGS += -D_FORTIFY_SOURCE=2
 endif
 ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -fstack-protector-strong -fPIC \
-              -I. -Ilib -DDROVER_VERSION='"$(VERSION)"' -DDROVER_SYSCONFDIR='"$(SYSCONFDIR)"' \
+              -I. -Idaemon -Ilib -DDROVER_VERSION='"$(VERSION)"' -DDROVER_SYSCONFDIR='"$(SYSCONFDIR)"' \
               $(PKG_CFLAGS) -MMD -MP
 LDLIBS := $(PKG_LIBS) -lev -lrt -lpthread
 
 LIB_SRC    := $(sort $(wildcard lib/*.c))
-DAEMON_SRC := $(sort $(wildcard daemon/*.c))
+DAEMON_SRC := $(sort $(wildcard daemon/*.c daemon/*/*.c))
 CTL_SRC    := $(sort $(wildcard ctl/*.c))
 UNIT_SRC   := $(sort $(wildcard tests/unit/test-*.c))
 HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))

@@ -74,7 +74,7 @@ static void emit(struct ctl_ctx *ctx, struct json *j, const struct proto_result 
 }
 
 /* One request does both: the daemon acts on every matched process at once and, with a wait
- * deadline in arg2, answers only when each one reached its state or gave up (daemon/control.c
+ * deadline in arg2, answers only when each one reached its state or gave up (daemon/ctl-server/control.c
  * "waiters"). A separate WAIT request after the action would race with a restart, whose
  * process passes through STOPPED on its way to RUNNING. */
 int cmd_action_run(struct ctl_ctx *ctx, const struct cmd_args *a)

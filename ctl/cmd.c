@@ -407,7 +407,7 @@ int ctl_reply_error(struct ctl_ctx *ctx, const char *cmd, const struct proto_rep
 }
 
 /* Unmatched patterns: the daemon answers -ENOENT with "no such process: a, b" in message
- * (daemon/control.c); a line of another form is taken as one pattern, or printed as is when it
+ * (daemon/ctl-server/control.c); a line of another form is taken as one pattern, or printed as is when it
  * already reads "x: ERROR (...)". */
 void ctl_print_no_such(struct ctl_ctx *ctx, const struct cmd_args *a, const struct proto_reply *rep)
 {

@@ -3,7 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "daemon/config.h"
+#include "daemon/conf/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

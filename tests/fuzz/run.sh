@@ -13,7 +13,7 @@ command -v "$CC" >/dev/null 2>&1 || CC=clang-14
 
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-FLAGS="-std=gnu11 -D_GNU_SOURCE -g -O1 -I$SRC/lib -I$SRC -Wall -Wextra -Werror -Wno-unused-parameter"
+FLAGS="-std=gnu11 -D_GNU_SOURCE -g -O1 -I$SRC/lib -I$SRC -I$SRC/daemon -Wall -Wextra -Werror -Wno-unused-parameter"
 
 "$CC" $FLAGS -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-o "$OUT/fuzz-proto" "$SRC/tests/fuzz/fuzz-proto.c" "$SRC/lib/proto.c" "$SRC/lib/util.c"
@@ -27,8 +27,8 @@ mkdir -p "$CORPUS" "$OUT/artifacts"
 INIH_CFLAGS=$(pkg-config --cflags inih)
 INIH_LIBS=$(pkg-config --libs inih)
 "$CC" $FLAGS $INIH_CFLAGS -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-o "$OUT/fuzz-config" "$SRC/tests/fuzz/fuzz-config.c" "$SRC/daemon/config.c" "$SRC/daemon/config-keys.c" \
-	"$SRC/daemon/expand.c" "$SRC/daemon/cmdline.c" "$SRC/lib/util.c" $INIH_LIBS
+	-o "$OUT/fuzz-config" "$SRC/tests/fuzz/fuzz-config.c" "$SRC/daemon/conf/config.c" "$SRC/daemon/conf/config-keys.c" \
+	"$SRC/daemon/conf/expand.c" "$SRC/daemon/conf/cmdline.c" "$SRC/lib/util.c" $INIH_LIBS
 mkdir -p "$OUT/corpus-config"
 cp "$SRC"/conf/*.ini "$SRC"/conf/conf.d/*.ini "$OUT/corpus-config/" 2>/dev/null || true
 

@@ -1,5 +1,5 @@
-/* The pure pieces of the config parser: word splitting and environment= (daemon/cmdline.c),
- * %(name)s expansions (daemon/expand.c) and value parsers (daemon/config-keys.c). */
+/* The pure pieces of the config parser: word splitting and environment= (daemon/conf/cmdline.c),
+ * %(name)s expansions (daemon/conf/expand.c) and value parsers (daemon/conf/config-keys.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/cmdline.h"
-#include "daemon/config-keys.h"
-#include "daemon/expand.h"
+#include "daemon/conf/cmdline.h"
+#include "daemon/conf/config-keys.h"
+#include "daemon/conf/expand.h"
 #include "util.h"
 
 static void split_is(const char *s, const char *const *want, size_t n)

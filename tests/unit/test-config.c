@@ -1,4 +1,4 @@
-/* The config parser (daemon/config.c): defaults, value syntax, expansions, includes, supervisord
+/* The config parser (daemon/conf/config.c): defaults, value syntax, expansions, includes, supervisord
  * compatibility, and bad inputs, each checked for FILE:LINE, the key and what went wrong. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "daemon/config.h"
+#include "daemon/conf/config.h"
 #include "util.h"
 
 static char tmpdir[PATH_MAX];

@@ -1,4 +1,4 @@
-/* environment_file parsing (daemon/envfile.c): systemd EnvironmentFile= syntax. */
+/* environment_file parsing (daemon/os/envfile.c): systemd EnvironmentFile= syntax. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/envfile.h"
+#include "daemon/os/envfile.h"
 #include "util.h"
 
 static char **parse_ok(const char *text)

@@ -1,11 +1,11 @@
-/* Every cell of the lifecycle table (daemon/fsm.c). */
+/* Every cell of the lifecycle table (daemon/core/fsm.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "daemon/fsm.h"
+#include "daemon/core/fsm.h"
 
 struct cell { enum proc_state from; enum fsm_event ev; enum proc_state to; enum fsm_action act; };
 

@@ -1,5 +1,5 @@
 /* The scoreboard: layout, validation, seqlock (lib/scoreboard.c); and droverd's side against real
- * shm objects (daemon/scoreboard.c): worker round trip through libdrover, truncation repair with
+ * shm objects (daemon/os/scoreboard.c): worker round trip through libdrover, truncation repair with
  * the SIGBUS guard, lock recovery after a holder's death. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,9 +18,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "daemon/config.h"
-#include "daemon/scoreboard.h"
-#include "daemon/supervisor.h"
+#include "daemon/conf/config.h"
+#include "daemon/os/scoreboard.h"
+#include "daemon/core/supervisor.h"
 #include "lib/drover.h"
 #include "lib/scoreboard.h"
 #include "lib/util.h"

@@ -4,7 +4,7 @@
  * (as a child subreaper, orphans are re-parented to droverd) by the DROVER_PROCESS and
  * DROVER_GENERATION marks in their environment. Each one found is held by a pidfd, so a
  * recycled pid is never hit, gets the worker's stop signal, and SIGKILL when the deadline passes. */
-#include "killtree.h"
+#include "os/killtree.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -16,9 +16,9 @@
 #include <sys/pidfd.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "procfs.h"
-#include "supervisor.h"
+#include "os/log.h"
+#include "os/procfs.h"
+#include "core/supervisor.h"
 #include "util.h"
 
 #define TREE_MAX 4096   /* descendants followed per sweep; a fork bomb is bounded */

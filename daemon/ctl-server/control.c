@@ -27,7 +27,7 @@
  *   the status records of what matched.
  * - VERSION: "droverd VERSION pid N protocol P\ncontrol received=... bad=..." (struct control_stats).
  */
-#include "control.h"
+#include "ctl-server/control.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,12 +39,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "depends.h"
-#include "log.h"
-#include "logpipe.h"
+#include "core/depends.h"
+#include "os/log.h"
+#include "os/logpipe.h"
 #include "proto.h"
-#include "reload.h"
-#include "supervisor.h"
+#include "core/reload.h"
+#include "core/supervisor.h"
 #include "util.h"
 
 #define RECEIVE_BATCH      64                    /* messages per wakeup */

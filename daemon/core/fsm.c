@@ -1,5 +1,5 @@
 /* The process lifecycle table (supervisord's state machine, exactly). Pure: unit-tested cell by cell. */
-#include "fsm.h"
+#include "core/fsm.h"
 
 #include "util.h"
 

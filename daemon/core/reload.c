@@ -1,7 +1,7 @@
 /* Reload: parse the new config completely; on any error keep the old one untouched. Otherwise
  * diff per process (by full name) and apply only the difference: add, remove (stopped with the
  * OLD settings), restart what changed, update live settings in place, leave the rest alone. */
-#include "reload.h"
+#include "core/reload.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -9,13 +9,13 @@
 #include <string.h>
 #include <sys/prctl.h>
 
-#include "control.h"
-#include "depends.h"
-#include "log.h"
-#include "logpipe.h"
-#include "notify.h"
-#include "scoreboard.h"
-#include "supervisor.h"
+#include "ctl-server/control.h"
+#include "core/depends.h"
+#include "os/log.h"
+#include "os/logpipe.h"
+#include "os/notify.h"
+#include "os/scoreboard.h"
+#include "core/supervisor.h"
 #include "util.h"
 
 #define RELOAD_ERRORS_MAX 10   /* errors listed in the reply; the log gets them all */

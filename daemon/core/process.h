@@ -7,8 +7,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "config.h"
-#include "fsm.h"
+#include "conf/config.h"
+#include "core/fsm.h"
 #include "proto.h"
 
 struct process {

@@ -1,6 +1,6 @@
 /* vfork+exec of one worker. Everything that can fail or allocate happens in the parent before
  * vfork(); the child only makes syscalls and reports a failure on a CLOEXEC pipe. */
-#include "spawn.h"
+#include "os/spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,10 +17,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "envfile.h"
-#include "logpipe.h"
-#include "process.h"
-#include "supervisor.h"
+#include "os/envfile.h"
+#include "os/logpipe.h"
+#include "core/process.h"
+#include "core/supervisor.h"
 #include "util.h"
 
 extern char **environ;

@@ -1,7 +1,7 @@
 /* The config loader: read each file ourselves, feed inih line by line (so every handler call
  * has a line number), collect raw sections, then build a fresh struct drover_config with every
  * default, bound and expansion applied. Every error is collected as "FILE:LINE: [section] key: what". */
-#include "config.h"
+#include "conf/config.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -18,9 +18,9 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "cmdline.h"
-#include "config-keys.h"
-#include "expand.h"
+#include "conf/cmdline.h"
+#include "conf/config-keys.h"
+#include "conf/expand.h"
 #include "util.h"
 
 extern char **environ;

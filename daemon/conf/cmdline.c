@@ -1,5 +1,5 @@
 /* Shell-like word splitting (command=) and supervisord's KEY=VALUE list syntax (environment=). */
-#include "cmdline.h"
+#include "conf/cmdline.h"
 
 #include <errno.h>
 #include <stdbool.h>

@@ -1,6 +1,6 @@
 /* One worker's lifecycle: feeds events to the FSM table (fsm.c) and carries out its actions.
  * process_set_state() is the only writer of p->state, and it logs every transition. */
-#include "process.h"
+#include "core/process.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -12,13 +12,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "depends.h"
-#include "killtree.h"
-#include "log.h"
-#include "logpipe.h"
-#include "scoreboard.h"
-#include "spawn.h"
-#include "supervisor.h"
+#include "core/depends.h"
+#include "os/killtree.h"
+#include "os/log.h"
+#include "os/logpipe.h"
+#include "os/scoreboard.h"
+#include "os/spawn.h"
+#include "core/supervisor.h"
 #include "util.h"
 
 #define RESPAWN_MIN_NS (100 * NSEC_PER_MSEC)   /* between two spawns of one process after a crash */

@@ -23,7 +23,7 @@
  * - Followers get bytes with non-blocking writes: what a slow one cannot take is skipped, one
  *   whose reader is gone (EPIPE, or POLLERR seen by a 1 s check) is closed.
  */
-#include "logpipe.h"
+#include "os/logpipe.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,9 +36,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "process.h"
-#include "supervisor.h"
+#include "os/log.h"
+#include "core/process.h"
+#include "core/supervisor.h"
 #include "util.h"
 
 #define READ_CHUNK         (64u * 1024)        /* per watcher per loop iteration */

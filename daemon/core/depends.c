@@ -1,13 +1,13 @@
 /* depends_on: a process spawns only once every process of its dependencies is RUNNING (with
  * ready = scoreboard: reported ready); it waits in STARTING with no pid, saying what for.
  * Stops run in waves: dependants before dependencies, higher priority first. */
-#include "depends.h"
+#include "core/depends.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "supervisor.h"
+#include "core/supervisor.h"
 #include "util.h"
 
 bool depends_on_process(const struct process *q, const struct process *p)

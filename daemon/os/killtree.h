@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-#include "process.h"
+#include "core/process.h"
 
 /* The worker is being stopped with sig: signal its escaped descendants too. */
 void killtree_stop(struct process *p, int sig);

@@ -1,6 +1,6 @@
 /* [program:x] keys as data (tmux's options-table.c): type, bounds, default, restart-or-live;
  * and the parsers of supervisord's value syntax (datatypes.py: boolean, byte_size, octal_type, ...). */
-#include "config-keys.h"
+#include "conf/config-keys.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "config.h"
-#include "process.h"
+#include "conf/config.h"
+#include "core/process.h"
 
 struct supervisor {
 	struct ev_loop *loop;

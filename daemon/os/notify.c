@@ -2,7 +2,7 @@
  * A STATUS= assignment is one line of at most 256 bytes ("STATUS=" included) with control
  * characters escaped once, so nothing a config or a worker can put into names or error text
  * can inject another assignment (RELIABILITY T40). */
-#include "notify.h"
+#include "os/notify.h"
 
 #include <signal.h>
 #include <stdbool.h>
@@ -11,8 +11,8 @@
 #include <string.h>
 #include <systemd/sd-daemon.h>
 
-#include "log.h"
-#include "supervisor.h"
+#include "os/log.h"
+#include "core/supervisor.h"
 #include "util.h"
 
 #define STATUS_LINE_MAX 256                              /* "STATUS=" + text, without the NUL */

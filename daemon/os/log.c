@@ -1,5 +1,5 @@
 /* Daemon logging: stderr with a level prefix, or the journal with structured fields under systemd. */
-#include "log.h"
+#include "os/log.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -9,7 +9,7 @@
 #include <systemd/sd-journal.h>
 #include <unistd.h>
 
-#include "process.h"
+#include "core/process.h"
 #include "proto.h"
 #include "util.h"
 

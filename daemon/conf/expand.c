@@ -1,6 +1,6 @@
 /* supervisord's %(name)s expansions (Python %-formatting with a mapping), without Python:
  * %(name)[flags][width][.precision]conversion, conversion one of s d i u; %% is a literal %. */
-#include "expand.h"
+#include "conf/expand.h"
 
 #include <errno.h>
 #include <stdint.h>

@@ -2,7 +2,7 @@
  * starting with # or ; are comments; a value may be "double quoted" (with \" \\ \n escapes) or
  * 'single quoted' (literal); unquoted values are trimmed; a trailing backslash continues a line.
  * Files are bounded (1 MiB) and read at each start, so an edit takes effect on the next restart. */
-#include "envfile.h"
+#include "os/envfile.h"
 
 #include <ctype.h>
 #include <errno.h>

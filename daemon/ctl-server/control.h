@@ -4,8 +4,8 @@
 
 #include <ev.h>
 
-#include "config.h"
-#include "process.h"
+#include "conf/config.h"
+#include "core/process.h"
 
 /* Counters, shown by `droverctl version` (second line of the VERSION reply, see control.c). */
 struct control_stats {

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "process.h"
+#include "core/process.h"
 
 /* q's program depends on p's program (by program name or group name). */
 bool depends_on_process(const struct process *q, const struct process *p);

@@ -2,16 +2,16 @@
  * iteration even when a thousand children die at once (signals merge). Each child is first
  * peeked at with WNOWAIT, so the clean-up of its process group happens while its pid is still
  * reserved, then reaped. Orphans adopted as subreaper (or as PID 1) are reaped too. */
-#include "reap.h"
+#include "os/reap.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
-#include "log.h"
-#include "process.h"
-#include "supervisor.h"
+#include "os/log.h"
+#include "core/process.h"
+#include "core/supervisor.h"
 #include "util.h"
 
 static unsigned long unknown_reaped;

@@ -2,7 +2,7 @@
  * lock of a dead holder; the readiness/heartbeat sweep; status fields. Layout, lock protocol and
  * recovery rules: lib/scoreboard.h. Everything read from the shared objects is untrusted: it is
  * copied out, validated, and never used to pick a process to act on (only sup.procs is). */
-#include "scoreboard.h"
+#include "os/scoreboard.h"
 
 #include <dirent.h>
 #include <endian.h>
@@ -23,8 +23,8 @@
 #include <unistd.h>
 
 #include "lib/scoreboard.h"
-#include "log.h"
-#include "supervisor.h"
+#include "os/log.h"
+#include "core/supervisor.h"
 #include "util.h"
 
 _Static_assert(SB_STATUS_MAX == PROTO_STATUS_LINE_MAX, "status line sizes agree");

@@ -4,8 +4,8 @@
 #ifndef DROVER_DAEMON_SCOREBOARD_H
 #define DROVER_DAEMON_SCOREBOARD_H
 
-#include "config.h"
-#include "process.h"
+#include "conf/config.h"
+#include "core/process.h"
 #include "proto.h"
 
 /* Create /NAME.scoreboard and /NAME.sb.K for every process of cfg (stale objects of ours from a

@@ -1,18 +1,18 @@
 /* The process table: build it from a config, find processes by pattern or pid, start all in
  * priority order, shut down in reverse priority order. */
-#include "supervisor.h"
+#include "core/supervisor.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "control.h"
-#include "depends.h"
-#include "killtree.h"
-#include "log.h"
-#include "notify.h"
-#include "reload.h"
-#include "scoreboard.h"
+#include "ctl-server/control.h"
+#include "core/depends.h"
+#include "os/killtree.h"
+#include "os/log.h"
+#include "os/notify.h"
+#include "core/reload.h"
+#include "os/scoreboard.h"
 #include "util.h"
 
 struct supervisor sup;

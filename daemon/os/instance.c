@@ -1,7 +1,7 @@
 /* The instance lock: an flock() on a small shm object named after the instance. The kernel
  * drops it when droverd dies, however it dies, so a stale lock cannot block a restart, and
  * the descriptor is O_CLOEXEC so a surviving worker never holds it. */
-#include "instance.h"
+#include "os/instance.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -5,7 +5,7 @@
  * processes in droverd's own IPC namespace count (the instance lock is per IPC namespace), and
  * each is signalled through a pidfd taken before its environment is read, so a recycled pid is
  * never hit. */
-#include "leftovers.h"
+#include "os/leftovers.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -19,8 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "procfs.h"
+#include "os/log.h"
+#include "os/procfs.h"
 #include "util.h"
 
 #define ENVIRON_MAX (256 * 1024)

@@ -1,5 +1,5 @@
 /* Small reads of /proc files: O_CLOEXEC, EINTR, bounded, always NUL-terminated. */
-#include "procfs.h"
+#include "os/procfs.h"
 
 #include <errno.h>
 #include <fcntl.h>

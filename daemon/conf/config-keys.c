@@ -84,8 +84,8 @@ bool program_key_supervisord_only(const char *name)
 bool supervisord_key_known(const char *name)
 {
 	static const char *const keys[] = {
-		"logfile", "logfile_maxbytes", "logfile_backups", "loglevel", "pidfile", "nodaemon", "silent",
-		"user", "directory", "identifier", "nocleanup", "strip_ansi", NULL,
+		"logfile", "logfile_maxbytes", "logfile_backups", "loglevel", "nodaemon", "silent",
+		"directory", "identifier", "nocleanup", "strip_ansi", NULL,
 	};
 	return in_list(keys, name);
 }

@@ -946,12 +946,19 @@ static void apply_drover(struct loader *L, struct drover_config *c, bool *log_di
 			}
 		} else if (strcmp(kv->key, "subreaper") == 0) {
 			get_bool(L, s, kv, v, &c->subreaper);
+		} else if (strcmp(kv->key, "pidfile") == 0) {
+			free(c->pidfile);
+			c->pidfile = *v ? resolve_path(s->file->here, v) : NULL;
+		} else if (strcmp(kv->key, "user") == 0) {
+			free(c->user);
+			c->user = *v ? xstrdup(v) : NULL;
 		} else
 			kv_error(L, true, s, kv, "unknown key '%s'", q(kv->written));
 		free(v);
 	}
 }
 
+/* [supervisord] pidfile and user fill what [drover] left unset: [drover] is read first. */
 static void apply_supervisord(struct loader *L, struct drover_config *c, char **childlogdir)
 {
 	struct section *s = L->supervisord;
@@ -959,12 +966,15 @@ static void apply_supervisord(struct loader *L, struct drover_config *c, char **
 
 	if (!s)
 		return;
+	bool drover_pidfile = L->drover && sec_get(L->drover, "pidfile");
+	bool drover_user = L->drover && sec_get(L->drover, "user");
 	ctx.here = s->file->here;
 	for (size_t i = 0; i < s->nkv; i++) {
 		struct kv *kv = &s->kv[i];
 		char *v = NULL;
 		bool used = strcmp(kv->key, "childlogdir") == 0 || strcmp(kv->key, "environment") == 0 ||
-		            strcmp(kv->key, "umask") == 0 || strcmp(kv->key, "minfds") == 0 || strcmp(kv->key, "minprocs") == 0;
+		            strcmp(kv->key, "umask") == 0 || strcmp(kv->key, "minfds") == 0 || strcmp(kv->key, "minprocs") == 0 ||
+		            strcmp(kv->key, "pidfile") == 0 || strcmp(kv->key, "user") == 0;
 		if (kv->dup)
 			continue;
 		if (!used) {
@@ -1001,6 +1011,16 @@ static void apply_supervisord(struct loader *L, struct drover_config *c, char **
 			unsigned m;
 			if (get_octal(L, s, kv, v, 0777, &m))
 				c->umask = (int) m;
+		} else if (strcmp(kv->key, "pidfile") == 0) {
+			if (!drover_pidfile) {
+				free(c->pidfile);
+				c->pidfile = *v ? resolve_path(s->file->here, v) : NULL;
+			}
+		} else if (strcmp(kv->key, "user") == 0) {
+			if (!drover_user) {
+				free(c->user);
+				c->user = *v ? xstrdup(v) : NULL;
+			}
 		} else {
 			int64_t n;
 			int64_t max = kv->key[3] == 'f' ? 1 << 20 : 1 << 22;
@@ -1853,6 +1873,8 @@ struct drover_config *config_free(struct drover_config *c)
 	free(c->run_dir);
 	free(c->control_group);
 	strv_free(c->environment);
+	free(c->pidfile);
+	free(c->user);
 	free(c);
 	return NULL;
 }

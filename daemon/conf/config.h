@@ -83,6 +83,8 @@ struct drover_config {
 	int umask;              /* [supervisord] umask, -1 = inherit */
 	char **environment;     /* [supervisord] environment, KEY=VALUE */
 	long minfds, minprocs;
+	char *pidfile;          /* [drover] or [supervisord] pidfile, absolute; NULL = none ([drover] wins) */
+	char *user;             /* [drover] or [supervisord] user, as written; NULL = none ([drover] wins) */
 
 	size_t nprograms;
 	struct program_config *programs;   /* in file order */

@@ -664,7 +664,9 @@ static void test_supervisord_compat(void **state)
 	assert_string_equal(strv_env_get(a->procs[0].env, "SHARED"), "mine");
 	assert_string_equal(strv_env_get(a->procs[0].env, "REF"), "g");
 	/* one warning per ignored section and per ignored key, never an error */
-	assert_int_equal(count(d.warnings), 3 + 6 + 4);
+	assert_int_equal(count(d.warnings), 3 + 5 + 4);
+	assert_string_equal(c->pidfile, "/tmp/s.pid");
+	assert_null(c->user);
 	assert_true(diag_has(d.warnings, "t.ini:1:", "[unix_http_server]", "ignored"));
 	assert_true(diag_has(d.warnings, "t.ini:5:", "[supervisord] logfile", "ignored"));
 	assert_true(diag_has(d.warnings, "[rpcinterface:supervisor]", "ignored", NULL));
@@ -678,6 +680,36 @@ static void test_supervisord_compat(void **state)
 	c = load_ok("[supervisord]\nchildlogdir=/tmp/c\n[drover]\nlog_dir=/tmp/d\n[program:a]\ncommand=x\n");
 	assert_string_equal(c->log_dir, "/tmp/d");
 	assert_string_equal(c->programs[0].procs[0].stdout_log.path, "/tmp/d/a-stdout.log");
+	config_free(c);
+}
+
+/* pidfile and user of the daemon: [drover] wins over [supervisord]; relative paths are
+ * relative to the file that sets them; empty means none. */
+static void test_pidfile_user(void **state)
+{
+	(void) state;
+	struct drover_config *c = load_ok("[program:a]\ncommand=x\n");
+	assert_null(c->pidfile);
+	assert_null(c->user);
+	config_free(c);
+	c = load_ok("[supervisord]\npidfile=/run/s.pid\nuser=nobody\n[program:a]\ncommand=x\n");
+	assert_string_equal(c->pidfile, "/run/s.pid");
+	assert_string_equal(c->user, "nobody");
+	config_free(c);
+	c = load_ok("[supervisord]\npidfile=/run/s.pid\nuser=nobody\n[drover]\npidfile=/run/d.pid\nuser=daemon\n");
+	assert_string_equal(c->pidfile, "/run/d.pid");
+	assert_string_equal(c->user, "daemon");
+	config_free(c);
+	char *cwd = getcwd(NULL, 0), *want = xasprintf("%s/run/x.pid", cwd);
+	c = load_ok("[drover]\npidfile = run/x.pid\nuser =\n[supervisord]\nuser = nobody\n");
+	assert_string_equal(c->pidfile, want);
+	assert_null(c->user);       /* [drover] user = (empty) is set: none, [supervisord] does not fill it */
+	config_free(c);
+	free(want);
+	free(cwd);
+	c = load_ok("[supervisord]\npidfile = %(here)s/s.pid\n");
+	assert_non_null(strstr(c->pidfile, "/s.pid"));
+	assert_true(c->pidfile[0] == '/');
 	config_free(c);
 }
 
@@ -989,6 +1021,7 @@ int main(void)
 		cmocka_unit_test(test_root_refuses_writable),
 		cmocka_unit_test(test_groups),
 		cmocka_unit_test(test_supervisord_compat),
+		cmocka_unit_test(test_pidfile_user),
 		cmocka_unit_test(test_restart_equal),
 		cmocka_unit_test(test_bad_program_values),
 		cmocka_unit_test(test_bad_commands),

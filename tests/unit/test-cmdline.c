@@ -224,7 +224,8 @@ static void test_values(void **state)
 	assert_int_equal(program_key_lookup("comand"), -1);
 	assert_true(program_key_supervisord_only("serverurl"));
 	assert_false(program_key_supervisord_only("command"));
-	assert_true(supervisord_key_known("pidfile"));
+	assert_true(supervisord_key_known("nodaemon"));
+	assert_false(supervisord_key_known("pidfile"));     /* used: [supervisord] pidfile is honoured */
 	for (int k = 0; k < PK_MAX; k++)
 		assert_non_null(program_keys[k].name);
 }

@@ -6,6 +6,31 @@
 #   make bench      drover side by side with supervisord, runit, s6 (QUICK=1 for a short run)
 #   make install    PREFIX=/usr/local DESTDIR=
 
+# Everything below the `else` reads `pkg-config` when make parses it, so it must be parsed after the
+# build dependencies are there. A first pass (no DROVER_DEPS_DONE) therefore only installs what is
+# missing (mk/deps.sh: apt-get as root, else the exact command) and then runs the goals again in a
+# sub-make that reads this file afresh: every goal works as the first command on a fresh machine.
+.DEFAULT_GOAL := all
+NODEPS_GOALS  := clean deps
+
+ifeq ($(DROVER_DEPS_DONE),)
+
+GOALS       := $(or $(MAKECMDGOALS),all)
+BUILD_GOALS := $(filter-out $(NODEPS_GOALS),$(GOALS))
+# What each goal needs beyond the build dependencies.
+DEPS_EXTRA  := $(sort $(if $(filter check check-build,$(BUILD_GOALS)),cmocka) \
+                      $(if $(filter check fuzz,$(BUILD_GOALS)),clang) \
+                      $(if $(filter check,$(BUILD_GOALS)),tools supervisor))
+ifneq ($(BUILD_GOALS),)
+.PHONY: $(BUILD_GOALS)
+$(firstword $(BUILD_GOALS)):
+	@sh mk/deps.sh $(DEPS_EXTRA)
+	@$(MAKE) --no-print-directory DROVER_DEPS_DONE=1 $(BUILD_GOALS)
+$(wordlist 2,$(words $(BUILD_GOALS)),$(BUILD_GOALS)): $(firstword $(BUILD_GOALS)) ;
+endif
+
+else
+
 PREFIX     ?= /usr/local
 SYSCONFDIR ?= /etc
 UNITDIR    ?= /lib/systemd/system
@@ -46,8 +71,10 @@ CTL_LIBOBJ    := $(filter-out $(BUILD)/obj/ctl/main.o,$(CTL_OBJ))
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/%)
 
-.PHONY: all run check check-build bench install clean deps fuzz
-all: $(BUILD)/droverd $(BUILD)/droverctl $(BUILD)/libdrover.a $(BUILD)/libdrover.so $(BUILD)/drover.pc
+.PHONY: all run check check-build bench install fuzz
+# Everything `make run` needs, the demo worker included.
+all: $(BUILD)/droverd $(BUILD)/droverctl $(BUILD)/libdrover.a $(BUILD)/libdrover.so $(BUILD)/drover.pc \
+     $(BUILD)/examples/demo-worker
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -95,24 +122,19 @@ $(BUILD)/tests/%: tests/helpers/%.c $(BUILD)/libdrover.a
 
 check-build: all $(UNIT_BIN) $(HELPER_BIN) $(BUILD)/examples/demo-worker $(BUILD)/bench/sb-update
 
-deps:
-	@sh mk/deps.sh
-
 # Two trees: plain and ASan/UBSan; the runner prints the closing "N passed, N failed".
 check:
-	@sh mk/deps.sh cmocka clang tools
 	$(MAKE) --no-print-directory BUILD=build check-build
 	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 check-build
 	@sh tests/run.sh build build/asan
 
 fuzz:
-	@sh mk/deps.sh clang
 	sh tests/fuzz/run.sh $(BUILD)/fuzz $(or $(FUZZ_SECONDS),30)
 
-run: deps all
+run: all
 	./$(BUILD)/droverd -c conf/drover.ini
 
-bench: deps all $(HELPER_BIN) $(BUILD)/bench/sb-update
+bench: all $(HELPER_BIN) $(BUILD)/bench/sb-update
 	@sh bench/run.sh $(BUILD) $(if $(QUICK),quick,full)
 
 install: all
@@ -137,14 +159,10 @@ install: all
 	[ -e $(DESTDIR)$(SYSCONFDIR)/drover/drover.ini ] || \
 	    install -m 0644 conf/drover.ini.system $(DESTDIR)$(SYSCONFDIR)/drover/drover.ini
 
-clean:
-	rm -rf build
-
 # The example worker of the demo config (conf/drover.ini [program:counter]), built for `make run`.
 $(BUILD)/examples/demo-worker: examples/demo-worker.c lib/drover.h $(BUILD)/libdrover.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libdrover.a $(LDSAN) -lrt -lpthread
-run: $(BUILD)/examples/demo-worker
 
 # The scoreboard update micro-benchmark (make bench).
 $(BUILD)/bench/sb-update: bench/sb-update.c lib/drover.h $(BUILD)/libdrover.a
@@ -152,3 +170,12 @@ $(BUILD)/bench/sb-update: bench/sb-update.c lib/drover.h $(BUILD)/libdrover.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libdrover.a $(LDSAN) -lrt -lpthread
 
 -include $(shell find $(BUILD)/obj $(BUILD)/tests $(BUILD)/examples $(BUILD)/bench -maxdepth 3 -name '*.d' -type f 2>/dev/null)
+
+endif
+
+.PHONY: clean deps
+deps:
+	@sh mk/deps.sh
+
+clean:
+	rm -rf build

@@ -1,32 +1,61 @@
 #!/bin/sh
-# Install the Debian packages whose pkg-config modules (or headers) are missing.
-# As root: apt-get installs them. Otherwise: print the exact command and fail.
+# mk/deps.sh [cmocka] [clang] [tools] [supervisor]: install the Debian packages whose pkg-config modules,
+# headers or commands are missing (the build's own, plus the extras named). As root: apt-get installs
+# them (after an apt-get update when the first try fails). Otherwise: print the exact command and fail.
+# No service starts during the install: a policy-rc.d that refuses is in place for its duration (an
+# existing one is put back byte for byte), so installing supervisor does not start supervisord.
 set -u
 missing=""
 need_pc() { pkg-config --exists "$1" 2>/dev/null || missing="$missing $2"; }
 need_file() { [ -e "$1" ] || missing="$missing $2"; }
-command -v pkg-config >/dev/null 2>&1 || missing="$missing pkg-config"
-command -v cc >/dev/null 2>&1 || missing="$missing gcc"
+need_cmd() { command -v "$1" >/dev/null 2>&1 || missing="$missing $2"; }
+need_cmd pkg-config pkg-config
+need_cmd cc gcc
 need_pc inih libinih-dev
 need_pc libsystemd libsystemd-dev
 need_file /usr/include/ev.h libev-dev
 for extra in "$@"; do
 	case "$extra" in
 	cmocka) need_pc cmocka libcmocka-dev ;;
-	clang) command -v clang >/dev/null 2>&1 || missing="$missing clang"
+	clang) need_cmd clang clang
 	       ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 \
 	           || missing="$missing libclang-rt-dev" ;;
 	tools) for t in strace:strace setpriv:util-linux ps:procps man:man-db python3:python3 valgrind:valgrind unshare:util-linux prlimit:util-linux systemd-analyze:systemd; do
-	           command -v "${t%%:*}" >/dev/null 2>&1 || missing="$missing ${t#*:}"
+	           need_cmd "${t%%:*}" "${t#*:}"
 	       done ;;
+	# The reference for tests/compat: Debian's supervisor 4.2.5 (supervisord, supervisorctl).
+	supervisor) need_cmd supervisord supervisor
+	            need_cmd supervisorctl supervisor ;;
+	*) echo "mk/deps.sh: unknown extra '$extra'" >&2; exit 2 ;;
 	esac
 done
 [ -z "$missing" ] && exit 0
+missing=$(printf '%s\n' $missing | awk '!seen[$0]++' | tr '\n' ' ')
 if [ "$(id -u)" -ne 0 ]; then
 	echo "missing build dependencies; run as root:" >&2
-	echo "  apt-get install -y$missing" >&2
+	echo "  apt-get install -y $missing" >&2
 	exit 1
 fi
-echo "installing:$missing" >&2
+
+policy=/usr/sbin/policy-rc.d
+backup=""
+if [ -e "$policy" ] || [ -L "$policy" ]; then
+	backup=$(mktemp /usr/sbin/.policy-rc.d.deps.XXXXXX) || exit 1
+	cp -p "$policy" "$backup" || exit 1
+fi
+restore() {
+	if [ -n "$backup" ]; then mv -f "$backup" "$policy"; else rm -f "$policy"; fi
+}
+trap 'restore; exit 1' INT TERM HUP
+printf '#!/bin/sh\n# written by drover mk/deps.sh: start no service during the install\nexit 101\n' > "$policy"
+chmod 0755 "$policy"
+
+echo "installing: $missing" >&2
 export DEBIAN_FRONTEND=noninteractive
+# shellcheck disable=SC2086
 apt-get install -y -q $missing >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q $missing; }
+rc=$?
+restore
+trap - INT TERM HUP
+[ "$rc" -eq 0 ] || echo "mk/deps.sh: apt-get install failed (exit $rc)" >&2
+exit "$rc"

@@ -39,6 +39,7 @@ BUILD      ?= build
 VERSION    := 0.1.0
 
 CC         ?= cc
+OBJCOPY    ?= objcopy
 PKG_CFLAGS := $(shell pkg-config --cflags inih libsystemd 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs inih libsystemd 2>/dev/null)
 
@@ -80,22 +81,34 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/libdrover.a: $(LIB_OBJ)
+# lib/ makes two libraries. libcommon.a, internal and never installed: the wire protocol, util,
+# the scoreboard layout helpers and the worker API, linked into droverd, droverctl and the tests.
+# libdrover.{a,so}, installed: the worker API of drover.h and what it uses, exporting drover_*
+# only, so that a worker linking it (statically too) never collides with our xmalloc, strv_*...
+# Its static form is one relocatable object whose other symbols are made local.
+LIBDROVER_OBJ := $(addprefix $(BUILD)/obj/lib/,worker.o scoreboard.o util.o)
+
+$(BUILD)/libcommon.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-# The shared library exports only the worker API (DROVER_API in drover.h).
-$(BUILD)/libdrover.so: $(LIB_OBJ) lib/libdrover.map
-	$(CC) -shared -Wl,-soname,libdrover.so.0 -Wl,--version-script=lib/libdrover.map -o $@ $(LIB_OBJ) $(LDSAN) -lrt -lpthread
+$(BUILD)/libdrover.a: $(LIBDROVER_OBJ)
+	@rm -f $@ $(@D)/obj/libdrover-r.o
+	$(LD) -r -o $(@D)/obj/libdrover-r.o $^
+	$(OBJCOPY) --wildcard --keep-global-symbol='drover_*' $(@D)/obj/libdrover-r.o $(@D)/obj/libdrover.o
+	ar rcs $@ $(@D)/obj/libdrover.o
+
+$(BUILD)/libdrover.so: $(LIBDROVER_OBJ) lib/libdrover.map
+	$(CC) -shared -Wl,-soname,libdrover.so.0 -Wl,--version-script=lib/libdrover.map -o $@ $(LIBDROVER_OBJ) $(LDSAN) -lrt -lpthread
 
 $(BUILD)/drover.pc: lib/drover.pc.in
 	@mkdir -p $(@D)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
 
-$(BUILD)/droverd: $(DAEMON_OBJ) $(BUILD)/libdrover.a
+$(BUILD)/droverd: $(DAEMON_OBJ) $(BUILD)/libcommon.a
 	$(CC) -o $@ $^ $(LDSAN) $(LDLIBS)
 
-$(BUILD)/droverctl: $(CTL_OBJ) $(BUILD)/libdrover.a
+$(BUILD)/droverctl: $(CTL_OBJ) $(BUILD)/libcommon.a
 	$(CC) -o $@ $^ $(LDSAN) $(LDLIBS)
 
 # Archives, so that a unit test links only the objects it uses.
@@ -107,16 +120,17 @@ $(BUILD)/libdroverctl.a: $(CTL_LIBOBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/tests/test-ctl-%: tests/unit/test-ctl-%.c $(BUILD)/libdroverctl.a $(BUILD)/libdrover.a
+$(BUILD)/tests/test-ctl-%: tests/unit/test-ctl-%.c $(BUILD)/libdroverctl.a $(BUILD)/libcommon.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $^ $(LDSAN) $(LDLIBS) $(shell pkg-config --libs cmocka)
 
-$(BUILD)/tests/test-%: tests/unit/test-%.c $(BUILD)/libdroverd.a $(BUILD)/libdrover.a
+$(BUILD)/tests/test-%: tests/unit/test-%.c $(BUILD)/libdroverd.a $(BUILD)/libcommon.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $^ $(LDSAN) $(LDLIBS) $(shell pkg-config --libs cmocka)
 
-# Test helper programs (workers, hostile clients) link libdrover.
-$(BUILD)/tests/%: tests/helpers/%.c $(BUILD)/libdrover.a
+# Test helper programs (workers, hostile clients) link libdrover as a worker does, then the
+# internal library for what they need of the protocol and the scoreboard layout.
+$(BUILD)/tests/%: tests/helpers/%.c $(BUILD)/libdrover.a $(BUILD)/libcommon.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDSAN) -lrt -lpthread
 
@@ -165,9 +179,10 @@ $(BUILD)/examples/demo-worker: examples/demo-worker.c lib/drover.h $(BUILD)/libd
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libdrover.a $(LDSAN) -lrt -lpthread
 
 # The scoreboard update micro-benchmark (make bench).
-$(BUILD)/bench/sb-update: bench/sb-update.c lib/drover.h $(BUILD)/libdrover.a
+# It builds the scoreboard objects itself (the internal library), then reports through libdrover.
+$(BUILD)/bench/sb-update: bench/sb-update.c lib/drover.h $(BUILD)/libdrover.a $(BUILD)/libcommon.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libdrover.a $(LDSAN) -lrt -lpthread
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libdrover.a $(BUILD)/libcommon.a $(LDSAN) -lrt -lpthread
 
 -include $(shell find $(BUILD)/obj $(BUILD)/tests $(BUILD)/examples $(BUILD)/bench -maxdepth 3 -name '*.d' -type f 2>/dev/null)
 

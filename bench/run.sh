@@ -225,7 +225,7 @@ if [ ! -f "$REPO/lib/drover.h" ]; then
 	echo "scoreboard bench: not available yet" >&2
 	printf 'sb\t1\tnote\tnot available yet (lib/drover.h absent)\n' >> "$RES"
 elif ! cc -std=gnu11 -D_GNU_SOURCE -O2 -I"$REPO" -I"$REPO/lib" -o "$BIN/sb-update" "$HERE/sb-update.c" \
-		"$BUILD/libdrover.a" -lrt -lpthread 2>"$TMP/sb-cc.log"; then
+		"$BUILD/libdrover.a" "$BUILD/libcommon.a" -lrt -lpthread 2>"$TMP/sb-cc.log"; then
 	echo "scoreboard bench: does not build yet:" >&2; grep -m5 error "$TMP/sb-cc.log" >&2
 	printf 'sb\t1\tnote\tbench/sb-update.c does not build yet against lib/ (see its compiler errors)\n' >> "$RES"
 else

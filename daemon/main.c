@@ -15,6 +15,7 @@
 
 #include "conf/config.h"
 #include "ctl-server/control.h"
+#include "core/events.h"
 #include "os/instance.h"
 #include "os/killtree.h"
 #include "os/leftovers.h"
@@ -270,6 +271,7 @@ int main(int argc, char **argv)
 		log_warn("cannot become a child subreaper: %s", strerror(errno));
 
 	supervisor_build(cfg);
+	events_start(sup.loop);
 	notify_init(sup.loop);
 	control_start(sup.loop);
 	log_info("droverd %s started: instance '%s', %zu processes, config %s", DROVER_VERSION, cfg->name,
@@ -285,6 +287,7 @@ int main(int argc, char **argv)
 	control_close();
 	scoreboard_close();
 	notify_close();
+	events_stop();
 	supervisor_free();
 	reload_shutdown();
 	ev_loop_destroy(sup.loop);

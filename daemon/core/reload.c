@@ -9,8 +9,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 
-#include "ctl-server/control.h"
 #include "core/depends.h"
+#include "core/events.h"
 #include "os/log.h"
 #include "os/logpipe.h"
 #include "os/notify.h"
@@ -54,7 +54,7 @@ static void gc_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		struct process *p = sup.procs[i];
 		if (p->removed && process_is_down(p)) {
 			log_proc(LOG_INFO, p, "removed: %s", p->cfg->fullname);
-			control_process_gone(p);
+			events_gone(p);
 			stop_batch_forget(p);
 			process_free(p);
 			continue;
@@ -268,7 +268,7 @@ int reload_run(struct reload_result *ret)
 
 	if (nc->subreaper != oc->subreaper && getpid() != 1)
 		(void) prctl(PR_SET_CHILD_SUBREAPER, nc->subreaper ? 1 : 0);
-	control_config_changed(nc);   /* control_mode / control_group apply at once */
+	events_config_applied(nc);   /* control_mode / control_group apply at once */
 
 	/* Act: removed processes stop with their old settings; changed ones restart; added start. */
 	struct process **gone = xcalloc(n + 1, sizeof(*gone));

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl-server/control.h"
 #include "core/depends.h"
+#include "core/events.h"
 #include "os/killtree.h"
 #include "os/log.h"
 #include "os/notify.h"
@@ -188,7 +188,7 @@ void supervisor_state_changed(struct process *p, enum proc_state old)
 	depends_state_changed(p, old);
 	stop_batch_advance();
 	scoreboard_on_state(p);
-	control_on_state_change(p);
+	events_state_changed(p, old);
 	notify_state_changed();
 	if (p->removed && process_is_down(p))
 		reload_schedule_gc();

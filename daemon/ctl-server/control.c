@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "core/depends.h"
+#include "core/events.h"
 #include "os/log.h"
 #include "os/logpipe.h"
 #include "proto.h"
@@ -119,6 +120,16 @@ static struct {
 	unsigned badlog_lines;
 	unsigned long badlog_suppressed;
 } ctl = { .mq = (mqd_t) -1 };
+
+static void on_state_changed(void *ctx, struct process *p, enum proc_state old);
+static void on_gone(void *ctx, struct process *p);
+static void on_config_applied(void *ctx, const struct drover_config *cfg);
+
+/* Waiters follow every state change; a removed process answers its waiters; control_mode and
+ * control_group of a reloaded config apply to the open queue at once. */
+static struct events_subscriber subscriber = {
+	.state_changed = on_state_changed, .gone = on_gone, .config_applied = on_config_applied,
+};
 
 /* Rate-limited warning about a bad request: at most BADLOG_PER_SEC lines per second. */
 static void bad_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -542,7 +553,7 @@ static void waiter_add_proc(struct waiter *w, struct process *p, bool need_spawn
 	e->need_spawn = need_spawn;
 }
 
-void control_on_state_change(struct process *p)
+static void on_state_changed(void *ctx, struct process *p, enum proc_state old)
 {
 	struct waiter *w, *next;
 
@@ -558,7 +569,7 @@ void control_on_state_change(struct process *p)
 	}
 }
 
-void control_process_gone(struct process *p)
+static void on_gone(void *ctx, struct process *p)
 {
 	struct waiter *w, *next;
 
@@ -1101,10 +1112,11 @@ void control_start(struct ev_loop *loop)
 	/* Linux: an mqd_t is a descriptor that polls POLLIN while messages are queued */
 	ev_io_init(&ctl.io, receive_cb, ctl.mq, EV_READ);
 	ev_io_start(loop, &ctl.io);
+	events_subscribe(&subscriber);
 	ctl.started = true;
 }
 
-void control_config_changed(const struct drover_config *cfg)
+static void on_config_applied(void *ctx, const struct drover_config *cfg)
 {
 	if (ctl.open)
 		(void) apply_access(cfg);   /* logged; the old access stays in force */
@@ -1115,8 +1127,10 @@ void control_close(void)
 	if (!ctl.open)
 		return;
 	ctl.closing = true;
-	if (ctl.started)
+	if (ctl.started) {
 		ev_io_stop(ctl.loop, &ctl.io);
+		events_unsubscribe(&subscriber);
+	}
 	/* pending waiters get a last, best-effort answer; no new outboxes while closing */
 	while (ctl.waiters) {
 		struct waiter *w = ctl.waiters;

@@ -28,12 +28,6 @@ int control_open(const struct drover_config *cfg);
 void control_start(struct ev_loop *loop);
 /* Stop, answer pending waiters (best effort), close and unlink. Safe to call twice. */
 void control_close(void);
-/* Reload applied a new config: control_mode / control_group apply to the open queue. */
-void control_config_changed(const struct drover_config *cfg);
-/* p is about to be freed: drop every reference to it. */
-void control_process_gone(struct process *p);
-/* p changed state: answer the waiters it satisfies. */
-void control_on_state_change(struct process *p);
 
 const struct control_stats *control_get_stats(void);
 

@@ -1,0 +1,190 @@
+/* The lifecycle manager: control requests by pattern, one result per process (see manager.h). */
+#include "core/manager.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/depends.h"
+#include "core/process.h"
+#include "core/reload.h"
+#include "core/supervisor.h"
+#include "os/logpipe.h"
+#include "util.h"
+
+void manager_match(const char *const *patterns, size_t npatterns, struct mgr_set *ret)
+{
+	struct process **v = NULL;
+	size_t n = 0;
+	const char **unmatched = xcalloc(npatterns + 1, sizeof(*unmatched));
+	size_t nunmatched = 0;
+
+	if (npatterns == 0)
+		(void) supervisor_match("all", &v, &n);
+	for (size_t i = 0; i < npatterns; i++)
+		if (supervisor_match(patterns[i], &v, &n) == 0)
+			unmatched[nunmatched++] = patterns[i];
+	ret->v = xcalloc(n + nunmatched + 1, sizeof(*ret->v));
+	ret->n = n + nunmatched;
+	ret->nprocs = n;
+	for (size_t i = 0; i < n; i++)
+		ret->v[i] = (struct mgr_item) { .p = v[i], .name = v[i]->cfg->fullname, .spawns = v[i]->spawns };
+	for (size_t i = 0; i < nunmatched; i++)
+		ret->v[n + i] = (struct mgr_item) { .name = unmatched[i], .result = -ENOENT };
+	free(unmatched);
+	free(v);
+}
+
+void manager_set_free(struct mgr_set *s)
+{
+	free(s->v);
+	*s = (struct mgr_set) { 0 };
+}
+
+static int first_error(const struct mgr_set *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].result != 0)
+			return s->v[i].result;
+	return 0;
+}
+
+/* Start and restart are refused during a shutdown and for a process a reload removed. */
+static int refuse_start(const struct process *p)
+{
+	if (sup.shutting_down)
+		return -ESHUTDOWN;
+	if (p->removed)
+		return -EIDRM;
+	return 0;
+}
+
+int manager_start(struct mgr_set *s)
+{
+	for (size_t i = 0; i < s->nprocs; i++) {
+		struct mgr_item *it = &s->v[i];
+		struct process *p = it->p;
+		it->spawns = p->spawns;
+		if ((it->result = refuse_start(p)) < 0)
+			continue;
+		/* supervisord: STARTING, RUNNING and BACKOFF are "already started" */
+		if (p->state == PROC_STARTING || p->state == PROC_RUNNING || p->state == PROC_BACKOFF) {
+			it->result = -EALREADY;
+			continue;
+		}
+		if (p->state == PROC_STOPPING)
+			process_restart(p);   /* starts once it is down */
+		else
+			process_start(p);
+	}
+	return first_error(s);
+}
+
+int manager_stop(struct mgr_set *s)
+{
+	struct process **v = xcalloc(s->nprocs + 1, sizeof(*v));
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->nprocs; i++) {
+		struct mgr_item *it = &s->v[i];
+		struct process *p = it->p;
+		it->spawns = p->spawns;
+		if (p->state == PROC_STOPPED || p->state == PROC_EXITED || p->state == PROC_FATAL ||
+		    p->state == PROC_UNKNOWN) {
+			if (p->state == PROC_FATAL)
+				process_stop(p);   /* cancels a pending fatal_retry */
+			it->result = -ESRCH;
+			continue;
+		}
+		it->result = 0;
+		v[n++] = p;   /* stopped together: dependants first */
+	}
+	stop_batch_start(v, n);
+	free(v);
+	return first_error(s);
+}
+
+int manager_restart(struct mgr_set *s)
+{
+	for (size_t i = 0; i < s->nprocs; i++) {
+		struct mgr_item *it = &s->v[i];
+		it->spawns = it->p->spawns;
+		if ((it->result = refuse_start(it->p)) < 0)
+			continue;
+		process_restart(it->p);
+	}
+	return first_error(s);
+}
+
+int manager_signal(struct mgr_set *s, int sig)
+{
+	for (size_t i = 0; i < s->nprocs; i++)
+		s->v[i].result = process_signal(s->v[i].p, sig);
+	return first_error(s);
+}
+
+int manager_progress(const struct process *p, enum mgr_goal goal, unsigned spawns0)
+{
+	switch (goal) {
+	case MGR_GOAL_RUNNING:
+	case MGR_GOAL_STARTED:
+		if (p->state == PROC_FATAL)
+			return -EIO;
+		if (goal == MGR_GOAL_STARTED && p->spawns == spawns0)
+			return -EINPROGRESS;   /* only a spawn after the action counts */
+		switch (p->state) {
+		case PROC_RUNNING:
+			return 0;
+		case PROC_EXITED:
+		case PROC_STOPPED:
+			return -EIO;
+		default:
+			return -EINPROGRESS;
+		}
+	case MGR_GOAL_STOPPED:
+		if (p->state == PROC_STOPPED || p->state == PROC_EXITED || p->state == PROC_FATAL)
+			return 0;
+		return -EINPROGRESS;
+	}
+	return -EINVAL;
+}
+
+const char *manager_name(const struct process *p)
+{
+	return p->cfg->fullname;
+}
+
+enum proc_state manager_state(const struct process *p)
+{
+	return p->state;
+}
+
+void manager_status(const struct process *p, struct proto_status *ret)
+{
+	process_status(p, ret);
+}
+
+int manager_tail(const struct process *p, int stream, unsigned lines, char **ret_text, size_t *ret_len)
+{
+	return logpipe_tail(p, stream, lines, ret_text, ret_len);
+}
+
+int manager_follow(struct process *p, int stream, unsigned lines, const char *fifo_path)
+{
+	return logpipe_follow(p, stream, lines, fifo_path);
+}
+
+int manager_reload(struct reload_result *ret)
+{
+	return reload_run(ret);
+}
+
+void manager_shutdown(void)
+{
+	supervisor_shutdown();
+}
+
+bool manager_shutting_down(void)
+{
+	return sup.shutting_down;
+}

@@ -1,0 +1,82 @@
+/* The lifecycle manager: what a control request does to processes. supervisord's rules for
+ * start / stop / restart / signal of a process in each state are decided here and nowhere else;
+ * every process named gets its own result code, and the words users read are droverctl's.
+ * The control server decodes a request, matches its patterns here, forwards the action, and
+ * answers (at once, or once the processes reached their goal: manager_progress()). */
+#ifndef DROVER_MANAGER_H
+#define DROVER_MANAGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "proto.h"
+
+struct process;
+struct reload_result;
+
+/* One process a request named, or one pattern that named none. */
+struct mgr_item {
+	struct process *p;     /* NULL: a pattern that matched nothing (result -ENOENT) */
+	const char *name;      /* the process's full name, or the pattern (both valid while the set
+	                        * lives and no reload ran in between) */
+	int result;            /* the action's code for this item (0 before any action) */
+	unsigned spawns;       /* p's spawn count when matched: for manager_progress() */
+};
+
+struct mgr_set {
+	struct mgr_item *v;
+	size_t n;              /* all items: the matched processes first (table order), then the
+	                        * patterns that matched nothing */
+	size_t nprocs;         /* how many of them are processes */
+};
+
+/* Every process any pattern names, once: "all", "GROUP", "GROUP:*", "GROUP:NAME", a program
+ * name, a process name or a full name. No pattern at all means "all". */
+void manager_match(const char *const *patterns, size_t npatterns, struct mgr_set *ret);
+void manager_set_free(struct mgr_set *s);
+
+/* Act on every process of the set; each item's result:
+ *   start    0          a start is under way (a STOPPING process starts once it is down)
+ *            -EALREADY  already started: STARTING, RUNNING or BACKOFF
+ *   stop     0          stopping (the whole set at once: dependants first, then by descending
+ *                       priority; waves as at shutdown)
+ *            -ESRCH     not running: STOPPED, EXITED, FATAL (a pending fatal_retry is cancelled)
+ *   restart  0          stopping if up, then starting
+ *   signal   0          sent; -ESRCH no live child; another -errno from the kill
+ *   start and restart:  -ESHUTDOWN  droverd is shutting down
+ *                       -EIDRM      removed by a reload (stopping for good)
+ *   every action:       -ENOENT     a pattern that matched nothing (set by manager_match)
+ * Returns the first non-zero result in the set's order, or 0. */
+int manager_start(struct mgr_set *s);
+int manager_stop(struct mgr_set *s);
+int manager_restart(struct mgr_set *s);
+int manager_signal(struct mgr_set *s, int sig);
+
+/* What a waited request waits for. */
+enum mgr_goal {
+	MGR_GOAL_RUNNING,      /* RUNNING now (wait --started) */
+	MGR_GOAL_STARTED,      /* RUNNING through a spawn after the action (start, restart) */
+	MGR_GOAL_STOPPED,      /* no child and none coming: STOPPED, EXITED or FATAL */
+};
+/* Where p stands toward goal; spawns0 is item->spawns of the action (MGR_GOAL_STARTED).
+ * 0 reached; -EINPROGRESS not yet (keep waiting: the event module tells of every change);
+ * -EIO given up for good, and p's state says how: FATAL (spawn error), EXITED (abnormal
+ * termination), STOPPED (stopped meanwhile). */
+int manager_progress(const struct process *p, enum mgr_goal goal, unsigned spawns0);
+
+/* Read-only facts of a process. */
+const char *manager_name(const struct process *p);               /* "group:name" */
+enum proc_state manager_state(const struct process *p);
+void manager_status(const struct process *p, struct proto_status *ret);   /* the status record */
+
+/* Output of one process: stream 0 stdout, 1 stderr; see os/logpipe.h for the codes. */
+int manager_tail(const struct process *p, int stream, unsigned lines, char **ret_text, size_t *ret_len);
+int manager_follow(struct process *p, int stream, unsigned lines, const char *fifo_path);
+
+/* Reload the config file (see core/reload.h for the result); shut down (every process stopped
+ * in waves, the loop ends when all are down); is a shutdown under way. */
+int manager_reload(struct reload_result *ret);
+void manager_shutdown(void);
+bool manager_shutting_down(void);
+
+#endif

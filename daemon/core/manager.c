@@ -16,22 +16,32 @@ void manager_match(const char *const *patterns, size_t npatterns, struct mgr_set
 {
 	struct process **v = NULL;
 	size_t n = 0;
-	const char **unmatched = xcalloc(npatterns + 1, sizeof(*unmatched));
+	unsigned *first = xcalloc(npatterns + 1, sizeof(*first));   /* first[k]: v index where pattern k began */
+	size_t *unmatched = xcalloc(npatterns + 1, sizeof(*unmatched));
 	size_t nunmatched = 0;
 
 	if (npatterns == 0)
 		(void) supervisor_match("all", &v, &n);
-	for (size_t i = 0; i < npatterns; i++)
-		if (supervisor_match(patterns[i], &v, &n) == 0)
-			unmatched[nunmatched++] = patterns[i];
+	for (size_t k = 0; k < npatterns; k++) {
+		first[k] = (unsigned) n;
+		if (supervisor_match(patterns[k], &v, &n) == 0)
+			unmatched[nunmatched++] = k;
+	}
+	first[npatterns] = (unsigned) n;
 	ret->v = xcalloc(n + nunmatched + 1, sizeof(*ret->v));
 	ret->n = n + nunmatched;
 	ret->nprocs = n;
-	for (size_t i = 0; i < n; i++)
-		ret->v[i] = (struct mgr_item) { .p = v[i], .name = v[i]->cfg->fullname, .spawns = v[i]->spawns };
+	for (size_t i = 0, k = 0; i < n; i++) {
+		while (k + 1 < npatterns && first[k + 1] <= i)
+			k++;
+		ret->v[i] = (struct mgr_item) { .p = v[i], .name = v[i]->cfg->fullname, .spawns = v[i]->spawns,
+		                                .pattern = (unsigned) k };
+	}
 	for (size_t i = 0; i < nunmatched; i++)
-		ret->v[n + i] = (struct mgr_item) { .name = unmatched[i], .result = -ENOENT };
+		ret->v[n + i] = (struct mgr_item) { .name = patterns[unmatched[i]], .result = -ENOENT,
+		                                    .pattern = (unsigned) unmatched[i] };
 	free(unmatched);
+	free(first);
 	free(v);
 }
 

@@ -21,6 +21,7 @@ struct mgr_item {
 	                        * lives and no reload ran in between) */
 	int result;            /* the action's code for this item (0 before any action) */
 	unsigned spawns;       /* p's spawn count when matched: for manager_progress() */
+	unsigned pattern;      /* index of the first pattern that named it (0 when none was given) */
 };
 
 struct mgr_set {

@@ -56,7 +56,7 @@ struct program_config {
 	enum ready_mode ready;
 	int heartbeat_timeout;  /* seconds; 0 = off */
 
-	/* drover extensions (issue 8); defaults reproduce supervisord. */
+	/* drover extensions; defaults reproduce supervisord. */
 	enum backoff_mode backoff;
 	int backoff_initial, backoff_max, backoff_reset;
 	int fatal_retry;

@@ -27,8 +27,7 @@ mkdir -p "$CORPUS" "$OUT/artifacts"
 INIH_CFLAGS=$(pkg-config --cflags inih)
 INIH_LIBS=$(pkg-config --libs inih)
 "$CC" $FLAGS $INIH_CFLAGS -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-o "$OUT/fuzz-config" "$SRC/tests/fuzz/fuzz-config.c" "$SRC/daemon/conf/config.c" "$SRC/daemon/conf/config-keys.c" \
-	"$SRC/daemon/conf/expand.c" "$SRC/daemon/conf/cmdline.c" "$SRC/lib/util.c" $INIH_LIBS
+	-o "$OUT/fuzz-config" "$SRC/tests/fuzz/fuzz-config.c" "$SRC"/daemon/conf/*.c "$SRC/lib/util.c" $INIH_LIBS
 mkdir -p "$OUT/corpus-config"
 cp "$SRC"/conf/*.ini "$SRC"/conf/conf.d/*.ini "$OUT/corpus-config/" 2>/dev/null || true
 

@@ -1,0 +1,64 @@
+/* What the reader hands the builder: the files read and their sections, each key with its line,
+ * before any meaning is given to a value (config-read.c fills it, config-build.c reads it). */
+#ifndef DROVER_CONFIG_DOC_H
+#define DROVER_CONFIG_DOC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct conf_kv {
+	char *key;              /* lower case: keys are case-insensitive as in supervisord (configparser) */
+	char *written;          /* as the user wrote it */
+	char *value;            /* continuation lines joined with '\n' */
+	unsigned line;
+	bool dup;               /* a repeated key: reported, then ignored */
+};
+
+enum conf_section_kind { SEC_DROVER, SEC_SUPERVISORD, SEC_INCLUDE, SEC_PROGRAM, SEC_GROUP, SEC_IGNORED, SEC_INVALID };
+
+struct conf_file {
+	char *path;             /* as shown in messages */
+	char *abs;              /* absolute, for %(here)s and relative includes */
+	char *here;
+	dev_t dev;
+	ino_t ino;
+	struct conf_file *parent;   /* the file that included this one */
+	unsigned depth;
+	size_t index;           /* in reading order: messages are sorted by it */
+};
+
+struct conf_section {
+	enum conf_section_kind kind;
+	char *header;           /* between the brackets, trimmed */
+	char *name;             /* program:NAME / group:NAME */
+	struct conf_file *file;
+	unsigned line;
+	struct conf_kv *kv;
+	size_t nkv;
+	bool dup;               /* a repeated [program:x] / [group:x]: reported, then ignored */
+};
+
+/* Diagnostics collected while reading and building, sorted into file and line order at the end. */
+struct conf_report {
+	struct config_diag *diag;
+	size_t nerrors;
+	struct conf_pending *pend;
+	size_t npend;
+};
+
+struct conf_doc {
+	struct conf_report report;
+	struct conf_file **files;   /* in reading order */
+	size_t nfiles;
+	struct conf_section **sec;  /* in reading order */
+	size_t nsec;
+	struct conf_section *drover, *supervisord;
+	char host[256];             /* %(host_node_name)s */
+	bool root;                  /* refuse group- and world-writable files */
+};
+
+/* The first (not repeated) KEY of S, or NULL. */
+struct conf_kv *conf_section_get(const struct conf_section *s, const char *key);
+
+#endif

@@ -2,8 +2,19 @@
  * supervisord does; what escaped the group with setsid() is found two ways: while the worker
  * lives, by walking /proc/PID/task/TID/children; once it is gone, among droverd's own children
  * (as a child subreaper, orphans are re-parented to droverd) by the DROVER_PROCESS and
- * DROVER_GENERATION marks in their environment. Each one found is held by a pidfd, so a
- * recycled pid is never hit, gets the worker's stop signal, and SIGKILL when the deadline passes. */
+ * DROVER_GENERATION marks in their environment, with everything below such an orphan and the
+ * members of its process group. Each one found gets the worker's stop signal, and SIGKILL when
+ * the deadline passes.
+ *
+ * A pid read from /proc is only a number: by the time it is used, that process may have exited
+ * and the number gone to an unrelated process. So every pid is verified before it is signalled:
+ * a pidfd is opened first, then /proc says who its parent is, then the pidfd shows the process
+ * still alive (so what /proc said was about the process the pidfd holds) and the parent's
+ * pidfd shows the parent still alive (so the parent's pid still means that parent). Only a
+ * process whose parent is a verified member of the tree joins it, and from then on it is
+ * signalled through its pidfd alone. Lists are read whole: a list cut short would end in a
+ * made-up pid. droverd's own children need no such check: a child's pid cannot be reused
+ * before droverd reaps it, which it does only in its reaper. */
 #include "os/killtree.h"
 
 #include <dirent.h>
@@ -21,11 +32,19 @@
 #include "core/supervisor.h"
 #include "util.h"
 
-#define TREE_MAX 4096   /* descendants followed per sweep; a fork bomb is bounded */
+#define TREE_MAX 4096   /* descendants followed per walk; a fork bomb is bounded */
+
+/* A process found in a tree, held by a pidfd. */
+struct node {
+	int fd;         /* -1: the parent is droverd itself and the pid is stable until reaped */
+	pid_t pid;
+	pid_t pgid;
+};
 
 struct straggler {
 	int pidfd;
 	pid_t pid;
+	int sig;                     /* the stop signal, for what it forks meanwhile; 0: watched only */
 	char owner[PROTO_NAME_MAX];
 	uint64_t deadline_ns;
 	struct straggler *next;
@@ -35,52 +54,117 @@ static struct straggler *stragglers;
 static ev_timer sweep;
 static bool sweep_init;
 
-/* Children of pid (all its threads), appended to *v. */
-static void children_of(pid_t pid, pid_t **v, size_t *n)
+static bool fd_alive(int fd)
 {
-	char path[320], buf[4096];
+	return fd < 0 || pidfd_send_signal(fd, 0, NULL, 0) == 0;
+}
+
+/* Open pid and check that it is, now, a child of parent (held by parent_fd); 0 or -errno. */
+static int open_child(pid_t pid, const struct node *parent, struct node *ret)
+{
+	pid_t ppid, pgid;
+	int fd = (int) pidfd_open(pid, 0);
+	if (fd < 0)
+		return -errno;
+	if (procfs_stat(pid, &ppid, &pgid) < 0 || ppid != parent->pid || !fd_alive(fd) || !fd_alive(parent->fd)) {
+		close(fd);
+		return -ESRCH;
+	}
+	ret->fd = fd;
+	ret->pid = pid;
+	ret->pgid = pgid;
+	return 0;
+}
+
+struct collect {
+	pid_t *v;
+	size_t n;
+};
+
+static void collect_pid(pid_t pid, void *data)
+{
+	struct collect *c = data;
+	c->v = xrealloc(c->v, c->n + 1, sizeof(*c->v));
+	c->v[c->n++] = pid;
+}
+
+/* The pids in the children lists of every thread of pid, read whole (unverified). */
+static void children_pids(pid_t pid, struct collect *c)
+{
+	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/task", (int) pid);
 	DIR *d = opendir(path);
 	if (!d)
 		return;
 	struct dirent *de;
-	while ((de = readdir(d)) && *n < TREE_MAX) {
+	while ((de = readdir(d))) {
+		char file[320], *list;
+		size_t len;
 		if (de->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/task/%s/children", (int) pid, de->d_name);
-		if (procfs_read(path, buf, sizeof(buf)) <= 0)
+		snprintf(file, sizeof(file), "/proc/%d/task/%s/children", (int) pid, de->d_name);
+		if (procfs_read_whole(file, &list, &len) < 0)
 			continue;
-		for (char *s = buf, *end; *s && *n < TREE_MAX; s = end) {
-			long c = strtol(s, &end, 10);
-			if (end == s)
-				break;
-			if (c > 0) {
-				*v = xrealloc(*v, *n + 1, sizeof(**v));
-				(*v)[(*n)++] = (pid_t) c;
-			}
-		}
+		procfs_parse_pids(list, collect_pid, c);
+		free(list);
 	}
 	closedir(d);
 }
 
-static pid_t pgid_of(pid_t pid)
+/* Append the verified children of parent to *q (bounded by TREE_MAX). */
+static void children_of(const struct node *parent, struct node **q, size_t *n)
 {
-	pid_t g = getpgid(pid);
-	return g < 0 ? 0 : g;
+	struct collect c = { 0 };
+	children_pids(parent->pid, &c);
+	for (size_t i = 0; i < c.n && *n < TREE_MAX; i++) {
+		struct node child;
+		if (open_child(c.v[i], parent, &child) < 0)
+			continue;
+		*q = xrealloc(*q, *n + 1, sizeof(**q));
+		(*q)[(*n)++] = child;
+	}
+	free(c.v);
 }
 
-/* Does pid's environment carry DROVER_NAME / DROVER_PROCESS / DROVER_GENERATION of p? */
+static void node_push(struct node **v, size_t *n, struct node x)
+{
+	*v = xrealloc(*v, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = x;
+}
+
+/* Every descendant of root, verified, breadth-first; those outside process group `group`
+ * (all of them when group is 0) are appended to *out, still held; the others are let go. */
+static void walk_tree(const struct node *root, pid_t group, struct node **out, size_t *nout)
+{
+	struct node *q = NULL;
+	size_t n = 0;
+
+	children_of(root, &q, &n);
+	for (size_t i = 0; i < n; i++) {
+		struct node cur = q[i];   /* children_of() may move q */
+		children_of(&cur, &q, &n);
+		if (group == 0 || cur.pgid != group)
+			node_push(out, nout, cur);
+		else
+			close(cur.fd);
+	}
+	free(q);
+}
+
+/* Does pid's environment carry DROVER_NAME / DROVER_PROCESS / DROVER_GENERATION of p? The
+ * marks come last (spawn appends them), so the environment is read whole, however large. */
 static bool marked_by(pid_t pid, const struct process *p)
 {
-	char *env = xmalloc(65536);
-	char want_name[80], want_proc[PROTO_NAME_MAX + 20], want_gen[40];
+	char *env, want_name[80], want_proc[PROTO_NAME_MAX + 20], want_gen[40];
+	size_t len;
 	bool name = false, proc = false, gen = false;
 
-	ssize_t len = procfs_read_pid(pid, "environ", env, 65536);
+	if (procfs_read_pid_whole(pid, "environ", &env, &len) < 0)
+		return false;
 	snprintf(want_name, sizeof(want_name), "DROVER_NAME=%s", sup.config->name);
 	snprintf(want_proc, sizeof(want_proc), "DROVER_PROCESS=%s", p->cfg->fullname);
 	snprintf(want_gen, sizeof(want_gen), "DROVER_GENERATION=%u", p->generation);
-	for (ssize_t i = 0; i < len; i += (ssize_t) strlen(env + i) + 1) {
+	for (size_t i = 0; i < len; i += strlen(env + i) + 1) {
 		name |= strcmp(env + i, want_name) == 0;
 		proc |= strcmp(env + i, want_proc) == 0;
 		gen |= strcmp(env + i, want_gen) == 0;
@@ -109,56 +193,56 @@ static bool already_held(pid_t pid)
 
 static void sweep_arm(void);
 
-/* Hold pid by a pidfd, signal it, and remember it until it is gone or the deadline passes. */
-static void hold(pid_t pid, const struct process *p, int sig, uint64_t deadline_ns)
+/* Take over x's pidfd, signal it, and remember it until it is gone or the deadline passes
+ * (then SIGKILL). sig 0: only watched (already sent SIGKILL), never signalled. */
+static void hold(struct node x, const char *owner, int sig, uint64_t deadline_ns)
 {
-	if (already_held(pid))
+	if (x.fd < 0) {   /* a child of droverd: stable until reaped, now held for good */
+		x.fd = (int) pidfd_open(x.pid, 0);
+		if (x.fd < 0)
+			return;
+	}
+	if (already_held(x.pid)) {
+		close(x.fd);
 		return;
-	int fd = (int) pidfd_open(pid, 0);
-	if (fd < 0)
-		return;   /* already gone */
+	}
 	struct straggler *s = xcalloc(1, sizeof(*s));
-	s->pidfd = fd;
-	s->pid = pid;
-	strcpy_bounded(s->owner, sizeof(s->owner), p->cfg->fullname);
+	s->pidfd = x.fd;
+	s->pid = x.pid;
+	s->sig = sig;
+	strcpy_bounded(s->owner, sizeof(s->owner), owner);
 	s->deadline_ns = deadline_ns;
 	s->next = stragglers;
 	stragglers = s;
-	(void) pidfd_send_signal(fd, sig, NULL, 0);
-	(void) pidfd_send_signal(fd, SIGCONT, NULL, 0);
-	log_proc(LOG_INFO, p, "%s: signalling escaped descendant %d with SIG%s", p->cfg->fullname, (int) pid,
-	         signal_to_string(sig));
+	if (sig) {
+		(void) pidfd_send_signal(s->pidfd, sig, NULL, 0);
+		(void) pidfd_send_signal(s->pidfd, SIGCONT, NULL, 0);
+		log_info("%s: signalling escaped descendant %d with SIG%s", owner, (int) x.pid, signal_to_string(sig));
+	}
 	sweep_arm();
 }
 
-/* Descendants of root outside root's process group, breadth-first. */
-static void escaped_descendants(pid_t root, pid_t **out, size_t *nout)
+/* Signal everything found at once: signalling while walking would let a parent die first and
+ * its children move out of reach (re-parented) before they are read. */
+static void hold_all(struct node *v, size_t n, const struct process *p, int sig)
 {
-	pid_t *queue = NULL;
-	size_t n = 0;
-	pid_t group = pgid_of(root);
-
-	children_of(root, &queue, &n);
-	for (size_t i = 0; i < n; i++) {
-		if (pgid_of(queue[i]) != group) {
-			*out = xrealloc(*out, *nout + 1, sizeof(**out));
-			(*out)[(*nout)++] = queue[i];
-		}
-		children_of(queue[i], &queue, &n);
-	}
-	free(queue);
+	uint64_t deadline = now_mono_ns() + (uint64_t) p->prog->stopwaitsecs * NSEC_PER_SEC;
+	for (size_t i = 0; i < n; i++)
+		hold(v[i], p->cfg->fullname, sig, deadline);
 }
 
 void killtree_stop(struct process *p, int sig)
 {
 	if (!p->prog->killtree || p->pid <= 0)
 		return;
-	pid_t *v = NULL;
+	/* The worker is droverd's unreaped child: its pid and group id are its own. */
+	struct node root = { .fd = p->pidfd, .pid = p->pid, .pgid = getpgid(p->pid) };
+	struct node *v = NULL;
 	size_t n = 0;
-	uint64_t deadline = now_mono_ns() + (uint64_t) p->prog->stopwaitsecs * NSEC_PER_SEC;
-	escaped_descendants(p->pid, &v, &n);
-	for (size_t i = 0; i < n; i++)
-		hold(v[i], p, sig, deadline);
+	if (root.pgid <= 0)
+		return;
+	walk_tree(&root, root.pgid, &v, &n);
+	hold_all(v, n, p, sig);
 	free(v);
 }
 
@@ -166,22 +250,64 @@ void killtree_after_exit(struct process *p)
 {
 	if (!p->prog->killtree)
 		return;
-	/* Orphans of this worker generation are droverd's own children by now. */
-	pid_t *kids = NULL, *v = NULL;
-	size_t nkids = 0, n = 0;
-	children_of(getpid(), &kids, &nkids);
-	for (size_t i = 0; i < nkids; i++) {
-		if (supervisor_find_pid(kids[i]) || !marked_by(kids[i], p))
+	/* Orphans of this worker generation are droverd's own children by now: each, with all it
+	 * holds below it, and the other members of its process group (droverd's children too once
+	 * their parent is gone, perhaps without the marks: an orphan is alive, so its group id is
+	 * its own). The worker's own group was sent SIGKILL before the reap; those of its members
+	 * that droverd adopted are watched, never signalled again, so that a respawn waits for them. */
+	pid_t self = getpid();
+	struct collect kids = { 0 };
+	struct node *orphans = NULL, *others = NULL, *members = NULL;
+	size_t norphans = 0, nothers = 0, nmembers = 0;
+	children_pids(self, &kids);
+	for (size_t i = 0; i < kids.n; i++) {
+		pid_t ppid, pgid;
+		if (supervisor_find_pid(kids.v[i]) || procfs_stat(kids.v[i], &ppid, &pgid) < 0 || ppid != self)
 			continue;
-		v = xrealloc(v, n + 1, sizeof(*v));
-		v[n++] = kids[i];
-		escaped_descendants(kids[i], &v, &n);
+		struct node k = { .fd = -1, .pid = kids.v[i], .pgid = pgid };
+		if (pgid == p->pid && k.pid != p->pid)
+			node_push(&members, &nmembers, k);
+		else if (marked_by(k.pid, p))
+			node_push(&orphans, &norphans, k);
+		else
+			node_push(&others, &nothers, k);
 	}
-	uint64_t deadline = now_mono_ns() + (uint64_t) p->prog->stopwaitsecs * NSEC_PER_SEC;
-	for (size_t i = 0; i < n; i++)
-		hold(v[i], p, p->prog->stopsignal, deadline);
-	free(kids);
+	free(kids.v);
+	size_t nmarked = norphans;
+	for (size_t i = 0; i < nothers; i++)
+		for (size_t k = 0; k < nmarked; k++)
+			if (others[i].pgid == orphans[k].pgid) {
+				node_push(&orphans, &norphans, others[i]);
+				break;
+			}
+
+	/* Below the members: more members (watched), and what escaped the group (stopped). */
+	struct node *v = NULL, *watch = NULL;
+	size_t n = 0, nwatch = 0;
+	for (size_t i = 0; i < nmembers; i++) {
+		struct node *below = NULL;
+		size_t nbelow = 0;
+		node_push(&watch, &nwatch, members[i]);
+		walk_tree(&members[i], 0, &below, &nbelow);
+		for (size_t k = 0; k < nbelow; k++) {
+			if (below[k].pgid == p->pid)
+				node_push(&watch, &nwatch, below[k]);
+			else
+				node_push(&v, &n, below[k]);
+		}
+		free(below);
+	}
+	for (size_t i = 0; i < norphans; i++) {
+		node_push(&v, &n, orphans[i]);
+		walk_tree(&orphans[i], 0, &v, &n);
+	}
+	hold_all(v, n, p, p->prog->stopsignal);
+	hold_all(watch, nwatch, p, 0);
 	free(v);
+	free(watch);
+	free(orphans);
+	free(others);
+	free(members);
 }
 
 static void straggler_free(struct straggler *s)
@@ -190,13 +316,33 @@ static void straggler_free(struct straggler *s)
 	free(s);
 }
 
+/* What a straggler forked after it was found is held too (its children, verified), so that
+ * it cannot leave a child behind by dying. */
+static void adopt_new_children(struct straggler *s)
+{
+	struct node parent = { .fd = s->pidfd, .pid = s->pid }, *q = NULL;
+	size_t n = 0;
+	children_of(&parent, &q, &n);
+	for (size_t i = 0; i < n; i++)
+		hold(q[i], s->owner, s->sig, s->deadline_ns);
+	free(q);
+}
+
 /* Drop the gone, SIGKILL those past their deadline; re-arm while any is left. */
 static void sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	uint64_t now = now_mono_ns();
+	for (struct straggler *s = stragglers; s; s = s->next)
+		if (s->sig && fd_alive(s->pidfd))
+			adopt_new_children(s);   /* prepends: already visited or new, never skipped */
 	for (struct straggler **sp = &stragglers; *sp; ) {
 		struct straggler *s = *sp;
-		if (pidfd_send_signal(s->pidfd, 0, NULL, 0) < 0) {   /* exited (and perhaps reaped) */
+		if (!fd_alive(s->pidfd)) {   /* exited and reaped */
+			*sp = s->next;
+			straggler_free(s);
+			continue;
+		}
+		if (now >= s->deadline_ns && !s->sig) {   /* watched only: let go */
 			*sp = s->next;
 			straggler_free(s);
 			continue;

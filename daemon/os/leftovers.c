@@ -23,8 +23,6 @@
 #include "os/procfs.h"
 #include "util.h"
 
-#define ENVIRON_MAX (256 * 1024)
-
 static bool same_ipc_ns(pid_t pid, const struct stat *ours)
 {
 	char path[64];
@@ -35,13 +33,13 @@ static bool same_ipc_ns(pid_t pid, const struct stat *ours)
 
 /* A worker's environment as droverd builds it (spawn.c): DROVER_NAME of this instance, and
  * DROVER_PROCESS, DROVER_SLOT and DROVER_GENERATION. A user who merely exported DROVER_NAME
- * for droverctl's sake is not mistaken for a leftover. */
-static bool worker_environ(pid_t pid, const char *want, char *buf)
+ * for droverctl's sake is not mistaken for a leftover. The marks come last: read it whole. */
+static bool worker_environ(pid_t pid, const char *want)
 {
-	ssize_t r = procfs_read_pid(pid, "environ", buf, ENVIRON_MAX);
-	if (r < 0)
+	char *buf;
+	size_t len;
+	if (procfs_read_pid_whole(pid, "environ", &buf, &len) < 0)
 		return false;
-	size_t len = (size_t) r;
 	bool name = false, proc = false, slot = false, gen = false;
 	for (size_t i = 0; i < len; i += strlen(buf + i) + 1) {
 		name |= strcmp(buf + i, want) == 0;
@@ -49,6 +47,7 @@ static bool worker_environ(pid_t pid, const char *want, char *buf)
 		slot |= strncmp(buf + i, "DROVER_SLOT=", 12) == 0;
 		gen |= strncmp(buf + i, "DROVER_GENERATION=", 18) == 0;
 	}
+	free(buf);
 	return name && proc && slot && gen;
 }
 
@@ -64,7 +63,6 @@ unsigned leftovers_kill(const char *name)
 	if (!d)
 		return 0;
 	char *want = xasprintf("DROVER_NAME=%s", name);
-	char *buf = xmalloc(ENVIRON_MAX);
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		int64_t n;
@@ -74,8 +72,9 @@ unsigned leftovers_kill(const char *name)
 		int pfd = (int) pidfd_open(pid, 0);
 		if (pfd < 0)
 			continue;
-		/* The pidfd pins this process: what we read next is about it, not a successor. */
-		if (same_ipc_ns(pid, &ours) && worker_environ(pid, want, buf)) {
+		/* The signal goes through the pidfd: to this process or to nobody. What /proc says is
+		 * about this process if it is still alive after the reads (its pid not yet reused). */
+		if (same_ipc_ns(pid, &ours) && worker_environ(pid, want) && pidfd_send_signal(pfd, 0, NULL, 0) == 0) {
 			char cmd[128];
 			if (procfs_read_pid(pid, "comm", cmd, sizeof(cmd)) <= 0)
 				strcpy_bounded(cmd, sizeof(cmd), "?");
@@ -88,7 +87,6 @@ unsigned leftovers_kill(const char *name)
 		close(pfd);
 	}
 	closedir(d);
-	free(buf);
 	free(want);
 	return killed;
 }

@@ -1,7 +1,8 @@
 /* environment_file: systemd's EnvironmentFile= syntax. Lines KEY=VALUE; blank lines and lines
  * starting with # or ; are comments; a value may be "double quoted" (with \" \\ \n escapes) or
  * 'single quoted' (literal); unquoted values are trimmed; a trailing backslash continues a line.
- * Files are bounded (1 MiB) and read at each start, so an edit takes effect on the next restart. */
+ * Files are bounded (1 MiB) and read at each start, so an edit takes effect on the next restart;
+ * they are read from the event loop, so only regular files are (never a FIFO or a device). */
 #include "os/envfile.h"
 
 #include <ctype.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -118,11 +120,26 @@ int envfile_parse(const char *text, size_t len, char ***env, char *err, size_t e
 	return 0;
 }
 
+/* Only a regular file is read: opening a FIFO would block the event loop until a writer
+ * comes, reading a device may never end or may act. stat() first, so a device is never even
+ * opened; O_NONBLOCK and fstat() after, for a path swapped meanwhile. -EINVAL: not a regular file. */
 static int read_file(const char *path, char **ret, size_t *ret_len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		int r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		close(fd);
+		return r;
+	}
 	char *buf = xmalloc(ENVFILE_MAX + 1);
 	size_t len = 0;
 	for (;;) {
@@ -173,7 +190,8 @@ int envfile_load_list(const char *list, char ***env, char *err, size_t errsize)
 			continue;
 		}
 		if (r < 0) {
-			snprintf(err, errsize, "environment_file %s: %s", path, strerror(-r));
+			snprintf(err, errsize, "environment_file %s: %s", path,
+			         r == -EINVAL ? "not a regular file" : strerror(-r));
 			break;
 		}
 		char perr[128];

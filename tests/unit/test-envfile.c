@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon/os/envfile.h"
@@ -95,12 +96,50 @@ static void test_list(void **state)
 	free(b);
 }
 
+/* A FIFO (whose open would block with no writer), a device and a directory are refused at
+ * once, each with an error that names it; a symlink to a regular file is read. */
+static void test_not_regular(void **state)
+{
+	(void) state;
+	char dir[] = "/tmp/test-envfile-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *fifo = xasprintf("%s/fifo.env", dir), *real = xasprintf("%s/real.env", dir);
+	char *link = xasprintf("%s/link.env", dir), *sub = xasprintf("%s/sub.env", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	FILE *f = fopen(real, "w");
+	fputs("R=1\n", f);
+	fclose(f);
+	assert_int_equal(symlink(real, link), 0);
+	char **env = NULL, err[256];
+	assert_int_equal(envfile_load_list(fifo, &env, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "fifo.env: not a regular file"));
+	assert_int_equal(envfile_load_list("/dev/zero", &env, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "/dev/zero: not a regular file"));
+	assert_int_equal(envfile_load_list(sub, &env, err, sizeof(err)), -EISDIR);
+	assert_non_null(strstr(err, "sub.env"));
+	assert_null(env);
+	assert_int_equal(envfile_load_list(link, &env, err, sizeof(err)), 0);
+	assert_string_equal(strv_env_get(env, "R"), "1");
+	strv_free(env);
+	unlink(link);
+	unlink(real);
+	unlink(fifo);
+	rmdir(sub);
+	rmdir(dir);
+	free(fifo);
+	free(real);
+	free(link);
+	free(sub);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_syntax),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_list),
+		cmocka_unit_test(test_not_regular),
 	};
 	return cmocka_run_group_tests_name("envfile", tests, NULL, NULL);
 }

@@ -26,7 +26,8 @@ void log_init(void)
 		use_journal = false;
 	if (getenv("DROVER_LOG_STDERR"))
 		use_journal = false;
-	debug_on = getenv("DROVER_DEBUG") != NULL;
+	if (getenv("DROVER_DEBUG"))   /* adds to droverd -d, which was parsed before */
+		debug_on = 1;
 }
 
 void log_set_debug(int on) { debug_on = on; }

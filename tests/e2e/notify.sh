@@ -20,7 +20,8 @@ NLOG=$T/notify.log
 "$HELPERS/notify-sink" "$SOCK" "$NLOG" &
 SINK=$!
 wait_for 5 test -S "$SOCK"
-trap 'kill $SINK 2>/dev/null; _cleanup' EXIT
+# shellcheck disable=SC2154 # _rc is set inside the trap
+trap '_rc=$?; kill $SINK 2>/dev/null; (exit $_rc); _cleanup' EXIT
 
 write_config <<EOF2
 [program:a]

@@ -39,7 +39,8 @@ tb_cleanup() {
 	bash "$TB" shutdown > /dev/null 2>&1
 	rm -rf --one-file-system "$RUN" "$RUN.state"
 }
-trap 'tb_cleanup; _cleanup' EXIT
+# shellcheck disable=SC2154 # _rc is set inside the trap
+trap '_rc=$?; tb_cleanup; (exit $_rc); _cleanup' EXIT
 t0=$(now_ms)
 flock -s "$CACHE/.lock" cp -a --reflink=auto "$BASE" "$RUN" || fail "cannot copy the rootfs"
 make -s -C "$SRC_DIR" -o all BUILD="$DROVER_BUILD" DESTDIR="$RUN" PREFIX=/usr install > "$T/install.log" 2>&1 ||

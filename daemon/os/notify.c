@@ -27,6 +27,7 @@ static bool status_pending;
 static ev_tstamp status_last;
 static char error_text[STATUS_MAX];   /* raw (escaped when STATUS= is built), cut */
 static ev_signal test_hang;
+static bool stopping;   /* STOPPING=1 sent: systemd must hear no READY=1 or RELOADING=1 after it */
 
 static void notify_send(const char *msg)
 {
@@ -120,6 +121,8 @@ void notify_state_changed(void)
 
 void notify_ready(void)
 {
+	if (stopping)   /* e.g. a reload refused during the shutdown still ends in here */
+		return;
 	char text[STATUS_MAX], msg[STATUS_MAX + 32];
 	notify_status_text(text, sizeof(text));
 	snprintf(msg, sizeof(msg), "READY=1\nSTATUS=%s", text);
@@ -128,6 +131,8 @@ void notify_ready(void)
 
 void notify_reloading(void)
 {
+	if (stopping)
+		return;
 	char msg[64];
 	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long) (now_mono_ns() / 1000));
 	notify_send(msg);
@@ -140,6 +145,7 @@ void notify_reload_done(void)
 
 void notify_stopping(void)
 {
+	stopping = true;
 	notify_send("STOPPING=1");
 }
 

@@ -119,13 +119,15 @@ need_helpers() {
 # --- config ------------------------------------------------------------------------------------
 
 # write_config [FILE] <<EOF ... EOF: a [drover] section for this instance, then stdin.
+# The file is replaced whole (written aside, then renamed): a reload never reads half of it.
 write_config() {
 	local f=${1:-$CONF}
 	{
 		printf '[drover]\nname = %s\nlog_dir = %s\nrun_dir = %s\n\n' "$NAME" "$LOG_DIR" "$RUN_DIR"
 		cat
-	} > "$f"
-	chmod 0644 "$f"
+	} > "$f.new.$$"
+	chmod 0644 "$f.new.$$"
+	mv -f "$f.new.$$" "$f"
 }
 
 # --- waiting -----------------------------------------------------------------------------------

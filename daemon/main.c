@@ -14,22 +14,21 @@
 #include <unistd.h>
 
 #include "conf/config.h"
+#include "core/manager.h"
+#include "core/reload.h"
+#include "core/supervisor.h"
 #include "ctl-server/control.h"
-#include "core/events.h"
 #include "os/instance.h"
-#include "os/killtree.h"
 #include "os/leftovers.h"
 #include "os/log.h"
 #include "os/notify.h"
 #include "os/reap.h"
-#include "core/reload.h"
-#include "os/scoreboard.h"
 #include "os/spawn.h"
-#include "core/supervisor.h"
 #include "util.h"
 
 #define DEFAULT_CONFIG DROVER_SYSCONFDIR "/drover/drover.ini"
 
+static const char *config_path;
 static ev_signal sig_chld, sig_term, sig_int, sig_hup, sig_usr1;
 
 static void usage(FILE *f)
@@ -49,17 +48,17 @@ static void on_sigchld(struct ev_loop *loop, ev_signal *w, int revents)
 static void on_terminate(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	log_info("received SIG%s", signal_to_string(w->signum));
-	supervisor_shutdown();
+	manager_shutdown();
 }
 
 static void on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
 {
-	if (sup.shutting_down) {
+	if (manager_shutting_down()) {
 		log_info("received SIGHUP during shutdown: ignored");
 		return;
 	}
-	log_info("received SIGHUP: reloading %s", sup.config_path);
-	reload_run(NULL);
+	log_info("received SIGHUP: reloading %s", config_path);
+	(void) manager_reload(NULL);
 }
 
 static void on_sigusr1(struct ev_loop *loop, ev_signal *w, int revents)
@@ -68,13 +67,13 @@ static void on_sigusr1(struct ev_loop *loop, ev_signal *w, int revents)
 	reload_reopen_logs();
 }
 
-static void signal_watch(ev_signal *w, void (*cb)(struct ev_loop *, ev_signal *, int), int sig, int priority)
+static void signal_watch(struct ev_loop *loop, ev_signal *w, void (*cb)(struct ev_loop *, ev_signal *, int), int sig, int priority)
 {
 	ev_signal_init(w, cb, sig);
 	/* libev runs pending signals in number order: a SIGHUP (1) pending with a SIGTERM (15)
 	 * would reload, and spawn, before the shutdown. Priorities put the shutdown first. */
 	ev_set_priority(w, priority);
-	ev_signal_start(sup.loop, w);
+	ev_signal_start(loop, w);
 }
 
 /* 0, 1 and 2 must be open: otherwise a pipe or queue could land there and reach a worker's stdio. */
@@ -236,62 +235,57 @@ int main(int argc, char **argv)
 
 	/* Not the default loop: libev's default loop reaps children itself (its own SIGCHLD
 	 * watcher), and reaping must have exactly one path: reap.c. */
-	sup.loop = ev_loop_new(EVFLAG_AUTO);
-	if (!sup.loop) {
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	if (!loop) {
 		log_error("cannot create the event loop");
 		return 1;
 	}
-	sup.config_path = path;
-	sup.generation = 1;
+	config_path = path;
 	signal(SIGPIPE, SIG_IGN);
-	signal_watch(&sig_term, on_terminate, SIGTERM, EV_MAXPRI);
-	signal_watch(&sig_int, on_terminate, SIGINT, EV_MAXPRI);
-	signal_watch(&sig_chld, on_sigchld, SIGCHLD, EV_MAXPRI - 1);
-	signal_watch(&sig_hup, on_sighup, SIGHUP, 0);
-	signal_watch(&sig_usr1, on_sigusr1, SIGUSR1, 0);
+	signal_watch(loop, &sig_term, on_terminate, SIGTERM, EV_MAXPRI);
+	signal_watch(loop, &sig_int, on_terminate, SIGINT, EV_MAXPRI);
+	signal_watch(loop, &sig_chld, on_sigchld, SIGCHLD, EV_MAXPRI - 1);
+	signal_watch(loop, &sig_hup, on_sighup, SIGHUP, 0);
+	signal_watch(loop, &sig_usr1, on_sigusr1, SIGUSR1, 0);
 
 	r = control_open(cfg);
 	if (r < 0) {
 		notify_startup_failed("cannot create the control queue", -r);
 		instance_unlock();
 		config_free(cfg);
-		ev_loop_destroy(sup.loop);
+		ev_loop_destroy(loop);
 		return 1;
 	}
-	r = scoreboard_open(cfg);
+	size_t nprocs = 0;
+	for (size_t i = 0; i < cfg->nprograms; i++)
+		nprocs += cfg->programs[i].nprocs;
+	r = supervisor_start(loop, path, cfg);   /* takes cfg: it lives until a reload replaces it */
 	if (r < 0) {
 		notify_startup_failed("cannot create the scoreboard", -r);
 		control_close();
 		instance_unlock();
 		config_free(cfg);
-		ev_loop_destroy(sup.loop);
+		ev_loop_destroy(loop);
 		return 1;
 	}
 	if (cfg->subreaper && getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		log_warn("cannot become a child subreaper: %s", strerror(errno));
 
-	supervisor_build(cfg);
-	events_start(sup.loop);
-	notify_init(sup.loop);
-	control_start(sup.loop);
-	log_info("droverd %s started: instance '%s', %zu processes, config %s", DROVER_VERSION, cfg->name,
-	         sup.nprocs, path);
+	notify_init(loop);
+	control_start(loop);
+	log_info("droverd %s started: instance '%s', %zu processes, config %s", DROVER_VERSION, cfg->name, nprocs, path);
 	supervisor_autostart();
 	notify_ready();
 
-	ev_run(sup.loop, 0);
+	ev_run(loop, 0);
 
 	/* Teardown, the mirror of start-up. Every worker is down: the loop ends only then. */
 	reap_adopted();
-	killtree_shutdown();
 	control_close();
-	scoreboard_close();
+	supervisor_teardown();
 	notify_close();
-	events_stop();
-	supervisor_free();
-	reload_shutdown();
-	ev_loop_destroy(sup.loop);
+	ev_loop_destroy(loop);
 	instance_unlock();
 	log_info("droverd stopped");
-	return sup.exit_status;
+	return 0;
 }

@@ -1,13 +1,19 @@
 /* depends_on: a process spawns only once every process of its dependencies is RUNNING (with
  * ready = scoreboard: reported ready); it waits in STARTING with no pid, saying what for.
- * Stops run in waves: dependants before dependencies, higher priority first. */
+ * Stops run in waves: dependants before dependencies, higher priority first.
+ *
+ * State changes are only recorded here (which dependency came up, which went down, a wave may
+ * be done); the settle step acts on them once per loop iteration: it spawns the dependants that
+ * waited, restarts those with restart_with_dependency, and stops the next waves. */
 #include "core/depends.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/supervisor.h"
+#include "core/events.h"
+#include "core/stopwave.h"
+#include "core/table.h"
 #include "util.h"
 
 bool depends_on_process(const struct process *q, const struct process *p)
@@ -29,8 +35,8 @@ bool depends_satisfied(const struct process *p, char *why, size_t size)
 		why[0] = '\0';
 	for (char **d = p->prog->depends_on; d && *d; d++) {
 		bool running = true;
-		for (size_t i = 0; i < sup.nprocs && running; i++) {
-			const struct process *q = sup.procs[i];
+		for (size_t i = 0; i < tab.n && running; i++) {
+			const struct process *q = tab.procs[i];
 			if (!q->removed && depends_on_process(p, q) &&
 			    (strcmp(*d, q->prog->name) == 0 || strcmp(*d, q->prog->group) == 0))
 				running = q->state == PROC_RUNNING;
@@ -51,149 +57,223 @@ void depends_start_for(struct process *p)
 {
 	if (!p->prog->depends_on)
 		return;
-	struct process **v = xcalloc(sup.nprocs + 1, sizeof(*v));
+	struct process **v = xcalloc(tab.n + 1, sizeof(*v));
 	size_t n = 0;
-	for (size_t i = 0; i < sup.nprocs; i++) {
-		struct process *q = sup.procs[i];
+	for (size_t i = 0; i < tab.n; i++) {
+		struct process *q = tab.procs[i];
 		if (!q->removed && depends_on_process(p, q) &&
 		    (q->state == PROC_STOPPED || q->state == PROC_EXITED))
 			v[n++] = q;
 	}
-	supervisor_start_sorted(v, n);   /* process_start() recurses into their own dependencies */
+	table_start_sorted(v, n);   /* process_start() recurses into their own dependencies */
 	free(v);
 }
 
-void depends_state_changed(struct process *p, enum proc_state old)
-{
-	if (p->state == PROC_RUNNING) {
-		/* Dependants waiting for p may be able to spawn now. */
-		for (size_t i = 0; i < sup.nprocs; i++) {
-			struct process *q = sup.procs[i];
-			if (q->waiting_deps && depends_on_process(q, p))
-				process_deps_changed(q);
-		}
-	} else if (old == PROC_RUNNING && !sup.shutting_down) {
-		for (size_t i = 0; i < sup.nprocs; i++) {
-			struct process *q = sup.procs[i];
-			if (q->prog->restart_with_dependency && depends_on_process(q, p) &&
-			    (q->state == PROC_RUNNING || (q->state == PROC_STARTING && !q->waiting_deps)))
-				process_restart(q);
-		}
-	}
-}
+/* ---- what the settle step has to do ---- */
 
-/* Stop batches. */
+struct proc_list {
+	struct process **v;
+	size_t n, cap;
+};
+
+static struct proc_list came_up;     /* entered RUNNING: dependants waiting for them may spawn */
+static struct proc_list went_down;   /* left RUNNING: restart_with_dependency */
+static bool waves_due;               /* a stop batch may advance */
+
 struct stop_batch {
-	struct process **procs;
-	unsigned *wave;
-	size_t n;
-	unsigned current;
 	struct stop_batch *next;
+	size_t n;
+	struct process **procs;   /* by wave, each wave in the set's order; NULL once freed */
+	unsigned *stops0;         /* each member's stop count when its wave began */
+	size_t *wave_end;         /* wave k is procs[k ? wave_end[k - 1] : 0 .. wave_end[k]) */
+	unsigned nwaves, current;
 };
 
 static struct stop_batch *batches;
 
-static int order_cmp(const struct process *a, const struct process *b)
+static void list_add(struct proc_list *l, struct process *p)
 {
-	if (a->prog->group_priority != b->prog->group_priority)
-		return a->prog->group_priority < b->prog->group_priority ? -1 : 1;
-	if (a->prog->priority != b->prog->priority)
-		return a->prog->priority < b->prog->priority ? -1 : 1;
-	return 0;
-}
-
-/* Order the batch: repeatedly take, among processes none of whose dependants (in the batch)
- * is still untaken, those of the highest priority: they form the next wave. */
-void stop_batch_start(struct process **v, size_t n)
-{
-	struct stop_batch *b = xcalloc(1, sizeof(*b));
-	bool *taken = xcalloc(n + 1, sizeof(*taken));
-	b->procs = xcalloc(n + 1, sizeof(*b->procs));
-	b->wave = xcalloc(n + 1, sizeof(*b->wave));
-
-	for (unsigned wave = 0; b->n < n; wave++) {
-		struct process *top = NULL;
-		bool *ready = xcalloc(n + 1, sizeof(*ready));
-		for (size_t i = 0; i < n; i++) {
-			if (taken[i])
-				continue;
-			ready[i] = true;
-			for (size_t k = 0; k < n && ready[i]; k++)
-				if (!taken[k] && k != i && depends_on_process(v[k], v[i]))
-					ready[i] = false;
-			if (ready[i] && (!top || order_cmp(v[i], top) > 0))
-				top = v[i];
-		}
-		if (!top) {   /* a dependency cycle (config forbids it): take the rest at once */
-			for (size_t i = 0; i < n; i++)
-				ready[i] = !taken[i];
-		}
-		for (size_t i = 0; i < n; i++) {
-			if (!ready[i] || (top && order_cmp(v[i], top) != 0))
-				continue;
-			taken[i] = true;
-			b->procs[b->n] = v[i];
-			b->wave[b->n] = wave;
-			b->n++;
-		}
-		free(ready);
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 16;
+		l->v = xrealloc(l->v, l->cap, sizeof(*l->v));
 	}
-	free(taken);
-	b->next = batches;
-	batches = b;
-	stop_batch_advance();
+	l->v[l->n++] = p;
 }
 
-bool stop_batch_pending(const struct process *p)
+static void list_forget(struct proc_list *l, const struct process *p)
 {
-	for (struct stop_batch *b = batches; b; b = b->next)
-		for (size_t i = 0; i < b->n; i++)
-			if (b->procs[i] == p && b->wave[i] >= b->current)
-				return true;
-	return false;
+	size_t w = 0;
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i] != p)
+			l->v[w++] = l->v[i];
+	l->n = w;
 }
 
-void stop_batch_advance(void)
+static void on_state_changed(void *ctx, struct process *p, enum proc_state old)
 {
-	static bool running;
-	if (running)   /* process_stop() below changes states, which calls us again */
-		return;
-	running = true;
-	for (struct stop_batch **bp = &batches; *bp; ) {
-		struct stop_batch *b = *bp;
-		unsigned last = b->n ? b->wave[b->n - 1] : 0;
-		/* Stop the current wave; once all of it is down, go on with the next. */
-		while (b->n && b->current <= last) {
-			bool all_down = true;
-			for (size_t i = 0; i < b->n; i++) {
-				struct process *p = b->procs[i];
-				if (!p || b->wave[i] != b->current)
-					continue;
-				if (!process_is_down(p) && p->state != PROC_STOPPING)
-					process_stop(p);
-				if (!process_is_down(p))
-					all_down = false;
-			}
-			if (!all_down)
-				break;
-			b->current++;
-		}
-		if (!b->n || b->current > last) {
-			*bp = b->next;
-			free(b->procs);
-			free(b->wave);
-			free(b);
-			continue;
-		}
-		bp = &b->next;
-	}
-	running = false;
+	if (p->state == PROC_RUNNING)
+		list_add(&came_up, p);
+	else if (old == PROC_RUNNING && !process_shutting_down())
+		list_add(&went_down, p);
+	if (batches)
+		waves_due = true;
 }
 
-void stop_batch_forget(struct process *p)
+static void on_gone(void *ctx, struct process *p)
 {
+	list_forget(&came_up, p);
+	list_forget(&went_down, p);
 	for (struct stop_batch *b = batches; b; b = b->next)
 		for (size_t i = 0; i < b->n; i++)
 			if (b->procs[i] == p)
 				b->procs[i] = NULL;
+}
+
+/* Dependants that waited for p spawn now (if nothing else keeps them waiting). */
+static void release_dependants(struct process *p)
+{
+	for (size_t i = 0; i < tab.n; i++) {
+		struct process *q = tab.procs[i];
+		if (q->waiting_deps && depends_on_process(q, p))
+			process_deps_changed(q);
+	}
+}
+
+static void restart_dependants(struct process *p)
+{
+	for (size_t i = 0; i < tab.n; i++) {
+		struct process *q = tab.procs[i];
+		if (q->prog->restart_with_dependency && depends_on_process(q, p) &&
+		    (q->state == PROC_RUNNING || (q->state == PROC_STARTING && !q->waiting_deps)))
+			process_restart(q);
+	}
+}
+
+static size_t wave_begin(const struct stop_batch *b, unsigned k)
+{
+	return k ? b->wave_end[k - 1] : 0;
+}
+
+static void wave_snapshot(struct stop_batch *b)
+{
+	for (size_t i = wave_begin(b, b->current); i < b->wave_end[b->current]; i++)
+		if (b->procs[i])
+			b->stops0[i] = b->procs[i]->stops;
+}
+
+/* Stop the current wave; once all of it has stopped, go on with the next. true: stopped some. */
+static bool batch_advance(struct stop_batch *b)
+{
+	bool acted = false;
+	while (b->current < b->nwaves) {
+		bool done = true;
+		for (size_t i = wave_begin(b, b->current); i < b->wave_end[b->current]; i++) {
+			struct process *p = b->procs[i];
+			if (!p || p->stops != b->stops0[i] || process_is_stopped(p))
+				continue;
+			if (p->state != PROC_STOPPING) {
+				process_stop(p);
+				acted = true;
+			}
+			if (p->stops == b->stops0[i] && !process_is_stopped(p))
+				done = false;
+		}
+		if (!done)
+			break;
+		if (++b->current < b->nwaves)
+			wave_snapshot(b);
+	}
+	return acted;
+}
+
+static void batch_free(struct stop_batch *b)
+{
+	free(b->procs);
+	free(b->stops0);
+	free(b->wave_end);
+	free(b);
+}
+
+void stop_batch_start(struct process **v, size_t n)
+{
+	if (n == 0)
+		return;
+	struct stopwave_item *items = xcalloc(n, sizeof(*items));
+	unsigned *wave = xcalloc(n, sizeof(*wave));
+	for (size_t i = 0; i < n; i++)
+		items[i] = (struct stopwave_item) {
+			.program = v[i]->prog->name, .group = v[i]->prog->group, .depends_on = v[i]->prog->depends_on,
+			.group_priority = v[i]->prog->group_priority, .priority = v[i]->prog->priority,
+		};
+	unsigned nwaves = stopwave_plan(items, n, wave);
+
+	/* Members by wave (a counting sort keeps the set's order within a wave). */
+	struct stop_batch *b = xcalloc(1, sizeof(*b));
+	b->n = n;
+	b->nwaves = nwaves;
+	b->procs = xcalloc(n, sizeof(*b->procs));
+	b->stops0 = xcalloc(n, sizeof(*b->stops0));
+	b->wave_end = xcalloc(nwaves + 1, sizeof(*b->wave_end));
+	for (size_t i = 0; i < n; i++)
+		b->wave_end[wave[i]]++;
+	for (unsigned k = 1; k < nwaves; k++)
+		b->wave_end[k] += b->wave_end[k - 1];
+	for (size_t i = n; i-- > 0; )
+		b->procs[--b->wave_end[wave[i]]] = v[i];
+	for (unsigned k = 0; k < nwaves; k++)   /* the counting sort left each at its wave's start */
+		b->wave_end[k] = k + 1 < nwaves ? b->wave_end[k + 1] : n;
+	free(wave);
+	free(items);
+
+	b->next = batches;
+	batches = b;
+	wave_snapshot(b);
+	(void) batch_advance(b);   /* the first wave now */
+	waves_due = true;
+}
+
+static bool settle(void *ctx)
+{
+	bool acted = false;
+
+	if (came_up.n) {
+		struct proc_list l = came_up;
+		came_up = (struct proc_list) { 0 };
+		for (size_t i = 0; i < l.n; i++)
+			release_dependants(l.v[i]);
+		free(l.v);
+		acted = true;
+	}
+	if (went_down.n) {
+		struct proc_list l = went_down;
+		went_down = (struct proc_list) { 0 };
+		if (!process_shutting_down())
+			for (size_t i = 0; i < l.n; i++)
+				restart_dependants(l.v[i]);
+		free(l.v);
+		acted = true;
+	}
+	if (waves_due) {
+		waves_due = false;
+		for (struct stop_batch **bp = &batches; *bp; ) {
+			struct stop_batch *b = *bp;
+			acted |= batch_advance(b);
+			if (b->current >= b->nwaves) {
+				*bp = b->next;
+				batch_free(b);
+				continue;
+			}
+			bp = &b->next;
+		}
+	}
+	return acted;
+}
+
+static struct events_subscriber subscriber = {
+	.state_changed = on_state_changed, .gone = on_gone, .settle = settle,
+};
+
+void depends_init(void)
+{
+	events_subscribe(&subscriber);
 }

@@ -35,6 +35,15 @@ void events_state_changed(struct process *p, enum proc_state old)
 	}
 }
 
+void events_pid_changed(struct process *p, pid_t old)
+{
+	for (struct events_subscriber *s = subscribers, *next; s; s = next) {
+		next = s->next;
+		if (s->pid_changed)
+			s->pid_changed(s->ctx, p, old);
+	}
+}
+
 void events_gone(struct process *p)
 {
 	for (struct events_subscriber *s = subscribers, *next; s; s = next) {

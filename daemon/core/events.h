@@ -1,7 +1,7 @@
 /* Process state changes, published to subscribers; one settle step per loop iteration.
  *
- * A subscriber is told of every state change as it happens (waiters see each transition), of a
- * process about to be freed, and of a config a reload applied. In those callbacks it only
+ * A subscriber is told of every state change as it happens (waiters see each transition), of every
+ * pid change, of a process about to be freed, and of a config a reload applied. In those callbacks it only
  * records what has to be done: it never starts, stops, signals or frees a process (no callback
  * re-enters the lifecycle). What has to be done is done by its settle callback, which the event
  * module runs from an ev_prepare watcher, once per loop iteration after every other callback of
@@ -12,6 +12,7 @@
 
 #include <ev.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "proto.h"
 
@@ -21,6 +22,8 @@ struct drover_config;
 struct events_subscriber {
 	/* p changed state: p's state is the new one, old the previous. */
 	void (*state_changed)(void *ctx, struct process *p, enum proc_state old);
+	/* p's pid changed (a spawn, or the worker was reaped): p's pid is the new one. */
+	void (*pid_changed)(void *ctx, struct process *p, pid_t old);
 	/* p is about to be freed (removed by a reload and down, or at teardown): forget it. */
 	void (*gone)(void *ctx, struct process *p);
 	/* A reload applied cfg (the processes point into it already). */
@@ -41,6 +44,7 @@ void events_unsubscribe(struct events_subscriber *s);
 
 /* Publishing (the process table and the lifecycle do it). */
 void events_state_changed(struct process *p, enum proc_state old);
+void events_pid_changed(struct process *p, pid_t old);
 void events_gone(struct process *p);
 void events_config_applied(const struct drover_config *cfg);
 

@@ -12,6 +12,8 @@ enum fsm_event {
 	FSM_EXIT_RESTART,   /* the child exited and autorestart/exitcodes say: restart it */
 	FSM_EXIT_FINAL,     /* the child exited and it stays down (or it was starting: backoff) */
 	FSM_TIMER,          /* the state's timer fired: backoff over, fatal_retry due, stop timeout */
+	FSM_READY_TIMEOUT,  /* startsecs passed and the worker did not report ready (ready = scoreboard) */
+	FSM_HEARTBEAT_STALE,/* no heartbeat within heartbeat_timeout */
 	FSM_EVENT_MAX
 };
 
@@ -25,6 +27,8 @@ enum fsm_action {
 	ACT_KILL_HARD,     /* stop timeout: SIGKILL */
 	ACT_STOPPED,       /* the stopping child is gone: cancel timers, maybe start again */
 	ACT_CANCEL,        /* cancel the pending timer (BACKOFF/FATAL retry) */
+	ACT_ABORT_START,   /* not ready in time: the start failed, SIGKILL (its exit goes to BACKOFF) */
+	ACT_RESTART,       /* as ACT_KILL, then start again once stopped */
 	ACT_MAX
 };
 

@@ -6,43 +6,45 @@
 #include <string.h>
 
 #include "core/depends.h"
+#include "core/match.h"
 #include "core/process.h"
 #include "core/reload.h"
 #include "core/supervisor.h"
+#include "core/table.h"
 #include "os/logpipe.h"
 #include "util.h"
 
 void manager_match(const char *const *patterns, size_t npatterns, struct mgr_set *ret)
 {
-	struct process **v = NULL;
-	size_t n = 0;
-	unsigned *first = xcalloc(npatterns + 1, sizeof(*first));   /* first[k]: v index where pattern k began */
-	size_t *unmatched = xcalloc(npatterns + 1, sizeof(*unmatched));
-	size_t nunmatched = 0;
+	static const char *const all[] = { "all" };
+	const char *const *pat = npatterns ? patterns : all;
+	size_t npat = npatterns ? npatterns : 1;
+	bool *taken = xcalloc(tab.n + 1, sizeof(*taken));
+	size_t n = 0, nunmatched = 0;
 
-	if (npatterns == 0)
-		(void) supervisor_match("all", &v, &n);
-	for (size_t k = 0; k < npatterns; k++) {
-		first[k] = (unsigned) n;
-		if (supervisor_match(patterns[k], &v, &n) == 0)
-			unmatched[nunmatched++] = k;
+	ret->v = xcalloc(tab.n + npat + 1, sizeof(*ret->v));
+	for (size_t k = 0; k < npat; k++) {
+		bool hit = false;
+		for (size_t i = 0; i < tab.n; i++) {
+			struct process *p = tab.procs[i];
+			struct match_names names = { p->prog->group, p->prog->name, p->cfg->name, p->cfg->fullname };
+			if (!match_pattern(pat[k], &names))
+				continue;
+			hit = true;
+			if (taken[i])
+				continue;
+			taken[i] = true;
+			ret->v[n++] = (struct mgr_item) { .p = p, .name = p->cfg->fullname, .spawns = p->spawns,
+			                                  .pattern = (unsigned) k };
+		}
+		if (!hit)
+			ret->v[tab.n + nunmatched++] = (struct mgr_item) { .name = pat[k], .result = -ENOENT,
+			                                                    .pattern = (unsigned) k };
 	}
-	first[npatterns] = (unsigned) n;
-	ret->v = xcalloc(n + nunmatched + 1, sizeof(*ret->v));
+	memmove(ret->v + n, ret->v + tab.n, nunmatched * sizeof(*ret->v));
 	ret->n = n + nunmatched;
 	ret->nprocs = n;
-	for (size_t i = 0, k = 0; i < n; i++) {
-		while (k + 1 < npatterns && first[k + 1] <= i)
-			k++;
-		ret->v[i] = (struct mgr_item) { .p = v[i], .name = v[i]->cfg->fullname, .spawns = v[i]->spawns,
-		                                .pattern = (unsigned) k };
-	}
-	for (size_t i = 0; i < nunmatched; i++)
-		ret->v[n + i] = (struct mgr_item) { .name = patterns[unmatched[i]], .result = -ENOENT,
-		                                    .pattern = (unsigned) unmatched[i] };
-	free(unmatched);
-	free(first);
-	free(v);
+	free(taken);
 }
 
 void manager_set_free(struct mgr_set *s)
@@ -62,7 +64,7 @@ static int first_error(const struct mgr_set *s)
 /* Start and restart are refused during a shutdown and for a process a reload removed. */
 static int refuse_start(const struct process *p)
 {
-	if (sup.shutting_down)
+	if (process_shutting_down())
 		return -ESHUTDOWN;
 	if (p->removed)
 		return -EIDRM;
@@ -176,12 +178,12 @@ void manager_status(const struct process *p, struct proto_status *ret)
 
 int manager_tail(const struct process *p, int stream, unsigned lines, char **ret_text, size_t *ret_len)
 {
-	return logpipe_tail(p, stream, lines, ret_text, ret_len);
+	return logpipe_tail(p->out, stream, lines, ret_text, ret_len);
 }
 
 int manager_follow(struct process *p, int stream, unsigned lines, const char *fifo_path)
 {
-	return logpipe_follow(p, stream, lines, fifo_path);
+	return logpipe_follow(p->out, stream, lines, fifo_path);
 }
 
 int manager_reload(struct reload_result *ret)
@@ -196,5 +198,25 @@ void manager_shutdown(void)
 
 bool manager_shutting_down(void)
 {
-	return sup.shutting_down;
+	return process_shutting_down();
+}
+
+size_t supervisor_match(const char *pattern, struct process ***procs, size_t *n)
+{
+	size_t matched = 0;
+	for (size_t i = 0; i < tab.n; i++) {
+		struct process *p = tab.procs[i];
+		struct match_names names = { p->prog->group, p->prog->name, p->cfg->name, p->cfg->fullname };
+		if (!match_pattern(pattern, &names))
+			continue;
+		matched++;
+		bool dup = false;
+		for (size_t k = 0; k < *n && !dup; k++)
+			dup = (*procs)[k] == p;
+		if (dup)
+			continue;
+		*procs = xrealloc(*procs, *n + 1, sizeof(**procs));
+		(*procs)[(*n)++] = p;
+	}
+	return matched;
 }

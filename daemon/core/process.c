@@ -1,5 +1,7 @@
 /* One worker's lifecycle: feeds events to the FSM table (fsm.c) and carries out its actions.
- * process_set_state() is the only writer of p->state, and it logs every transition. */
+ * process_set_state() is the only writer of p->state and process_set_pid() of p->pid; each
+ * publishes its change (events.h). Everything a spawn needs from outside the process comes from
+ * the config it points into, process_configure() (daemon-wide settings) and the hooks. */
 #include "core/process.h"
 
 #include <errno.h>
@@ -12,16 +14,42 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/depends.h"
+#include "core/events.h"
 #include "os/killtree.h"
-#include "os/log.h"
 #include "os/logpipe.h"
 #include "os/scoreboard.h"
 #include "os/spawn.h"
-#include "core/supervisor.h"
 #include "util.h"
 
 #define RESPAWN_MIN_NS (100 * NSEC_PER_MSEC)   /* between two spawns of one process after a crash */
+
+static struct ev_loop *event_loop;
+static struct process_hooks hooks;
+static char instance[64];          /* DROVER_NAME of every worker */
+static int default_umask = -1;     /* [drover] umask */
+static bool shutting_down;
+
+void process_init(struct ev_loop *l, const struct process_hooks *h)
+{
+	event_loop = l;
+	hooks = *h;
+}
+
+void process_configure(const struct drover_config *cfg)
+{
+	strcpy_bounded(instance, sizeof(instance), cfg->name);
+	default_umask = cfg->umask;
+}
+
+void process_begin_shutdown(void)
+{
+	shutting_down = true;
+}
+
+bool process_shutting_down(void)
+{
+	return shutting_down;
+}
 
 static void fsm_feed(struct process *p, enum fsm_event ev);
 
@@ -32,36 +60,68 @@ static void process_set_state(struct process *p, enum proc_state s)
 		return;
 	p->state = s;
 	p->state_ns = now_mono_ns();
+	p->subject.state = proc_state_to_string(s);
+	if (s == PROC_STOPPED)
+		p->stops++;
 	log_proc(LOG_DEBUG, p, "%s: %s -> %s", p->cfg->fullname, proc_state_to_string(old), proc_state_to_string(s));
-	supervisor_state_changed(p, old);
+	events_state_changed(p, old);
+}
+
+static void process_set_pid(struct process *p, pid_t pid)
+{
+	pid_t old = p->pid;
+	if (old == pid)
+		return;
+	p->pid = pid;
+	p->subject.pid = pid;
+	events_pid_changed(p, old);
+}
+
+/* What the scoreboard shows of p (its generation, pid and state). */
+static void slot_publish(const struct process *p, bool spawn)
+{
+	if (p->slot < 0)
+		return;
+	struct sb_owner o = { .generation = p->generation, .pid = p->pid, .state = (uint32_t) p->state };
+	if (spawn)
+		scoreboard_slot_spawn((uint32_t) p->slot, p->prog->user, &o);
+	else
+		scoreboard_slot_publish((uint32_t) p->slot, &o);
 }
 
 static void timer_cancel(struct process *p)
 {
-	ev_timer_stop(sup.loop, &p->timer);
+	ev_timer_stop(event_loop, &p->timer);
 	p->timer_due_ns = 0;
 }
 
 static void timer_arm(struct process *p, double seconds)
 {
-	ev_timer_stop(sup.loop, &p->timer);
+	ev_timer_stop(event_loop, &p->timer);
 	ev_timer_set(&p->timer, seconds, 0.);
-	ev_timer_start(sup.loop, &p->timer);
+	ev_timer_start(event_loop, &p->timer);
 	p->timer_due_ns = now_mono_ns() + (uint64_t) (seconds * 1e9);
+}
+
+bool process_reported_ready(struct process *p)
+{
+	struct sb_view v;
+	if (p->slot < 0 || scoreboard_slot_view((uint32_t) p->slot, &v, now_mono_ns()) < 0 || !v.ready)
+		return false;
+	log_proc(LOG_INFO, p, "%s: reported ready", p->cfg->fullname);
+	return true;
 }
 
 static void do_spawn(struct process *p);
 
-static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+static void timer_cb(struct ev_loop *l, ev_timer *w, int revents)
 {
-	struct process *p = (struct process *) ((char *) w - offsetof(struct process, timer));
+	struct process *p = container_of(w, struct process, timer);
 	p->timer_due_ns = 0;
 	if (p->spawn_deferred)
 		do_spawn(p);
-	else if (p->state == PROC_STARTING && p->prog->ready == READY_SCOREBOARD)
-		scoreboard_ready_timeout(p);   /* not ready within startsecs: the start failed */
-	else if (p->state == PROC_STARTING)
-		fsm_feed(p, FSM_UP);   /* startsecs reached */
+	else if (p->state == PROC_STARTING)   /* startsecs reached: up, unless readiness is reported */
+		fsm_feed(p, p->prog->ready == READY_STARTSECS || process_reported_ready(p) ? FSM_UP : FSM_READY_TIMEOUT);
 	else
 		fsm_feed(p, FSM_TIMER);
 }
@@ -70,7 +130,7 @@ static void exec_close(struct process *p)
 {
 	if (p->exec_fd < 0)
 		return;
-	ev_io_stop(sup.loop, &p->exec_watch);
+	ev_io_stop(event_loop, &p->exec_watch);
 	close(p->exec_fd);
 	p->exec_fd = -1;
 }
@@ -79,7 +139,7 @@ static void exec_close(struct process *p)
 static void exec_check(struct process *p)
 {
 	char err[sizeof(p->description)];
-	int r = spawn_read_status(p, p->exec_fd, err, sizeof(err));
+	int r = spawn_read_status(p->exec_fd, p->cfg->directory, p->exec_path, p->prog->user, err, sizeof(err));
 	if (r == -EAGAIN)
 		return;
 	if (r < 0) {
@@ -89,24 +149,44 @@ static void exec_check(struct process *p)
 	exec_close(p);
 }
 
-static void exec_cb(struct ev_loop *loop, ev_io *w, int revents)
+static void exec_cb(struct ev_loop *l, ev_io *w, int revents)
 {
-	exec_check((struct process *) ((char *) w - offsetof(struct process, exec_watch)));
+	exec_check(container_of(w, struct process, exec_watch));
+}
+
+/* The log files the config names for p's output now. */
+static void output_configure(struct process *p)
+{
+	struct logpipe_file f[2];
+	const struct logfile_config *lc[2] = { &p->cfg->stdout_log, &p->cfg->stderr_log };
+	for (int s = 0; s < 2; s++)
+		f[s] = (struct logpipe_file) { .path = lc[s]->kind == LOGFILE_NONE ? NULL : lc[s]->path,
+		                               .maxbytes = lc[s]->maxbytes, .backups = lc[s]->backups };
+	logpipe_configure(p->out, &f[0], &f[1], p->prog->redirect_stderr);
+}
+
+void process_set_config(struct process *p, const struct program_config *prog, const struct proc_config *cfg)
+{
+	p->prog = prog;
+	p->cfg = cfg;
+	p->subject.name = cfg->fullname;
+	output_configure(p);
 }
 
 struct process *process_new(const struct program_config *prog, const struct proc_config *cfg)
 {
 	struct process *p = xcalloc(1, sizeof(*p));
-	p->prog = prog;
-	p->cfg = cfg;
 	p->state = PROC_STOPPED;
 	p->state_ns = now_mono_ns();
+	p->subject.state = proc_state_to_string(p->state);
 	p->pidfd = -1;
 	p->exec_fd = -1;
 	p->slot = -1;
 	strcpy_bounded(p->description, sizeof(p->description), "Not started");
 	ev_init(&p->timer, timer_cb);
 	ev_init(&p->exec_watch, exec_cb);
+	p->out = logpipe_new(&p->subject);
+	process_set_config(p, prog, cfg);
 	return p;
 }
 
@@ -118,7 +198,9 @@ struct process *process_free(struct process *p)
 	exec_close(p);
 	if (p->pidfd >= 0)
 		close(p->pidfd);
-	logpipe_free(p);
+	logpipe_free(p->out);
+	if (p->slot >= 0)
+		scoreboard_slot_release((uint32_t) p->slot);
 	free(p);
 	return NULL;
 }
@@ -131,6 +213,11 @@ bool process_is_running(const struct process *p)
 bool process_is_down(const struct process *p)
 {
 	return p->pid <= 0 && p->state != PROC_STOPPING && p->state != PROC_STARTING;
+}
+
+bool process_is_stopped(const struct process *p)
+{
+	return p->pid <= 0 && (p->state == PROC_STOPPED || p->state == PROC_EXITED || p->state == PROC_FATAL);
 }
 
 int process_kill(struct process *p, int sig, bool group)
@@ -154,6 +241,14 @@ int process_kill(struct process *p, int sig, bool group)
 	return 0;
 }
 
+/* Every signal the lifecycle sends goes through here; a failure is logged once, here. */
+static void signal_worker(struct process *p, int sig, bool group)
+{
+	int r = process_kill(p, sig, group);
+	if (r < 0 && r != -ESRCH)
+		log_proc(LOG_ERR, p, "%s: kill: %s", p->cfg->fullname, strerror(-r));
+}
+
 int process_signal(struct process *p, int sig)
 {
 	if (!process_is_running(p))
@@ -172,18 +267,64 @@ void wstatus_describe(int wstatus, char *buf, size_t size)
 		snprintf(buf, size, "wait status %#x", wstatus);
 }
 
+/* The program's environment, then drover's own variables (they win). */
+static char **spawn_env(const struct process *p)
+{
+	char **env = strv_copy(p->cfg->env);
+	strv_push(&env, xasprintf("DROVER_NAME=%s", instance));
+	strv_push(&env, xasprintf("DROVER_PROGRAM=%s", p->prog->name));
+	strv_push(&env, xasprintf("DROVER_PROCESS=%s", p->cfg->fullname));
+	strv_push(&env, xasprintf("DROVER_SLOT=%d", p->slot));
+	strv_push(&env, xasprintf("DROVER_GENERATION=%u", p->generation));
+	strv_push(&env, xstrdup("SUPERVISOR_ENABLED=1"));
+	strv_push(&env, xasprintf("SUPERVISOR_PROCESS_NAME=%s", p->cfg->name));
+	strv_push(&env, xasprintf("SUPERVISOR_GROUP_NAME=%s", p->prog->group));
+	return env;
+}
+
+/* Resolve, make the pipes, fork: 0 with *ret, or -errno with the reason in err. Nothing of
+ * the output is touched when the command, user or environment cannot be resolved. */
+static int spawn_worker(struct process *p, struct spawn_child *ret, char *err, size_t errsize)
+{
+	char **env = spawn_env(p);
+	struct spawn_request req = {
+		.argv = p->cfg->argv, .directory = p->cfg->directory, .user = p->prog->user,
+		.umask = p->prog->umask >= 0 ? p->prog->umask : default_umask,
+		.environment_file = p->prog->environment_file, .env = env,
+	};
+	struct spawn_plan plan;
+	struct logpipe_fds fds = LOGPIPE_FDS_INIT;
+	int r = spawn_prepare(&req, &plan, err, errsize);
+	if (r < 0)
+		goto out;
+	strcpy_bounded(p->exec_path, sizeof(p->exec_path), spawn_plan_path(&plan));
+	r = logpipe_prepare(p->out, &fds);
+	if (r < 0) {
+		snprintf(err, errsize, "spawn error: cannot set up output: %s", strerror(-r));
+		goto out;
+	}
+	r = spawn_run(&plan, (const int[3]) { fds.in, fds.out, fds.err }, ret, err, errsize);
+	if (r == 0)
+		logpipe_attach(p->out, &fds);
+out:
+	logpipe_fds_close(&fds);
+	spawn_plan_clear(&plan);
+	strv_free(env);
+	return r;
+}
+
 static void do_spawn(struct process *p)
 {
 	char err[sizeof(p->description)];
-	pid_t pid;
-	int exec_fd;
+	struct spawn_child child;
 
 	timer_cancel(p);
-	if (sup.shutting_down)
+	if (shutting_down)
 		return;
 	/* What is left of the previous worker's group and tree must be gone first (a restarted
 	 * server must find its port free); bounded by stopwaitsecs. */
-	if (p->prog->killtree && p->last_pgid > 0 && (kill(-p->last_pgid, 0) == 0 || killtree_pending_for(p))) {
+	if (p->prog->killtree && p->last_pgid > 0 &&
+	    (kill(-p->last_pgid, 0) == 0 || killtree_pending_for(p->cfg->fullname))) {
 		uint64_t now = now_mono_ns();
 		if (!p->spawn_deferred) {
 			p->spawn_deferred = true;
@@ -198,7 +339,7 @@ static void do_spawn(struct process *p)
 	}
 	p->spawn_deferred = false;
 	p->last_pgid = 0;
-	if (!depends_satisfied(p, p->description, sizeof(p->description))) {
+	if (!hooks.may_spawn(p, p->description, sizeof(p->description))) {
 		p->waiting_deps = true;
 		process_set_state(p, PROC_STARTING);
 		log_proc(LOG_INFO, p, "%s: %s", p->cfg->fullname, p->description);
@@ -206,8 +347,8 @@ static void do_spawn(struct process *p)
 	}
 	p->waiting_deps = false;
 	p->generation++;
-	scoreboard_on_spawn(p);   /* the slot knows the new generation before the child exists */
-	int r = spawn_worker(p, &pid, &exec_fd, err, sizeof(err));
+	slot_publish(p, true);   /* the slot knows the new generation before the child exists */
+	int r = spawn_worker(p, &child, err, sizeof(err));
 	process_set_state(p, PROC_STARTING);
 	if (r < 0) {
 		strcpy_bounded(p->description, sizeof(p->description), err);
@@ -215,17 +356,17 @@ static void do_spawn(struct process *p)
 		fsm_feed(p, FSM_SPAWN_FAILED);
 		return;
 	}
-	p->pid = pid;
-	scoreboard_on_state(p);
+	process_set_pid(p, child.pid);
+	slot_publish(p, false);
 	p->spawns++;
 	p->stopped_sig = 0;
 	p->spawned_ns = now_mono_ns();
-	p->pidfd = (int) pidfd_open(pid, 0);   /* -1 on kernels without pidfd: kill() fallback */
-	p->exec_fd = exec_fd;
+	p->pidfd = (int) pidfd_open(child.pid, 0);   /* -1 on kernels without pidfd: kill() fallback */
+	p->exec_fd = child.status_fd;
 	p->description[0] = '\0';
-	ev_io_set(&p->exec_watch, exec_fd, EV_READ);
-	ev_io_start(sup.loop, &p->exec_watch);
-	log_proc(LOG_INFO, p, "spawned: '%s' with pid %d", p->cfg->fullname, (int) pid);
+	ev_io_set(&p->exec_watch, p->exec_fd, EV_READ);
+	ev_io_start(event_loop, &p->exec_watch);
+	log_proc(LOG_INFO, p, "spawned: '%s' with pid %d", p->cfg->fullname, (int) child.pid);
 	if (p->prog->startsecs == 0 && p->prog->ready == READY_STARTSECS)
 		fsm_feed(p, FSM_UP);
 	else if (p->prog->startsecs > 0)   /* ready = scoreboard with startsecs = 0: no deadline */
@@ -253,12 +394,12 @@ static void do_backoff(struct process *p)
 		process_set_state(p, PROC_FATAL);
 		log_proc(LOG_WARNING, p, "gave up: %s entered FATAL state, too many start retries too quickly",
 		         p->cfg->fullname);
-		if (p->prog->fatal_retry > 0 && !sup.shutting_down)
+		if (p->prog->fatal_retry > 0 && !shutting_down)
 			timer_arm(p, p->prog->fatal_retry);
 		return;
 	}
 	process_set_state(p, PROC_BACKOFF);
-	if (!sup.shutting_down)
+	if (!shutting_down)
 		timer_arm(p, backoff_delay(p->prog, p->backoff));
 }
 
@@ -274,23 +415,34 @@ static void do_kill(struct process *p)
 	process_set_state(p, PROC_STOPPING);
 	log_proc(LOG_INFO, p, "stopping: %s (pid %d) with SIG%s", p->cfg->fullname, (int) p->pid,
 	         signal_to_string(p->prog->stopsignal));
-	int r = process_kill(p, p->prog->stopsignal, group);
-	if (r < 0 && r != -ESRCH)
-		log_proc(LOG_ERR, p, "%s: kill: %s", p->cfg->fullname, strerror(-r));
+	signal_worker(p, p->prog->stopsignal, group);
 	/* A SIGSTOPped worker must be able to act on the stop signal. */
 	(void) process_kill(p, SIGCONT, group);
-	killtree_stop(p, p->prog->stopsignal);
+	if (p->prog->killtree)
+		killtree_stop(&p->subject, p->pid, p->pidfd, p->prog->stopsignal, p->prog->stopwaitsecs);
 	timer_arm(p, p->prog->stopwaitsecs);
+}
+
+static bool kill_hard_as_group(const struct process *p)
+{
+	return p->prog->killasgroup || p->prog->stopasgroup;
 }
 
 static void do_kill_hard(struct process *p)
 {
 	log_proc(LOG_WARNING, p, "killing: %s (pid %d) with SIGKILL after %d s", p->cfg->fullname, (int) p->pid,
 	         p->prog->stopwaitsecs);
-	int r = process_kill(p, SIGKILL, p->prog->killasgroup || p->prog->stopasgroup);
-	if (r < 0 && r != -ESRCH)
-		log_proc(LOG_ERR, p, "%s: kill: %s", p->cfg->fullname, strerror(-r));
+	signal_worker(p, SIGKILL, kill_hard_as_group(p));
 	timer_arm(p, p->prog->stopwaitsecs > 0 ? p->prog->stopwaitsecs : 1);   /* re-send if it lingers */
+}
+
+/* Not ready within startsecs: the start failed. Its exit then goes to BACKOFF as usual. */
+static void do_abort_start(struct process *p)
+{
+	snprintf(p->description, sizeof(p->description), "not ready within startsecs (%d s)", p->prog->startsecs);
+	log_proc(LOG_WARNING, p, "%s: not ready within startsecs (%d s): start failed, killing pid %d",
+	         p->cfg->fullname, p->prog->startsecs, (int) p->pid);
+	signal_worker(p, SIGKILL, kill_hard_as_group(p));
 }
 
 static void fsm_feed(struct process *p, enum fsm_event ev)
@@ -319,7 +471,7 @@ static void fsm_feed(struct process *p, enum fsm_event ev)
 		break;
 	case ACT_RESPAWN:
 		process_set_state(p, PROC_EXITED);
-		if (sup.shutting_down || p->state != PROC_EXITED)
+		if (shutting_down || p->state != PROC_EXITED)
 			break;
 		if (now_mono_ns() - p->spawned_ns < RESPAWN_MIN_NS) {
 			/* It died right after its spawn (startsecs = 0 makes that RUNNING): at most ten
@@ -342,13 +494,20 @@ static void fsm_feed(struct process *p, enum fsm_event ev)
 	case ACT_KILL:
 		do_kill(p);
 		break;
+	case ACT_RESTART:
+		do_kill(p);
+		p->restart_pending = true;
+		break;
 	case ACT_KILL_HARD:
 		do_kill_hard(p);
+		break;
+	case ACT_ABORT_START:
+		do_abort_start(p);
 		break;
 	case ACT_STOPPED:
 		timer_cancel(p);
 		process_set_state(p, PROC_STOPPED);
-		if (p->restart_pending && !sup.shutting_down) {
+		if (p->restart_pending && !shutting_down) {
 			p->restart_pending = false;
 			process_start(p);
 		}
@@ -370,10 +529,10 @@ void process_deps_changed(struct process *p)
 
 void process_start(struct process *p)
 {
-	if (sup.shutting_down || p->removed)
+	if (shutting_down || p->removed)
 		return;
 	p->restart_pending = false;
-	depends_start_for(p);
+	hooks.starting(p);
 	if (p->state == PROC_FATAL || p->state == PROC_STOPPED || p->state == PROC_EXITED)
 		p->backoff = 0;   /* a user start clears FATAL */
 	fsm_feed(p, FSM_START);
@@ -402,6 +561,11 @@ void process_up(struct process *p)
 	fsm_feed(p, FSM_UP);
 }
 
+void process_heartbeat_stale(struct process *p)
+{
+	fsm_feed(p, FSM_HEARTBEAT_STALE);
+}
+
 void process_on_exit(struct process *p, int wstatus)
 {
 	char why[96];
@@ -410,15 +574,17 @@ void process_on_exit(struct process *p, int wstatus)
 	if (p->exec_fd >= 0)
 		exec_check(p);   /* the child wrote its failure before exiting: read it first */
 	exec_close(p);
-	logpipe_on_exit(p);   /* its last output, and its pipe descriptors back before a respawn */
+	logpipe_on_exit(p->out);   /* its last output, and its pipe descriptors back before a respawn */
 	if (p->pidfd >= 0) {
 		close(p->pidfd);
 		p->pidfd = -1;
 	}
-	killtree_after_exit(p);
-	scoreboard_on_exit(p);   /* lock recovery needs the reaped pid */
+	if (p->prog->killtree)
+		killtree_after_exit(&p->subject, p->pid, p->generation, p->prog->stopsignal, p->prog->stopwaitsecs);
+	if (p->slot >= 0)   /* lock recovery needs the reaped pid */
+		scoreboard_slot_exit((uint32_t) p->slot, p->pid, &p->subject);
 	p->last_pgid = p->pid;   /* setsid() made the worker its group's leader */
-	p->pid = 0;
+	process_set_pid(p, 0);
 	p->have_exit = true;
 	p->exit_wstatus = wstatus;
 	wstatus_describe(wstatus, why, sizeof(why));
@@ -432,7 +598,7 @@ void process_on_exit(struct process *p, int wstatus)
 		               (p->prog->autorestart == AUTORESTART_UNEXPECTED && !expected);
 		log_proc(LOG_INFO, p, "exited: %s (%s; %s)", p->cfg->fullname, why, expected ? "expected" : "not expected");
 		strcpy_bounded(p->description, sizeof(p->description), why);
-		if (restart && !sup.shutting_down)
+		if (restart && !shutting_down)
 			ev = FSM_EXIT_RESTART;
 	} else if (p->state == PROC_STARTING) {
 		log_proc(LOG_INFO, p, "exited: %s (%s; not expected)", p->cfg->fullname, why);
@@ -452,6 +618,13 @@ void process_before_reap(struct process *p)
 	 * its pid, which is also its process group id, cannot have been recycled. */
 	if (p->prog->killtree)
 		(void) kill(-p->pid, SIGKILL);
+}
+
+void process_stopped_by_signal(struct process *p, int sig)
+{
+	p->stopped_sig = sig;
+	log_proc(LOG_INFO, p, "%s (pid %d) %s", p->cfg->fullname, (int) p->pid,
+	         sig ? "stopped by a signal" : "continued");
 }
 
 void process_status(const struct process *p, struct proto_status *s)
@@ -480,6 +653,7 @@ void process_status(const struct process *p, struct proto_status *s)
 		strcpy_bounded(s->description, sizeof(s->description), p->description);
 	else if (p->state == PROC_STARTING && p->description[0])
 		strcpy_bounded(s->description, sizeof(s->description), p->description);
-	s->log_dropped = logpipe_dropped(p);
-	scoreboard_fill_status(p, s);
+	s->log_dropped = logpipe_dropped(p->out);
+	if (p->slot >= 0)
+		scoreboard_slot_status((uint32_t) p->slot, &p->subject, s);
 }

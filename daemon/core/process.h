@@ -4,20 +4,25 @@
 
 #include <ev.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "conf/config.h"
 #include "core/fsm.h"
+#include "os/log.h"
 #include "proto.h"
 
+struct logpipe;
+
 struct process {
-	/* Settings: point into the config generation currently applied (swapped by reload). */
+	/* Settings: point into the config generation currently applied (process_set_config()). */
 	const struct program_config *prog;
 	const struct proc_config *cfg;
+	struct log_subject subject; /* name, pid and state for log messages, kept by the setters */
 
 	enum proc_state state;      /* written only by process_set_state() */
-	pid_t pid;                  /* 0 when no child */
+	pid_t pid;                  /* written only by process_set_pid(); 0 when no child */
 	int pidfd;                  /* -1 when none (or pidfd unsupported) */
 	int exec_fd;                /* read end of the CLOEXEC exec-status pipe while exec is pending, else -1 */
 	uint64_t spawned_ns;        /* CLOCK_MONOTONIC of the last spawn */
@@ -25,11 +30,12 @@ struct process {
 	uint64_t timer_due_ns;      /* when the pending timer fires (status: next attempt) */
 	int backoff;                /* failed starts in a row (supervisord's backoff counter) */
 	unsigned spawns;            /* spawns so far; restarts = spawns - 1 */
+	unsigned stops;             /* times STOPPED was entered (stop waves: stopped once is done) */
 	int stopped_sig;            /* the worker is stopped by this signal (SIGSTOP...), 0 = not stopped */
 	bool have_exit;
 	int exit_wstatus;           /* raw wait status of the last exit */
-	char description[256];
-	char exec_path[256];        /* the command as resolved for the last spawn (error messages) */      /* spawn error or exit description, shown by status */
+	char description[256];      /* spawn error or exit description, shown by status */
+	char exec_path[256];        /* the command as resolved for the last spawn (error messages) */
 
 	bool waiting_deps;          /* STARTING without a pid: a dependency is not RUNNING yet */
 	uint64_t running_ns;        /* CLOCK_MONOTONIC when RUNNING was entered (backoff_reset) */
@@ -38,28 +44,56 @@ struct process {
 	uint64_t defer_until_ns;
 	bool restart_pending;       /* a restart was asked while stopping: start once stopped */
 	bool removed;               /* reload removed it: destroy once stopped */
-	bool stop_by_shutdown;
 
 	int slot;                   /* scoreboard slot, -1 when none */
-	uint32_t generation;        /* bumped at every spawn (scoreboard) */
+	uint32_t generation;        /* bumped at every spawn (scoreboard, orphan marks) */
+	size_t index;               /* position in the process table */
 
 	ev_timer timer;             /* startsecs / backoff / stopwaitsecs / fatal_retry */
 	ev_io exec_watch;           /* exec-status pipe */
-	struct logpipe *logs[2];    /* logpipe.c: stdout, stderr; NULL until the first spawn or tail -f */
+	struct logpipe *out;        /* stdout and stderr */
 };
+
+/* A message about p: the journal gets its name, pid and state. */
+#define log_proc(prio, p, ...) log_about((prio), &(p)->subject, __VA_ARGS__)
+
+#ifndef container_of
+#define container_of(ptr, type, member) ((type *) (void *) ((char *) (ptr) - offsetof(type, member)))
+#endif
+
+/* What the lifecycle asks of the layers above it (dependencies). */
+struct process_hooks {
+	/* May p spawn now? Otherwise false, with what it waits for in why ("waiting for db"). */
+	bool (*may_spawn)(const struct process *p, char *why, size_t size);
+	/* p is being started (by a user, a policy or a restart): start what it needs first. */
+	void (*starting)(struct process *p);
+};
+
+/* The loop every process's timers and watchers run on, and the hooks (before any process_new). */
+void process_init(struct ev_loop *loop, const struct process_hooks *hooks);
+/* Daemon-wide settings of the config applied (instance name, umask): at start and every reload. */
+void process_configure(const struct drover_config *cfg);
+/* From now on nothing spawns (shutdown). */
+void process_begin_shutdown(void);
+bool process_shutting_down(void);
 
 /* Lifecycle entry points; each feeds one FSM event. */
 void process_start(struct process *p);            /* user start / autostart (resets FATAL backoff) */
 void process_stop(struct process *p);
 void process_restart(struct process *p);          /* stop, then start once stopped */
 int process_signal(struct process *p, int sig);   /* 0, -ESRCH (not running), or -errno */
-void process_up(struct process *p);
-void process_deps_changed(struct process *p);     /* a dependency changed state: spawn if now satisfied */               /* ready reported / startsecs reached */
-void process_before_reap(struct process *p);   /* the worker is a zombie, not yet reaped */
+void process_up(struct process *p);               /* ready reported / startsecs reached */
+bool process_reported_ready(struct process *p);   /* the worker reported ready (logged when so) */
+void process_heartbeat_stale(struct process *p);  /* its heartbeat is older than heartbeat_timeout */
+void process_deps_changed(struct process *p);     /* a dependency changed state: spawn if now satisfied */
+void process_before_reap(struct process *p);      /* the worker is a zombie, not yet reaped */
 void process_on_exit(struct process *p, int wstatus);   /* from the reaper, after the reap */
+void process_stopped_by_signal(struct process *p, int sig);   /* SIGSTOP and the like; 0: continued */
 
 struct process *process_new(const struct program_config *prog, const struct proc_config *cfg);
 struct process *process_free(struct process *p);
+/* Point p at another config generation's settings (reload). */
+void process_set_config(struct process *p, const struct program_config *prog, const struct proc_config *cfg);
 
 /* Send sig to the worker (or its process group when group is set), through the pidfd. */
 int process_kill(struct process *p, int sig, bool group);
@@ -69,6 +103,8 @@ void wstatus_describe(int wstatus, char *buf, size_t size);
 bool process_is_running(const struct process *p);   /* has a live child */
 /* No child, none being stopped, none about to spawn (STARTING waits for a dependency). */
 bool process_is_down(const struct process *p);
+/* Down and staying down: STOPPED, EXITED or FATAL without a child (BACKOFF will retry). */
+bool process_is_stopped(const struct process *p);
 
 /* Fill the status record ctl shows (state, pid, uptime, exit, scoreboard fields). */
 void process_status(const struct process *p, struct proto_status *ret);

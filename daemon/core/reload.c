@@ -11,101 +11,94 @@
 
 #include "core/depends.h"
 #include "core/events.h"
+#include "core/health.h"
+#include "core/table.h"
 #include "os/log.h"
 #include "os/logpipe.h"
 #include "os/notify.h"
 #include "os/scoreboard.h"
-#include "core/supervisor.h"
 #include "util.h"
 
 #define RELOAD_ERRORS_MAX 10   /* errors listed in the reply; the log gets them all */
 
-/* Configs replaced by a reload stay alive while a removed process still points into them. */
-static struct drover_config **retired;
-static size_t nretired;
-static ev_timer gc_timer;
-static bool gc_init;
+static const char *config_path;
+static bool gc_due;   /* a removed process may be down: free it in the settle step */
 
-static bool config_owns(const struct drover_config *c, const struct program_config *prog)
+static bool removed_and_down(const struct process *p)
 {
-	return c->nprograms && prog >= c->programs && prog < c->programs + c->nprograms;
+	return p->removed && process_is_down(p);
 }
 
-static void retired_gc(void)
+static void on_state_changed(void *ctx, struct process *p, enum proc_state old)
 {
-	size_t w = 0;
-	for (size_t i = 0; i < nretired; i++) {
-		bool used = false;
-		for (size_t k = 0; k < sup.nprocs && !used; k++)
-			used = config_owns(retired[i], sup.procs[k]->prog);
-		if (used)
-			retired[w++] = retired[i];
+	if (removed_and_down(p))
+		gc_due = true;
+}
+
+static void on_gone(void *ctx, struct process *p)
+{
+	if (p->removed)
+		log_proc(LOG_INFO, p, "removed: %s", p->cfg->fullname);
+}
+
+static bool settle(void *ctx)
+{
+	if (gc_due) {
+		gc_due = false;
+		table_drop(removed_and_down);
+	}
+	return false;
+}
+
+static struct events_subscriber subscriber = {
+	.state_changed = on_state_changed, .gone = on_gone, .settle = settle,
+};
+
+void reload_init(const char *path)
+{
+	config_path = path;
+	events_subscribe(&subscriber);
+}
+
+/* Processes by full name, for the diff: sorted, then searched. */
+static int cmp_fullname(const void *a, const void *b)
+{
+	return strcmp((*(struct process *const *) a)->cfg->fullname, (*(struct process *const *) b)->cfg->fullname);
+}
+
+static struct process *find_old(struct process **sorted, size_t n, const char *fullname)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(sorted[mid]->cfg->fullname, fullname);
+		if (c == 0)
+			return sorted[mid];
+		if (c < 0)
+			lo = mid + 1;
 		else
-			config_free(retired[i]);
+			hi = mid;
 	}
-	nretired = w;
-}
-
-/* Destroy removed processes that are down; runs from a timer, never inside their callbacks. */
-static void gc_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	size_t wr = 0;
-	for (size_t i = 0; i < sup.nprocs; i++) {
-		struct process *p = sup.procs[i];
-		if (p->removed && process_is_down(p)) {
-			log_proc(LOG_INFO, p, "removed: %s", p->cfg->fullname);
-			events_gone(p);
-			stop_batch_forget(p);
-			process_free(p);
-			continue;
-		}
-		sup.procs[wr++] = p;
-	}
-	sup.nprocs = wr;
-	supervisor_table_changed();
-	retired_gc();
-}
-
-void reload_schedule_gc(void)
-{
-	if (!gc_init) {
-		ev_timer_init(&gc_timer, gc_cb, 0., 0.);
-		gc_init = true;
-	}
-	if (!ev_is_active(&gc_timer)) {
-		ev_timer_set(&gc_timer, 0., 0.);
-		ev_timer_start(sup.loop, &gc_timer);
-	}
-}
-
-void reload_shutdown(void)
-{
-	if (gc_init)
-		ev_timer_stop(sup.loop, &gc_timer);
-	for (size_t i = 0; i < nretired; i++)
-		config_free(retired[i]);
-	free(retired);
-	retired = NULL;
-	nretired = 0;
-}
-
-static struct process *find_old(const char *fullname)
-{
-	for (size_t i = 0; i < sup.nprocs; i++)
-		if (!sup.procs[i]->removed && strcmp(sup.procs[i]->cfg->fullname, fullname) == 0)
-			return sup.procs[i];
 	return NULL;
 }
 
-static int slot_free(struct process **procs, size_t n)
+/* New processes get the lowest scoreboard slots no other process holds; kept ones keep theirs. */
+static void assign_slots(struct process **procs, size_t n)
 {
-	for (int s = 0; ; s++) {
-		bool used = false;
-		for (size_t i = 0; i < n && !used; i++)
-			used = procs[i]->slot == s;
-		if (!used)
-			return s;
+	bool *used = xcalloc(n + 1, sizeof(*used));
+	for (size_t i = 0; i < n; i++)
+		if (procs[i]->slot >= 0 && (size_t) procs[i]->slot < n)
+			used[procs[i]->slot] = true;
+	size_t next = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (procs[i]->slot >= 0)
+			continue;
+		while (used[next])
+			next++;
+		used[next] = true;
+		procs[i]->slot = (int) next;
 	}
+	free(used);
 }
 
 static void result_add(struct reload_result *ret, const char *name, enum proto_reload_action a)
@@ -146,8 +139,7 @@ static int fail(struct reload_result *ret, int r, char **errors, size_t nerrors)
 		memcpy(text + len, more, (size_t) l + 1);
 	}
 	snprintf(status, sizeof(status), "reload failed: %zu error%s, running gen %u: %s", nerrors,
-	         nerrors == 1 ? "" : "s", sup.generation, nerrors ? errors[0] : strerror(-r));
-	strcpy_bounded(sup.last_reload_error, sizeof(sup.last_reload_error), status);
+	         nerrors == 1 ? "" : "s", tab.generation, nerrors ? errors[0] : strerror(-r));
 	notify_set_error(status);
 	notify_reload_done();
 	if (ret) {
@@ -162,20 +154,20 @@ static int fail(struct reload_result *ret, int r, char **errors, size_t nerrors)
 int reload_run(struct reload_result *ret)
 {
 	struct config_diag diag = { 0 };
-	struct drover_config *nc = NULL, *oc = sup.config;
+	struct drover_config *nc = NULL, *oc = tab.config;
 	unsigned n_added = 0, n_changed = 0, n_updated = 0, n_removed = 0, n_unchanged = 0;
 	int r;
 
 	if (ret)
 		memset(ret, 0, sizeof(*ret));
-	if (sup.shutting_down) {
+	if (process_shutting_down()) {
 		char *e = xstrdup("droverd is shutting down");
 		r = fail(ret, -ESHUTDOWN, &e, 1);
 		free(e);
 		return r;
 	}
 	notify_reloading();
-	r = config_load(sup.config_path, &nc, &diag);
+	r = config_load(config_path, &nc, &diag);
 	for (char **w = diag.warnings; w && *w; w++)
 		log_warn("reload: %s", *w);
 	if (r == 0 && strcmp(nc->name, oc->name) != 0) {
@@ -185,7 +177,7 @@ int reload_run(struct reload_result *ret)
 	}
 	if (r < 0) {
 		if (!diag.errors)
-			strv_push(&diag.errors, xasprintf("%s: %s", sup.config_path, strerror(-r)));
+			strv_push(&diag.errors, xasprintf("%s: %s", config_path, strerror(-r)));
 		r = fail(ret, r, diag.errors, strv_length(diag.errors));
 		config_diag_clear(&diag);
 		config_free(nc);
@@ -193,22 +185,25 @@ int reload_run(struct reload_result *ret)
 	}
 	config_diag_clear(&diag);
 
-	/* Build the new table: matched and added processes in the new config's order, then the
-	 * removed ones, which stay (pointing at the old config) until they are down. */
-	size_t total = 0;
-	for (size_t i = 0; i < nc->nprograms; i++)
-		total += nc->programs[i].nprocs;
-	struct process **table = xcalloc(total + sup.nprocs + 1, sizeof(*table));
+	/* The new table: matched and added processes in the new config's order, then the removed
+	 * ones, which stay (pointing at the old config) until they are down. */
+	size_t total = config_nprocs(nc), nold = tab.n, nsorted = 0;
+	struct process **table = xcalloc(total + nold + 1, sizeof(*table));
 	struct process **restart = xcalloc(total + 1, sizeof(*restart));
 	struct process **start = xcalloc(total + 1, sizeof(*start));
+	struct process **sorted = xcalloc(nold + 1, sizeof(*sorted));
 	size_t n = 0, nrestart = 0, nstart = 0;
-	bool *kept = xcalloc(sup.nprocs + 1, sizeof(*kept));
 
+	for (size_t o = 0; o < nold; o++)
+		if (!tab.procs[o]->removed)
+			sorted[nsorted++] = tab.procs[o];
+	qsort(sorted, nsorted, sizeof(*sorted), cmp_fullname);
+	bool *kept = xcalloc(nold + 1, sizeof(*kept));
 	for (size_t i = 0; i < nc->nprograms; i++) {
 		struct program_config *prog = &nc->programs[i];
 		for (size_t k = 0; k < prog->nprocs; k++) {
 			struct proc_config *pc = &prog->procs[k];
-			struct process *p = find_old(pc->fullname);
+			struct process *p = find_old(sorted, nsorted, pc->fullname);
 			if (!p) {
 				p = process_new(prog, pc);
 				result_add(ret, pc->fullname, RELOAD_ADDED);
@@ -218,13 +213,10 @@ int reload_run(struct reload_result *ret)
 				table[n++] = p;
 				continue;
 			}
-			for (size_t o = 0; o < sup.nprocs; o++)
-				if (sup.procs[o] == p)
-					kept[o] = true;
+			kept[p->index] = true;
 			bool same = proc_config_restart_equal(p->prog, p->cfg, prog, pc);
 			bool live_same = config_program_live_equal(p->prog, prog);
-			p->prog = prog;
-			p->cfg = pc;
+			process_set_config(p, prog, pc);
 			if (!same) {
 				result_add(ret, pc->fullname, RELOAD_CHANGED);
 				n_changed++;
@@ -240,8 +232,8 @@ int reload_run(struct reload_result *ret)
 			table[n++] = p;
 		}
 	}
-	for (size_t o = 0; o < sup.nprocs; o++) {
-		struct process *p = sup.procs[o];
+	for (size_t o = 0; o < nold; o++) {
+		struct process *p = tab.procs[o];
 		if (kept[o])
 			continue;
 		if (!p->removed) {
@@ -251,23 +243,23 @@ int reload_run(struct reload_result *ret)
 		}
 		table[n++] = p;
 	}
-	/* New processes get the lowest free scoreboard slots; kept ones keep theirs. */
-	for (size_t i = 0; i < n; i++)
-		if (table[i]->slot < 0)
-			table[i]->slot = slot_free(table, n);
+	free(kept);
+	free(sorted);
+	assign_slots(table, n);
 
-	free(sup.procs);
-	sup.procs = table;
-	sup.nprocs = n;
-	sup.config = nc;
-	sup.generation++;
-	retired = xrealloc(retired, nretired + 1, sizeof(*retired));
-	retired[nretired++] = oc;
-	supervisor_table_changed();
-	(void) scoreboard_resize(n);   /* slots for added processes before any of them starts; logs */
+	table_replace(nc, table, n);
+	size_t nslots = 0;
+	for (size_t i = 0; i < n; i++)
+		if ((size_t) table[i]->slot + 1 > nslots)
+			nslots = (size_t) table[i]->slot + 1;
+	char **users = config_users(nc);
+	(void) scoreboard_resize((uint32_t) nslots, users);   /* slots before any added process starts; logs */
+	strv_free(users);
+	health_replan();
 
 	if (nc->subreaper != oc->subreaper && getpid() != 1)
 		(void) prctl(PR_SET_CHILD_SUBREAPER, nc->subreaper ? 1 : 0);
+	process_configure(nc);
 	events_config_applied(nc);   /* control_mode / control_group apply at once */
 
 	/* Act: removed processes stop with their old settings; changed ones restart; added start. */
@@ -280,16 +272,13 @@ int reload_run(struct reload_result *ret)
 	free(gone);
 	for (size_t i = 0; i < nrestart; i++)
 		process_restart(restart[i]);
-	supervisor_start_sorted(start, nstart);
-
-	free(kept);
+	table_start_sorted(start, nstart);
 	free(restart);
 	free(start);
-	reload_schedule_gc();
+	gc_due = true;
 
 	log_info("reload: generation %u: added %u, changed %u (restarted), updated %u (in place), removed %u, unchanged %u",
-	         sup.generation, n_added, n_changed, n_updated, n_removed, n_unchanged);
-	sup.last_reload_error[0] = '\0';
+	         tab.generation, n_added, n_changed, n_updated, n_removed, n_unchanged);
 	notify_set_error(NULL);
 	notify_reload_done();
 	if (ret)

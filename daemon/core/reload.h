@@ -14,13 +14,11 @@ struct reload_result {
 	struct reload_entry { char *name; enum proto_reload_action action; } *entries;
 };
 
-/* Reload sup.config_path. ret may be NULL (SIGHUP); otherwise filled, free with reload_result_free. */
+/* The file reloads read; subscribe (removed processes are freed once down). */
+void reload_init(const char *config_path);
+/* Reload the config file. ret may be NULL (SIGHUP); otherwise filled, free with reload_result_free. */
 int reload_run(struct reload_result *ret);
 void reload_result_free(struct reload_result *r);
-/* Destroy removed processes once they are down (from a zero timer, outside their callbacks). */
-void reload_schedule_gc(void);
-/* Teardown: free retired configs. */
-void reload_shutdown(void);
 /* SIGUSR1: reopen every log file (logrotate). */
 void reload_reopen_logs(void);
 

@@ -1,176 +1,143 @@
-/* The process table: build it from a config, find processes by pattern or pid, start all in
- * priority order, shut down in reverse priority order. */
+/* The daemon's core as a whole (see supervisor.h): start-up wiring, autostart, shutdown and the
+ * settle check that ends the loop once everything is down. */
 #include "core/supervisor.h"
 
-#include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "core/depends.h"
 #include "core/events.h"
+#include "core/health.h"
+#include "core/process.h"
+#include "core/reload.h"
+#include "core/table.h"
 #include "os/killtree.h"
 #include "os/log.h"
+#include "os/logpipe.h"
 #include "os/notify.h"
-#include "core/reload.h"
+#include "os/reap.h"
 #include "os/scoreboard.h"
 #include "util.h"
 
-struct supervisor sup;
+static struct ev_loop *loop;
+static bool check_done;   /* during a shutdown: something went down, the loop may end */
 
-/* pid -> process, open addressing; rebuilt lazily. Lookups happen once per reaped child. */
-static struct process **pid_index;
-static size_t pid_index_cap;
+/* ---- the leaf services' callbacks ---- */
 
-static size_t pid_hash(pid_t pid, size_t cap)
+static bool reap_exiting(pid_t pid)
 {
-	return ((size_t) pid * 2654435761u) & (cap - 1);
+	struct process *p = table_find_pid(pid);
+	if (p)
+		process_before_reap(p);
+	return p != NULL;
 }
 
-static void pid_index_rebuild(void)
+static void reap_exited(pid_t pid, int wstatus)
 {
-	size_t cap = 64;
-	while (cap < sup.nprocs * 2 + 1)
-		cap *= 2;
-	free(pid_index);
-	pid_index = xcalloc(cap, sizeof(*pid_index));
-	pid_index_cap = cap;
-	for (size_t i = 0; i < sup.nprocs; i++) {
-		struct process *p = sup.procs[i];
-		if (p->pid <= 0)
-			continue;
-		size_t h = pid_hash(p->pid, cap);
-		while (pid_index[h])
-			h = (h + 1) & (cap - 1);
-		pid_index[h] = p;
-	}
+	struct process *p = table_find_pid(pid);
+	if (p)
+		process_on_exit(p, wstatus);
 }
 
-static bool pid_index_dirty = true;
-
-struct process *supervisor_find_pid(pid_t pid)
+static void reap_stopped(pid_t pid, int sig)
 {
-	if (pid <= 0)
-		return NULL;
-	if (pid_index_dirty) {
-		pid_index_rebuild();
-		pid_index_dirty = false;
-	}
-	for (size_t h = pid_hash(pid, pid_index_cap); pid_index[h]; h = (h + 1) & (pid_index_cap - 1))
-		if (pid_index[h]->pid == pid)
-			return pid_index[h];
-	return NULL;
+	struct process *p = table_find_pid(pid);
+	if (p)
+		process_stopped_by_signal(p, sig);
 }
 
-void supervisor_table_changed(void)
+static const struct reap_hooks reap_hooks = {
+	.exiting = reap_exiting, .exited = reap_exited, .stopped = reap_stopped,
+};
+
+static bool is_worker(pid_t pid)
 {
-	pid_index_dirty = true;
+	return table_find_pid(pid) != NULL;
 }
 
-static void match_add(struct process *p, struct process ***procs, size_t *n)
+static void stragglers_changed(void)
 {
-	for (size_t i = 0; i < *n; i++)
-		if ((*procs)[i] == p)
-			return;
-	*procs = xrealloc(*procs, *n + 1, sizeof(**procs));
-	(*procs)[(*n)++] = p;
+	check_done = true;
 }
 
-size_t supervisor_match(const char *pattern, struct process ***procs, size_t *n)
-{
-	size_t matched = 0;
-	const char *colon = strchr(pattern, ':');
-	size_t glen = colon ? (size_t) (colon - pattern) : 0;
+static const struct killtree_hooks killtree_hooks = { .is_worker = is_worker, .changed = stragglers_changed };
 
-	for (size_t i = 0; i < sup.nprocs; i++) {
-		struct process *p = sup.procs[i];
-		bool hit;
-		if (strcmp(pattern, "all") == 0)
-			hit = true;
-		else if (colon)   /* group:* or group:process */
-			hit = strlen(p->prog->group) == glen && strncmp(p->prog->group, pattern, glen) == 0 &&
-			      (strcmp(colon + 1, "*") == 0 || strcmp(colon + 1, p->cfg->name) == 0);
-		else              /* a group, a program, or a process name */
-			hit = strcmp(pattern, p->prog->group) == 0 || strcmp(pattern, p->prog->name) == 0 ||
-			      strcmp(pattern, p->cfg->name) == 0 || strcmp(pattern, p->cfg->fullname) == 0;
-		if (hit) {
-			match_add(p, procs, n);
-			matched++;
-		}
-	}
-	return matched;
-}
+static const struct process_hooks process_hooks = {
+	.may_spawn = depends_satisfied, .starting = depends_start_for,
+};
 
-static int cmp_priority(const void *a, const void *b)
-{
-	const struct process *pa = *(struct process *const *) a, *pb = *(struct process *const *) b;
-	/* supervisord: groups by their priority, then programs by theirs */
-	if (pa->prog->group_priority != pb->prog->group_priority)
-		return pa->prog->group_priority < pb->prog->group_priority ? -1 : 1;
-	if (pa->prog->priority != pb->prog->priority)
-		return pa->prog->priority < pb->prog->priority ? -1 : 1;
-	return 0;
-}
+/* ---- the end of a shutdown ---- */
 
-static void sort_by_priority(struct process **v, size_t n)
+static void on_state_changed(void *ctx, struct process *p, enum proc_state old)
 {
-	/* insertion sort: stable, so config order is kept within one priority */
-	for (size_t i = 1; i < n; i++) {
-		struct process *x = v[i];
-		size_t j = i;
-		while (j > 0 && cmp_priority(&v[j - 1], &x) > 0) {
-			v[j] = v[j - 1];
-			j--;
-		}
-		v[j] = x;
-	}
-}
-
-void supervisor_start_sorted(struct process **v, size_t n)
-{
-	sort_by_priority(v, n);
-	for (size_t i = 0; i < n; i++)
-		process_start(v[i]);
-}
-
-void supervisor_autostart(void)
-{
-	struct process **v = xcalloc(sup.nprocs + 1, sizeof(*v));
-	size_t n = 0;
-	for (size_t i = 0; i < sup.nprocs; i++)
-		if (sup.procs[i]->prog->autostart)
-			v[n++] = sup.procs[i];
-	supervisor_start_sorted(v, n);
-	free(v);
+	if (process_shutting_down())
+		check_done = true;
 }
 
 static bool all_down(void)
 {
-	for (size_t i = 0; i < sup.nprocs; i++)
-		if (!process_is_down(sup.procs[i]))
+	for (size_t i = 0; i < tab.n; i++)
+		if (!process_is_down(tab.procs[i]))
 			return false;
 	return true;
 }
 
-/* During shutdown: end the loop once every worker and every escaped descendant is gone. */
-void supervisor_check_done(void)
+static bool settle(void *ctx)
 {
-	if (sup.shutting_down && all_down() && !killtree_pending())
-		ev_break(sup.loop, EVBREAK_ALL);
+	if (check_done && process_shutting_down()) {
+		check_done = false;
+		if (all_down() && !killtree_pending())
+			ev_break(loop, EVBREAK_ALL);
+	}
+	return false;
 }
 
-/* Graceful shutdown: one stop batch of everything (dependants first, then by descending
- * priority, each wave at once); the loop ends when nothing is left running. */
+static struct events_subscriber subscriber = { .state_changed = on_state_changed, .settle = settle };
+
+int supervisor_start(struct ev_loop *l, const char *config_path, struct drover_config *cfg)
+{
+	char **users = config_users(cfg);
+	int r = scoreboard_open(l, cfg->name, (uint32_t) config_nprocs(cfg), users);
+	strv_free(users);
+	if (r < 0)
+		return r;
+	loop = l;
+	events_start(loop);
+	logpipe_init(loop);
+	killtree_init(loop, cfg->name, &killtree_hooks);
+	reap_init(&reap_hooks);
+	process_init(loop, &process_hooks);
+	process_configure(cfg);
+	/* Subscribers settle in this order: dependants and stop waves, removed processes, the end. */
+	table_init(cfg);
+	depends_init();
+	health_init(loop);
+	reload_init(config_path);
+	events_subscribe(&subscriber);
+	return 0;
+}
+
+void supervisor_autostart(void)
+{
+	struct process **v = xcalloc(tab.n + 1, sizeof(*v));
+	size_t n = 0;
+	for (size_t i = 0; i < tab.n; i++)
+		if (tab.procs[i]->prog->autostart)
+			v[n++] = tab.procs[i];
+	table_start_sorted(v, n);
+	free(v);
+}
+
 void supervisor_shutdown(void)
 {
-	if (sup.shutting_down)
+	if (process_shutting_down())
 		return;
-	sup.shutting_down = true;
-	log_info("shutting down: stopping %zu processes", sup.nprocs);
+	process_begin_shutdown();
+	log_info("shutting down: stopping %zu processes", tab.n);
 	notify_stopping();
-	struct process **v = xcalloc(sup.nprocs + 1, sizeof(*v));
+	struct process **v = xcalloc(tab.n + 1, sizeof(*v));
 	size_t n = 0;
-	for (size_t i = 0; i < sup.nprocs; i++) {
-		struct process *p = sup.procs[i];
+	for (size_t i = 0; i < tab.n; i++) {
+		struct process *p = tab.procs[i];
 		if (p->state == PROC_BACKOFF || p->state == PROC_FATAL)
 			process_stop(p);   /* pending retries will never run */
 		if (!process_is_down(p))
@@ -178,51 +145,15 @@ void supervisor_shutdown(void)
 	}
 	stop_batch_start(v, n);
 	free(v);
-	supervisor_check_done();
+	check_done = true;
 }
 
-void supervisor_state_changed(struct process *p, enum proc_state old)
+void supervisor_teardown(void)
 {
-	if (p->state == PROC_STARTING || p->pid <= 0)
-		pid_index_dirty = true;
-	depends_state_changed(p, old);
-	stop_batch_advance();
-	scoreboard_on_state(p);
-	events_state_changed(p, old);
-	notify_state_changed();
-	if (p->removed && process_is_down(p))
-		reload_schedule_gc();
-	if (p->state != PROC_STOPPING)
-		supervisor_check_done();
-}
-
-void supervisor_build(struct drover_config *cfg)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < cfg->nprograms; i++)
-		n += cfg->programs[i].nprocs;
-	sup.procs = xcalloc(n + 1, sizeof(*sup.procs));
-	sup.nprocs = 0;
-	for (size_t i = 0; i < cfg->nprograms; i++) {
-		struct program_config *prog = &cfg->programs[i];
-		for (size_t k = 0; k < prog->nprocs; k++) {
-			struct process *p = process_new(prog, &prog->procs[k]);
-			p->slot = (int) sup.nprocs;
-			sup.procs[sup.nprocs++] = p;
-		}
-	}
-	sup.config = cfg;
-	pid_index_dirty = true;
-}
-
-void supervisor_free(void)
-{
-	for (size_t i = 0; i < sup.nprocs; i++)
-		sup.procs[i] = process_free(sup.procs[i]);
-	free(sup.procs);
-	sup.procs = NULL;
-	sup.nprocs = 0;
-	free(pid_index);
-	pid_index = NULL;
-	sup.config = config_free(sup.config);
+	killtree_shutdown();
+	health_stop();
+	events_unsubscribe(&subscriber);
+	events_stop();
+	table_free();
+	scoreboard_close();
 }

@@ -41,6 +41,8 @@
 
 #include "core/depends.h"
 #include "core/events.h"
+#include "core/manager.h"
+#include "core/process.h"
 #include "os/log.h"
 #include "os/logpipe.h"
 #include "proto.h"
@@ -692,7 +694,7 @@ static void do_action(const struct proto_request *req, struct route *rt)
 	for (size_t i = 0; i < m.n; i++) {
 		struct process *p = m.v[i];
 
-		if (req->type != PROTO_STOP && (sup.shutting_down || p->removed)) {
+		if (req->type != PROTO_STOP && (manager_shutting_down() || p->removed)) {
 			waiter_add_fixed(w, p->cfg->fullname, -ESHUTDOWN,
 			                 p->removed ? "ERROR (removed by reload)" : "ERROR (shutting down)");
 			continue;
@@ -849,8 +851,8 @@ static void do_tail(const struct proto_request *req, struct route *rt)
 		free(v);
 		return;
 	}
-	r = follow ? logpipe_follow(v[0], stream, req->arg1, req->args[1])
-	           : logpipe_tail(v[0], stream, req->arg1, &text, &len);
+	r = follow ? manager_follow(v[0], stream, req->arg1, req->args[1])
+	           : manager_tail(v[0], stream, req->arg1, &text, &len);
 	if (r == -ENODATA)
 		snprintf(msg, sizeof(msg), "%s: stderr is redirected to stdout (redirect_stderr)", v[0]->cfg->fullname);
 	else if (r == -EPERM)

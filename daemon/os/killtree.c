@@ -29,7 +29,7 @@
 
 #include "os/log.h"
 #include "os/procfs.h"
-#include "core/supervisor.h"
+#include "proto.h"
 #include "util.h"
 
 #define TREE_MAX 4096   /* descendants followed per walk; a fork bomb is bounded */
@@ -53,6 +53,16 @@ struct straggler {
 static struct straggler *stragglers;
 static ev_timer sweep;
 static bool sweep_init;
+static struct ev_loop *sweep_loop;
+static char instance[64];   /* instance names are at most 32 bytes */
+static const struct killtree_hooks *hooks;
+
+void killtree_init(struct ev_loop *loop, const char *name, const struct killtree_hooks *h)
+{
+	sweep_loop = loop;
+	strcpy_bounded(instance, sizeof(instance), name);
+	hooks = h;
+}
 
 static bool fd_alive(int fd)
 {
@@ -151,9 +161,10 @@ static void walk_tree(const struct node *root, pid_t group, struct node **out, s
 	free(q);
 }
 
-/* Does pid's environment carry DROVER_NAME / DROVER_PROCESS / DROVER_GENERATION of p? The
- * marks come last (spawn appends them), so the environment is read whole, however large. */
-static bool marked_by(pid_t pid, const struct process *p)
+/* Does pid's environment carry this instance's DROVER_NAME, and who's DROVER_PROCESS and
+ * DROVER_GENERATION? The marks come last (spawn appends them), so the environment is read
+ * whole, however large. */
+static bool marked_by(pid_t pid, const struct log_subject *who, unsigned generation)
 {
 	char *env, want_name[80], want_proc[PROTO_NAME_MAX + 20], want_gen[40];
 	size_t len;
@@ -161,9 +172,9 @@ static bool marked_by(pid_t pid, const struct process *p)
 
 	if (procfs_read_pid_whole(pid, "environ", &env, &len) < 0)
 		return false;
-	snprintf(want_name, sizeof(want_name), "DROVER_NAME=%s", sup.config->name);
-	snprintf(want_proc, sizeof(want_proc), "DROVER_PROCESS=%s", p->cfg->fullname);
-	snprintf(want_gen, sizeof(want_gen), "DROVER_GENERATION=%u", p->generation);
+	snprintf(want_name, sizeof(want_name), "DROVER_NAME=%s", instance);
+	snprintf(want_proc, sizeof(want_proc), "DROVER_PROCESS=%s", who->name);
+	snprintf(want_gen, sizeof(want_gen), "DROVER_GENERATION=%u", generation);
 	for (size_t i = 0; i < len; i += strlen(env + i) + 1) {
 		name |= strcmp(env + i, want_name) == 0;
 		proc |= strcmp(env + i, want_proc) == 0;
@@ -224,32 +235,30 @@ static void hold(struct node x, const char *owner, int sig, uint64_t deadline_ns
 
 /* Signal everything found at once: signalling while walking would let a parent die first and
  * its children move out of reach (re-parented) before they are read. */
-static void hold_all(struct node *v, size_t n, const struct process *p, int sig)
+static void hold_all(struct node *v, size_t n, const struct log_subject *who, int sig, int stopwaitsecs)
 {
-	uint64_t deadline = now_mono_ns() + (uint64_t) p->prog->stopwaitsecs * NSEC_PER_SEC;
+	uint64_t deadline = now_mono_ns() + (uint64_t) stopwaitsecs * NSEC_PER_SEC;
 	for (size_t i = 0; i < n; i++)
-		hold(v[i], p->cfg->fullname, sig, deadline);
+		hold(v[i], who->name, sig, deadline);
 }
 
-void killtree_stop(struct process *p, int sig)
+void killtree_stop(const struct log_subject *who, pid_t pid, int pidfd, int sig, int stopwaitsecs)
 {
-	if (!p->prog->killtree || p->pid <= 0)
+	if (pid <= 0)
 		return;
 	/* The worker is droverd's unreaped child: its pid and group id are its own. */
-	struct node root = { .fd = p->pidfd, .pid = p->pid, .pgid = getpgid(p->pid) };
+	struct node root = { .fd = pidfd, .pid = pid, .pgid = getpgid(pid) };
 	struct node *v = NULL;
 	size_t n = 0;
 	if (root.pgid <= 0)
 		return;
 	walk_tree(&root, root.pgid, &v, &n);
-	hold_all(v, n, p, sig);
+	hold_all(v, n, who, sig, stopwaitsecs);
 	free(v);
 }
 
-void killtree_after_exit(struct process *p)
+void killtree_after_exit(const struct log_subject *who, pid_t pid, unsigned generation, int sig, int stopwaitsecs)
 {
-	if (!p->prog->killtree)
-		return;
 	/* Orphans of this worker generation are droverd's own children by now: each, with all it
 	 * holds below it, and the other members of its process group (droverd's children too once
 	 * their parent is gone, perhaps without the marks: an orphan is alive, so its group id is
@@ -262,12 +271,12 @@ void killtree_after_exit(struct process *p)
 	children_pids(self, &kids);
 	for (size_t i = 0; i < kids.n; i++) {
 		pid_t ppid, pgid;
-		if (supervisor_find_pid(kids.v[i]) || procfs_stat(kids.v[i], &ppid, &pgid) < 0 || ppid != self)
+		if (hooks->is_worker(kids.v[i]) || procfs_stat(kids.v[i], &ppid, &pgid) < 0 || ppid != self)
 			continue;
 		struct node k = { .fd = -1, .pid = kids.v[i], .pgid = pgid };
-		if (pgid == p->pid && k.pid != p->pid)
+		if (pgid == pid && k.pid != pid)
 			node_push(&members, &nmembers, k);
-		else if (marked_by(k.pid, p))
+		else if (marked_by(k.pid, who, generation))
 			node_push(&orphans, &norphans, k);
 		else
 			node_push(&others, &nothers, k);
@@ -290,7 +299,7 @@ void killtree_after_exit(struct process *p)
 		node_push(&watch, &nwatch, members[i]);
 		walk_tree(&members[i], 0, &below, &nbelow);
 		for (size_t k = 0; k < nbelow; k++) {
-			if (below[k].pgid == p->pid)
+			if (below[k].pgid == pid)
 				node_push(&watch, &nwatch, below[k]);
 			else
 				node_push(&v, &n, below[k]);
@@ -301,8 +310,8 @@ void killtree_after_exit(struct process *p)
 		node_push(&v, &n, orphans[i]);
 		walk_tree(&orphans[i], 0, &v, &n);
 	}
-	hold_all(v, n, p, p->prog->stopsignal);
-	hold_all(watch, nwatch, p, 0);
+	hold_all(v, n, who, sig, stopwaitsecs);
+	hold_all(watch, nwatch, who, 0, stopwaitsecs);
 	free(v);
 	free(watch);
 	free(orphans);
@@ -359,7 +368,7 @@ static void sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		sp = &s->next;
 	}
 	sweep_arm();
-	supervisor_check_done();
+	hooks->changed();
 }
 
 static void sweep_arm(void)
@@ -369,14 +378,14 @@ static void sweep_arm(void)
 		sweep_init = true;
 	}
 	if (!stragglers) {
-		ev_timer_stop(sup.loop, &sweep);
+		ev_timer_stop(sweep_loop, &sweep);
 		return;
 	}
 	if (!ev_is_active(&sweep)) {
 		/* Poll 10 times a second while stragglers exist: a pidfd would also tell us by
 		 * readability, but they are rare and short-lived, and this keeps one watcher. */
 		ev_timer_set(&sweep, 0.1, 0.);
-		ev_timer_start(sup.loop, &sweep);
+		ev_timer_start(sweep_loop, &sweep);
 	}
 }
 
@@ -385,10 +394,10 @@ bool killtree_pending(void)
 	return stragglers != NULL;
 }
 
-bool killtree_pending_for(const struct process *p)
+bool killtree_pending_for(const char *name)
 {
 	for (struct straggler *s = stragglers; s; s = s->next)
-		if (strcmp(s->owner, p->cfg->fullname) == 0)
+		if (strcmp(s->owner, name) == 0)
 			return true;
 	return false;
 }
@@ -403,5 +412,5 @@ void killtree_shutdown(void)
 		straggler_free(s);
 	}
 	if (sweep_init)
-		ev_timer_stop(sup.loop, &sweep);
+		ev_timer_stop(sweep_loop, &sweep);
 }

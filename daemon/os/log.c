@@ -9,8 +9,6 @@
 #include <systemd/sd-journal.h>
 #include <unistd.h>
 
-#include "core/process.h"
-#include "proto.h"
 #include "util.h"
 
 static bool use_journal;
@@ -42,7 +40,7 @@ static const char *prio_prefix(int prio)
 	}
 }
 
-static void emit(int prio, const struct process *p, const char *fmt, va_list ap)
+static void emit(int prio, const struct log_subject *p, const char *fmt, va_list ap)
 {
 	char msg[2048];
 	if (prio == LOG_DEBUG && !debug_on)
@@ -52,8 +50,8 @@ static void emit(int prio, const struct process *p, const char *fmt, va_list ap)
 		int r;
 		if (p)
 			r = sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", prio,
-			                "DROVER_PROCESS=%s", p->cfg->fullname, "DROVER_PID=%d", (int) p->pid,
-			                "DROVER_STATE=%s", proc_state_to_string(p->state), "SYSLOG_IDENTIFIER=droverd",
+			                "DROVER_PROCESS=%s", p->name, "DROVER_PID=%d", (int) p->pid,
+			                "DROVER_STATE=%s", p->state, "SYSLOG_IDENTIFIER=droverd",
 			                NULL);
 		else
 			r = sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", prio, "SYSLOG_IDENTIFIER=droverd", NULL);
@@ -72,7 +70,7 @@ void log_msg(int prio, const char *fmt, ...)
 	va_end(ap);
 }
 
-void log_proc(int prio, const struct process *p, const char *fmt, ...)
+void log_about(int prio, const struct log_subject *p, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);

@@ -37,27 +37,26 @@
 #include <unistd.h>
 
 #include "os/log.h"
-#include "core/process.h"
-#include "core/supervisor.h"
+#include "os/ring.h"
 #include "util.h"
 
 #define READ_CHUNK         (64u * 1024)        /* per watcher per loop iteration */
-#define RING_MAX           (64u * 1024)        /* in-memory tail per stream */
-#define RING_MIN           4096u               /* first allocation; doubles up to RING_MAX */
 #define READERS_MAX        8                   /* pipes per stream kept open for old workers' descendants */
 #define DRAIN_MAX          (1u << 20)          /* bytes read synchronously from one pipe when freed */
 #define FOLLOW_PIPE_SIZE   (256 * 1024)        /* FIFO buffer asked for a follower: slack for bursts */
 #define FOLLOW_CHECK_S     1.0                 /* how often gone followers are looked for */
 #define WARN_INTERVAL_NS   (60 * NSEC_PER_SEC) /* one drop / rotate warning per stream per minute */
 
+#ifndef container_of
 #define container_of(ptr, type, member) ((type *) (void *) ((char *) (ptr) - offsetof(type, member)))
+#endif
 
-struct logpipe;
+struct stream;
 
 /* One pipe droverd reads: the current worker's, or one a previous worker's descendant still holds. */
 struct reader {
 	struct reader *next;
-	struct logpipe *lp;
+	struct stream *st;
 	int fd;
 	ev_io io;
 };
@@ -68,9 +67,9 @@ struct follower {
 };
 
 /* One stream (stdout or stderr) of one process: pipes, log file, tail, followers. */
-struct logpipe {
-	struct logpipe *next, *prev;   /* every logpipe: SIGUSR1, follower checks */
-	struct process *p;
+struct stream {
+	struct stream *next, *prev;   /* every logpipe: SIGUSR1, follower checks */
+	struct logpipe *owner;
 	int stream;
 	struct reader *readers;        /* newest first */
 	size_t nreaders;
@@ -79,22 +78,29 @@ struct logpipe {
 	char *path;                    /* the file wanted when last opened; NULL = NONE */
 	int open_errno;                /* the open failure last logged, 0 = none */
 	uint64_t size;                 /* bytes in the current file */
-	bool regular;                  /* rotatable: the path itself is a regular file (see lp_open_file) */
+	bool regular;                  /* rotatable: the path itself is a regular file (see st_open_file) */
 	bool bol;                      /* the file ends with a newline (or is empty) */
 	uint64_t dropped;              /* bytes that did not reach the file, in all */
 	uint64_t dropping;             /* ... in the current failure episode */
 	bool drop_said;                /* the current episode was logged */
 	uint64_t drop_warned_ns, rotate_warned_ns;
 
-	char *ring;                    /* linear until cap reaches RING_MAX, a ring after that */
-	size_t cap, len, head;         /* head: index of the oldest byte */
-	bool wrapped;                  /* older bytes were discarded */
+	struct ring tail;              /* the last RING_MAX bytes */
 
 	struct follower followers[LOGPIPE_FOLLOWERS_MAX];
 	size_t nfollowers;
 };
 
-static struct logpipe *all_logpipes;
+/* One process's two streams and what the config says they write. */
+struct logpipe {
+	const struct log_subject *who;
+	struct logpipe_file file[2];
+	bool redirect_stderr;
+	struct stream *streams[2];     /* NULL until the first spawn or tail -f */
+};
+
+static struct ev_loop *watch_loop;
+static struct stream *all_streams;
 static size_t total_followers;
 static ev_timer follow_timer;
 static bool follow_timer_init;
@@ -102,24 +108,22 @@ static char readbuf[READ_CHUNK];       /* one loop, one thread: shared by every 
 
 static const char *const stream_names[2] = { "stdout", "stderr" };
 
-static const char *lp_name(const struct logpipe *lp)
+static const char *st_name(const struct stream *st)
 {
-	return lp->p->cfg->fullname;
+	return st->owner->who->name;
 }
 
 /* The log file this stream should write now (current config), NULL for none. */
-static const char *lp_wanted_path(const struct logpipe *lp)
+static const char *st_wanted_path(const struct stream *st)
 {
-	const struct logfile_config *lc;
-	if (lp->stream == LOGPIPE_STDERR && lp->p->prog->redirect_stderr)
+	if (st->stream == LOGPIPE_STDERR && st->owner->redirect_stderr)
 		return NULL;
-	lc = lp->stream == LOGPIPE_STDOUT ? &lp->p->cfg->stdout_log : &lp->p->cfg->stderr_log;
-	return lc->kind == LOGFILE_NONE ? NULL : lc->path;
+	return st->owner->file[st->stream].path;
 }
 
-static const struct logfile_config *lp_config(const struct logpipe *lp)
+static const struct logpipe_file *st_config(const struct stream *st)
 {
-	return lp->stream == LOGPIPE_STDOUT ? &lp->p->cfg->stdout_log : &lp->p->cfg->stderr_log;
+	return &st->owner->file[st->stream];
 }
 
 static bool warn_due(uint64_t *last)
@@ -133,11 +137,11 @@ static bool warn_due(uint64_t *last)
 
 /* ---- log file -------------------------------------------------------------------------------- */
 
-static void lp_close_file(struct logpipe *lp)
+static void st_close_file(struct stream *st)
 {
-	if (lp->file_fd >= 0)
-		(void) close(lp->file_fd);
-	lp->file_fd = -1;
+	if (st->file_fd >= 0)
+		(void) close(st->file_fd);
+	st->file_fd = -1;
 }
 
 /* O_NONBLOCK does nothing to a regular file, but makes a log "file" that is a pipe, FIFO or
@@ -152,117 +156,117 @@ static int open_log(const char *path)
 }
 
 /* (Re)open the file the config names now; a failure is logged once per distinct error. */
-static void lp_open_file(struct logpipe *lp)
+static void st_open_file(struct stream *st)
 {
-	const char *want = lp_wanted_path(lp);
-	struct stat st, lst;
+	const char *want = st_wanted_path(st);
+	struct stat fst, lst;
 
-	lp_close_file(lp);
-	free(lp->path);
-	lp->path = want ? xstrdup(want) : NULL;
-	lp->size = 0;
-	lp->bol = true;
+	st_close_file(st);
+	free(st->path);
+	st->path = want ? xstrdup(want) : NULL;
+	st->size = 0;
+	st->bol = true;
 	if (!want) {
-		lp->open_errno = 0;
+		st->open_errno = 0;
 		return;
 	}
 	int fd = open_log(want);
 	if (fd < 0) {
-		if (-fd != lp->open_errno)
-			log_proc(LOG_WARNING, lp->p, "%s: cannot open %s log file %s: %s (output kept in memory only)",
-			         lp_name(lp), stream_names[lp->stream], want, strerror(-fd));
-		lp->open_errno = -fd;
+		if (-fd != st->open_errno)
+			log_about(LOG_WARNING, st->owner->who, "%s: cannot open %s log file %s: %s (output kept in memory only)",
+			         st_name(st), stream_names[st->stream], want, strerror(-fd));
+		st->open_errno = -fd;
 		return;
 	}
-	if (lp->open_errno)
-		log_proc(LOG_INFO, lp->p, "%s: %s log file %s opened", lp_name(lp), stream_names[lp->stream], want);
-	lp->open_errno = 0;
-	lp->file_fd = fd;
+	if (st->open_errno)
+		log_about(LOG_INFO, st->owner->who, "%s: %s log file %s opened", st_name(st), stream_names[st->stream], want);
+	st->open_errno = 0;
+	st->file_fd = fd;
 	/* Rotation renames the path: only when the path is the regular file written, never a
 	 * symlink (stdout_logfile = /dev/stdout -> /proc/self/fd/1 would rename /dev/stdout), a
 	 * pipe, a FIFO or a terminal. Those are written, never rotated. */
-	lp->regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && lstat(want, &lst) == 0 &&
-	              S_ISREG(lst.st_mode) && lst.st_dev == st.st_dev && lst.st_ino == st.st_ino;
-	if (lp->regular)
-		lp->size = (uint64_t) st.st_size;
-	else if (lp_config(lp)->maxbytes > 0)
-		log_proc(LOG_INFO, lp->p, "%s: %s log file %s is not a regular file: it is not rotated",
-		         lp_name(lp), stream_names[lp->stream], want);
+	st->regular = fstat(fd, &fst) == 0 && S_ISREG(fst.st_mode) && lstat(want, &lst) == 0 &&
+	              S_ISREG(lst.st_mode) && lst.st_dev == fst.st_dev && lst.st_ino == fst.st_ino;
+	if (st->regular)
+		st->size = (uint64_t) fst.st_size;
+	else if (st_config(st)->maxbytes > 0)
+		log_about(LOG_INFO, st->owner->who, "%s: %s log file %s is not a regular file: it is not rotated",
+		         st_name(st), stream_names[st->stream], want);
 }
 
 /* Open the file if it is not open, or if the config now names another one. */
-static void lp_sync_file(struct logpipe *lp)
+static void st_sync_file(struct stream *st)
 {
-	const char *want = lp_wanted_path(lp);
-	if (!streq_ptr(want, lp->path) || (want && lp->file_fd < 0))
-		lp_open_file(lp);
+	const char *want = st_wanted_path(st);
+	if (!streq_ptr(want, st->path) || (want && st->file_fd < 0))
+		st_open_file(st);
 }
 
-static void lp_drop(struct logpipe *lp, size_t n, int err)
+static void st_drop(struct stream *st, size_t n, int err)
 {
-	lp->dropped += n;
-	lp->dropping += n;
-	if (!lp->drop_said && warn_due(&lp->drop_warned_ns)) {
-		lp->drop_said = true;
-		log_proc(LOG_WARNING, lp->p, "%s: cannot write %s log file %s: %s; dropping output (counted)",
-		         lp_name(lp), stream_names[lp->stream], lp->path ? lp->path : "?",
+	st->dropped += n;
+	st->dropping += n;
+	if (!st->drop_said && warn_due(&st->drop_warned_ns)) {
+		st->drop_said = true;
+		log_about(LOG_WARNING, st->owner->who, "%s: cannot write %s log file %s: %s; dropping output (counted)",
+		         st_name(st), stream_names[st->stream], st->path ? st->path : "?",
 		         strerror(err ? err : EIO));
 	}
 }
 
-static void lp_drop_ended(struct logpipe *lp)
+static void st_drop_ended(struct stream *st)
 {
-	if (lp->drop_said)
-		log_proc(LOG_WARNING, lp->p, "%s: %s log file %s written again; dropped %llu bytes (%llu in all)",
-		         lp_name(lp), stream_names[lp->stream], lp->path ? lp->path : "?",
-		         (unsigned long long) lp->dropping, (unsigned long long) lp->dropped);
-	lp->dropping = 0;
-	lp->drop_said = false;
+	if (st->drop_said)
+		log_about(LOG_WARNING, st->owner->who, "%s: %s log file %s written again; dropped %llu bytes (%llu in all)",
+		         st_name(st), stream_names[st->stream], st->path ? st->path : "?",
+		         (unsigned long long) st->dropping, (unsigned long long) st->dropped);
+	st->dropping = 0;
+	st->drop_said = false;
 }
 
 /* supervisord's doRollover(): NAME.i -> NAME.(i+1), NAME -> NAME.1, fresh NAME; 0 backups: truncate. */
-static void lp_rotate(struct logpipe *lp, const struct logfile_config *lc)
+static void st_rotate(struct stream *st, const struct logpipe_file *lc)
 {
 	char from[PATH_MAX + 16], to[PATH_MAX + 16];
-	struct stat st, lst;
+	struct stat fst, lst;
 	int r = 0;
 
 	/* The path must still be the file written (not replaced by a symlink or another file). */
-	if (fstat(lp->file_fd, &st) < 0 || lstat(lp->path, &lst) < 0 || !S_ISREG(lst.st_mode) ||
-	    lst.st_dev != st.st_dev || lst.st_ino != st.st_ino) {
-		log_proc(LOG_WARNING, lp->p, "%s: %s log file %s was replaced: not rotated until reopened (SIGUSR1)",
-		         lp_name(lp), stream_names[lp->stream], lp->path);
-		lp->regular = false;
+	if (fstat(st->file_fd, &fst) < 0 || lstat(st->path, &lst) < 0 || !S_ISREG(lst.st_mode) ||
+	    lst.st_dev != fst.st_dev || lst.st_ino != fst.st_ino) {
+		log_about(LOG_WARNING, st->owner->who, "%s: %s log file %s was replaced: not rotated until reopened (SIGUSR1)",
+		         st_name(st), stream_names[st->stream], st->path);
+		st->regular = false;
 		return;
 	}
 	if (lc->backups > 0) {
 		for (int i = lc->backups - 1; i >= 1 && r == 0; i--) {
-			snprintf(from, sizeof(from), "%s.%d", lp->path, i);
-			snprintf(to, sizeof(to), "%s.%d", lp->path, i + 1);
+			snprintf(from, sizeof(from), "%s.%d", st->path, i);
+			snprintf(to, sizeof(to), "%s.%d", st->path, i + 1);
 			if (rename(from, to) < 0 && errno != ENOENT)
 				r = -errno;
 		}
-		snprintf(to, sizeof(to), "%s.1", lp->path);
-		if (r == 0 && rename(lp->path, to) < 0)
+		snprintf(to, sizeof(to), "%s.1", st->path);
+		if (r == 0 && rename(st->path, to) < 0)
 			r = -errno;
 		if (r == 0) {
-			int fd = open_log(lp->path);
-			lp_close_file(lp);
+			int fd = open_log(st->path);
+			st_close_file(st);
 			if (fd < 0) {
-				lp->open_errno = -fd;
-				log_proc(LOG_WARNING, lp->p, "%s: cannot open %s log file %s after rotation: %s",
-				         lp_name(lp), stream_names[lp->stream], lp->path, strerror(-fd));
+				st->open_errno = -fd;
+				log_about(LOG_WARNING, st->owner->who, "%s: cannot open %s log file %s after rotation: %s",
+				         st_name(st), stream_names[st->stream], st->path, strerror(-fd));
 			} else
-				lp->file_fd = fd;
+				st->file_fd = fd;
 		}
-	} else if (ftruncate(lp->file_fd, 0) < 0)
+	} else if (ftruncate(st->file_fd, 0) < 0)
 		r = -errno;
-	if (r < 0 && warn_due(&lp->rotate_warned_ns))
-		log_proc(LOG_WARNING, lp->p, "%s: cannot rotate %s log file %s: %s (writing on)", lp_name(lp),
-		         stream_names[lp->stream], lp->path, strerror(-r));
+	if (r < 0 && warn_due(&st->rotate_warned_ns))
+		log_about(LOG_WARNING, st->owner->who, "%s: cannot rotate %s log file %s: %s (writing on)", st_name(st),
+		         stream_names[st->stream], st->path, strerror(-r));
 	/* After a failure too: the next attempt comes after another maxbytes, not at every write. */
-	lp->size = 0;
-	lp->bol = true;
+	st->size = 0;
+	st->bol = true;
 }
 
 /* Write all of buf to fd; returns the bytes written, *ret_err the errno that stopped it. */
@@ -287,142 +291,72 @@ static size_t write_full(int fd, const char *buf, size_t n, int *ret_err)
 	return done;
 }
 
-static void lp_file_write(struct logpipe *lp, const char *data, size_t n)
+static void st_file_write(struct stream *st, const char *data, size_t n)
 {
-	const struct logfile_config *lc = lp_config(lp);
+	const struct logpipe_file *lc = st_config(st);
 	uint64_t max = lc->maxbytes;
 
-	if (!lp->path)
+	if (!st->path)
 		return;   /* NONE */
 	while (n > 0) {
 		size_t chunk = n;
-		if (lp->file_fd >= 0 && max > 0 && lp->regular) {
-			if (lp->size >= max) {
-				lp_rotate(lp, lc);
+		if (st->file_fd >= 0 && max > 0 && st->regular) {
+			if (st->size >= max) {
+				st_rotate(st, lc);
 				continue;   /* re-evaluate: new file, or not rotatable after all */
 			}
-			uint64_t room = max - lp->size;
+			uint64_t room = max - st->size;
 			if ((uint64_t) n > room) {
 				const char *nl = memrchr(data, '\n', (size_t) room);
 				if (nl)
 					chunk = (size_t) (nl + 1 - data);
-				else if (lp->size > 0 && lp->bol) {
-					lp_rotate(lp, lc);   /* the line fits better in a fresh file */
+				else if (st->size > 0 && st->bol) {
+					st_rotate(st, lc);   /* the line fits better in a fresh file */
 					continue;
 				} else
 					chunk = (size_t) room;
 			}
 		}
-		if (lp->file_fd < 0) {
-			lp_drop(lp, n, lp->open_errno);
+		if (st->file_fd < 0) {
+			st_drop(st, n, st->open_errno);
 			return;
 		}
 		int err;
-		size_t w = write_full(lp->file_fd, data, chunk, &err);
-		lp->size += w;
+		size_t w = write_full(st->file_fd, data, chunk, &err);
+		st->size += w;
 		if (w > 0)
-			lp->bol = data[w - 1] == '\n';
+			st->bol = data[w - 1] == '\n';
 		if (w < chunk)
-			lp_drop(lp, chunk - w, err);
-		else if (lp->dropping)
-			lp_drop_ended(lp);
+			st_drop(st, chunk - w, err);
+		else if (st->dropping)
+			st_drop_ended(st);
 		data += chunk;
 		n -= chunk;
 	}
 }
 
-/* ---- in-memory tail -------------------------------------------------------------------------- */
-
-static void ring_append(struct logpipe *lp, const char *data, size_t n)
-{
-	if (n >= RING_MAX) {
-		data += n - RING_MAX;
-		if (lp->len > 0 || n > RING_MAX)
-			lp->wrapped = true;
-		n = RING_MAX;
-		lp->len = 0;
-		lp->head = 0;
-	}
-	if (lp->len + n > lp->cap && lp->cap < RING_MAX) {
-		/* Still linear (head == 0): grow by doubling. */
-		size_t cap = lp->cap ? lp->cap : RING_MIN;
-		while (cap < lp->len + n && cap < RING_MAX)
-			cap *= 2;
-		if (cap > RING_MAX)
-			cap = RING_MAX;
-		lp->ring = xrealloc(lp->ring, cap, 1);
-		lp->cap = cap;
-	}
-	if (lp->len + n > lp->cap) {
-		size_t discard = lp->len + n - lp->cap;
-		lp->head = (lp->head + discard) % lp->cap;
-		lp->len -= discard;
-		lp->wrapped = true;
-	}
-	size_t tail = (lp->head + lp->len) % lp->cap;
-	size_t first = lp->cap - tail < n ? lp->cap - tail : n;
-	memcpy(lp->ring + tail, data, first);
-	memcpy(lp->ring, data + first, n - first);
-	lp->len += n;
-}
-
-/* The last LINES lines (0 = all) of the ring, raw, in a new NUL-terminated buffer. */
-static char *ring_lines(const struct logpipe *lp, unsigned lines, size_t *ret_len)
-{
-	size_t len = lp ? lp->len : 0, start = 0;
-	char *buf = xmalloc(len + 1);
-
-	if (len) {
-		size_t first = lp->cap - lp->head < len ? lp->cap - lp->head : len;
-		memcpy(buf, lp->ring + lp->head, first);
-		memcpy(buf + first, lp->ring, len - first);
-	}
-	if (lp && lp->wrapped) {
-		/* the oldest line lost its beginning: start at the next one (if there is one) */
-		const char *nl = memchr(buf, '\n', len);
-		if (nl && (size_t) (nl + 1 - buf) < len)
-			start = (size_t) (nl + 1 - buf);
-	}
-	if (lines > 0) {
-		size_t i = len;
-		unsigned seen = 0;
-		if (i > start && buf[i - 1] == '\n')
-			i--;   /* the newline that ends the last line */
-		while (i > start) {
-			if (buf[i - 1] == '\n' && ++seen == lines)
-				break;
-			i--;
-		}
-		start = i;
-	}
-	memmove(buf, buf + start, len - start);
-	buf[len - start] = '\0';
-	*ret_len = len - start;
-	return buf;
-}
-
 /* ---- followers ------------------------------------------------------------------------------- */
 
-static void follower_close(struct logpipe *lp, size_t i)
+static void follower_close(struct stream *st, size_t i)
 {
-	struct follower *f = &lp->followers[i];
+	struct follower *f = &st->followers[i];
 	if (f->fd < 0)
 		return;
 	(void) close(f->fd);
 	if (f->skipped)
-		log_proc(LOG_DEBUG, lp->p, "%s: %s follower gone; it skipped %llu bytes", lp_name(lp),
-		         stream_names[lp->stream], (unsigned long long) f->skipped);
+		log_about(LOG_DEBUG, st->owner->who, "%s: %s follower gone; it skipped %llu bytes", st_name(st),
+		         stream_names[st->stream], (unsigned long long) f->skipped);
 	f->fd = -1;
 	f->skipped = 0;
-	lp->nfollowers--;
+	st->nfollowers--;
 	total_followers--;
 	if (total_followers == 0 && follow_timer_init)
-		ev_timer_stop(sup.loop, &follow_timer);
+		ev_timer_stop(watch_loop, &follow_timer);
 }
 
-static void follower_write(struct logpipe *lp, size_t i, const char *data, size_t n)
+static void follower_write(struct stream *st, size_t i, const char *data, size_t n)
 {
-	struct follower *f = &lp->followers[i];
+	struct follower *f = &st->followers[i];
 	ssize_t w;
 	do
 		w = write(f->fd, data, n);
@@ -431,85 +365,85 @@ static void follower_write(struct logpipe *lp, size_t i, const char *data, size_
 		if (errno == EAGAIN)
 			f->skipped += n;
 		else
-			follower_close(lp, i);   /* EPIPE: the reader is gone (SIGPIPE is ignored) */
+			follower_close(st, i);   /* EPIPE: the reader is gone (SIGPIPE is ignored) */
 		return;
 	}
 	if ((size_t) w < n)
 		f->skipped += n - (size_t) w;
 }
 
-static void followers_write(struct logpipe *lp, const char *data, size_t n)
+static void followers_write(struct stream *st, const char *data, size_t n)
 {
-	for (size_t i = 0; i < LOGPIPE_FOLLOWERS_MAX && lp->nfollowers; i++)
-		if (lp->followers[i].fd >= 0)
-			follower_write(lp, i, data, n);
+	for (size_t i = 0; i < LOGPIPE_FOLLOWERS_MAX && st->nfollowers; i++)
+		if (st->followers[i].fd >= 0)
+			follower_write(st, i, data, n);
 }
 
 /* A follower whose reader is gone is noticed here even when its process prints nothing. */
 static void follow_check_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	for (struct logpipe *lp = all_logpipes; lp; lp = lp->next) {
-		for (size_t i = 0; i < LOGPIPE_FOLLOWERS_MAX && lp->nfollowers; i++) {
-			struct pollfd pfd = { .fd = lp->followers[i].fd, .events = 0 };
+	for (struct stream *st = all_streams; st; st = st->next) {
+		for (size_t i = 0; i < LOGPIPE_FOLLOWERS_MAX && st->nfollowers; i++) {
+			struct pollfd pfd = { .fd = st->followers[i].fd, .events = 0 };
 			if (pfd.fd < 0)
 				continue;
 			if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)))
-				follower_close(lp, i);
+				follower_close(st, i);
 		}
 	}
 }
 
 /* ---- one stream ------------------------------------------------------------------------------ */
 
-static void lp_output(struct logpipe *lp, const char *data, size_t n)
+static void st_output(struct stream *st, const char *data, size_t n)
 {
-	ring_append(lp, data, n);
-	lp_file_write(lp, data, n);
-	if (lp->nfollowers)
-		followers_write(lp, data, n);
+	ring_append(&st->tail, data, n);
+	st_file_write(st, data, n);
+	if (st->nfollowers)
+		followers_write(st, data, n);
 }
 
-static struct logpipe *lp_get(struct process *p, int stream)
+static struct stream *st_get(struct logpipe *lp, int stream)
 {
-	struct logpipe *lp = p->logs[stream];
-	if (lp)
-		return lp;
-	lp = xcalloc(1, sizeof(*lp));
-	lp->p = p;
-	lp->stream = stream;
-	lp->file_fd = -1;
-	lp->bol = true;
+	struct stream *st = lp->streams[stream];
+	if (st)
+		return st;
+	st = xcalloc(1, sizeof(*st));
+	st->owner = lp;
+	st->stream = stream;
+	st->file_fd = -1;
+	st->bol = true;
 	for (size_t i = 0; i < LOGPIPE_FOLLOWERS_MAX; i++)
-		lp->followers[i].fd = -1;
-	lp->next = all_logpipes;
-	if (all_logpipes)
-		all_logpipes->prev = lp;
-	all_logpipes = lp;
-	p->logs[stream] = lp;
-	return lp;
+		st->followers[i].fd = -1;
+	st->next = all_streams;
+	if (all_streams)
+		all_streams->prev = st;
+	all_streams = st;
+	lp->streams[stream] = st;
+	return st;
 }
 
 /* With no pipe left, the log file is closed too: a stopped (or FATAL) process holds no
  * descriptor; the next spawn opens the file again (at the path the config names then). */
-static void lp_release_if_idle(struct logpipe *lp)
+static void st_release_if_idle(struct stream *st)
 {
-	if (lp->nreaders == 0)
-		lp_close_file(lp);
+	if (st->nreaders == 0)
+		st_close_file(st);
 }
 
 static void reader_close(struct reader *rd)
 {
-	struct logpipe *lp = rd->lp;
-	ev_io_stop(sup.loop, &rd->io);
+	struct stream *st = rd->st;
+	ev_io_stop(watch_loop, &rd->io);
 	(void) close(rd->fd);
-	for (struct reader **pp = &lp->readers; *pp; pp = &(*pp)->next)
+	for (struct reader **pp = &st->readers; *pp; pp = &(*pp)->next)
 		if (*pp == rd) {
 			*pp = rd->next;
 			break;
 		}
-	lp->nreaders--;
+	st->nreaders--;
 	free(rd);
-	lp_release_if_idle(lp);
+	st_release_if_idle(st);
 }
 
 /* One read (at most READ_CHUNK) per wakeup; EOF or an error ends the pipe for good. */
@@ -521,14 +455,14 @@ static void reader_cb(struct ev_loop *loop, ev_io *w, int revents)
 		n = read(rd->fd, readbuf, sizeof(readbuf));
 	while (n < 0 && errno == EINTR);
 	if (n > 0) {
-		lp_output(rd->lp, readbuf, (size_t) n);
+		st_output(rd->st, readbuf, (size_t) n);
 		return;
 	}
 	if (n < 0 && errno == EAGAIN)
 		return;
 	if (n < 0)
-		log_proc(LOG_WARNING, rd->lp->p, "%s: reading the %s pipe failed: %s; closing it", lp_name(rd->lp),
-		         stream_names[rd->lp->stream], strerror(errno));
+		log_about(LOG_WARNING, rd->st->owner->who, "%s: reading the %s pipe failed: %s; closing it", st_name(rd->st),
+		         stream_names[rd->st->stream], strerror(errno));
 	reader_close(rd);
 }
 
@@ -545,55 +479,55 @@ static bool reader_drain(struct reader *rd)
 			return false;
 		if (n <= 0)
 			return true;
-		lp_output(rd->lp, readbuf, (size_t) n);
+		st_output(rd->st, readbuf, (size_t) n);
 		total += (size_t) n;
 	}
 	return false;
 }
 
-static void reader_add(struct logpipe *lp, int fd)
+static void reader_add(struct stream *st, int fd)
 {
-	if (lp->nreaders >= READERS_MAX) {
-		struct reader *old = lp->readers;
+	if (st->nreaders >= READERS_MAX) {
+		struct reader *old = st->readers;
 		while (old->next)
 			old = old->next;
-		log_proc(LOG_WARNING, lp->p, "%s: %zu %s pipes still held open by earlier workers' descendants; "
-		         "closing the oldest", lp_name(lp), lp->nreaders, stream_names[lp->stream]);
+		log_about(LOG_WARNING, st->owner->who, "%s: %zu %s pipes still held open by earlier workers' descendants; "
+		         "closing the oldest", st_name(st), st->nreaders, stream_names[st->stream]);
 		reader_close(old);
 	}
 	struct reader *rd = xcalloc(1, sizeof(*rd));
-	rd->lp = lp;
+	rd->st = st;
 	rd->fd = fd;
 	ev_io_init(&rd->io, reader_cb, fd, EV_READ);
-	ev_io_start(sup.loop, &rd->io);
-	rd->next = lp->readers;
-	lp->readers = rd;
-	lp->nreaders++;
+	ev_io_start(watch_loop, &rd->io);
+	rd->next = st->readers;
+	st->readers = rd;
+	st->nreaders++;
 }
 
-static void lp_free(struct logpipe *lp)
+static void st_free(struct stream *st)
 {
-	if (!lp)
+	if (!st)
 		return;
-	while (lp->readers) {
-		(void) reader_drain(lp->readers);   /* output written just before the end is kept */
-		reader_close(lp->readers);
+	while (st->readers) {
+		(void) reader_drain(st->readers);   /* output written just before the end is kept */
+		reader_close(st->readers);
 	}
 	for (size_t i = 0; i < LOGPIPE_FOLLOWERS_MAX; i++)
-		follower_close(lp, i);
-	if (lp->dropping && lp->drop_said)
-		log_proc(LOG_WARNING, lp->p, "%s: %s: dropped %llu bytes of output in all", lp_name(lp),
-		         stream_names[lp->stream], (unsigned long long) lp->dropped);
-	lp_close_file(lp);
-	if (lp->prev)
-		lp->prev->next = lp->next;
+		follower_close(st, i);
+	if (st->dropping && st->drop_said)
+		log_about(LOG_WARNING, st->owner->who, "%s: %s: dropped %llu bytes of output in all", st_name(st),
+		         stream_names[st->stream], (unsigned long long) st->dropped);
+	st_close_file(st);
+	if (st->prev)
+		st->prev->next = st->next;
 	else
-		all_logpipes = lp->next;
-	if (lp->next)
-		lp->next->prev = lp->prev;
-	free(lp->path);
-	free(lp->ring);
-	free(lp);
+		all_streams = st->next;
+	if (st->next)
+		st->next->prev = st->prev;
+	free(st->path);
+	ring_free(&st->tail);
+	free(st);
 }
 
 /* ---- spawn ----------------------------------------------------------------------------------- */
@@ -617,7 +551,27 @@ static int make_pipe(int *ret_rd, int *ret_wr)
 	return 0;
 }
 
-int logpipe_prepare(struct process *p, struct logpipe_fds *ret)
+void logpipe_init(struct ev_loop *loop)
+{
+	watch_loop = loop;
+}
+
+struct logpipe *logpipe_new(const struct log_subject *who)
+{
+	struct logpipe *lp = xcalloc(1, sizeof(*lp));
+	lp->who = who;
+	return lp;
+}
+
+void logpipe_configure(struct logpipe *lp, const struct logpipe_file *out, const struct logpipe_file *err,
+                       bool redirect_stderr)
+{
+	lp->file[LOGPIPE_STDOUT] = *out;
+	lp->file[LOGPIPE_STDERR] = *err;
+	lp->redirect_stderr = redirect_stderr;
+}
+
+int logpipe_prepare(struct logpipe *lp, struct logpipe_fds *ret)
 {
 	struct logpipe_fds f = LOGPIPE_FDS_INIT;
 	int r;
@@ -627,19 +581,19 @@ int logpipe_prepare(struct process *p, struct logpipe_fds *ret)
 		r = -errno;
 		goto fail;
 	}
-	lp_sync_file(lp_get(p, LOGPIPE_STDOUT));
+	st_sync_file(st_get(lp, LOGPIPE_STDOUT));
 	if ((r = make_pipe(&f.rd_out, &f.out)) < 0)
 		goto fail;
-	if (p->prog->redirect_stderr) {
+	if (lp->redirect_stderr) {
 		f.err = fcntl(f.out, F_DUPFD_CLOEXEC, 3);
 		if (f.err < 0) {
 			r = -errno;
 			goto fail;
 		}
-		if (p->logs[LOGPIPE_STDERR])
-			lp_sync_file(p->logs[LOGPIPE_STDERR]);   /* closes a stderr file no longer used */
+		if (lp->streams[LOGPIPE_STDERR])
+			st_sync_file(lp->streams[LOGPIPE_STDERR]);   /* closes a stderr file no longer used */
 	} else {
-		lp_sync_file(lp_get(p, LOGPIPE_STDERR));
+		st_sync_file(st_get(lp, LOGPIPE_STDERR));
 		if ((r = make_pipe(&f.rd_err, &f.err)) < 0)
 			goto fail;
 	}
@@ -648,28 +602,28 @@ int logpipe_prepare(struct process *p, struct logpipe_fds *ret)
 fail:
 	logpipe_fds_close(&f);
 	for (int s = 0; s < 2; s++)
-		if (p->logs[s])
-			lp_release_if_idle(p->logs[s]);   /* a spawn that failed holds no log file */
+		if (lp->streams[s])
+			st_release_if_idle(lp->streams[s]);   /* a spawn that failed holds no log file */
 	return r;
 }
 
-void logpipe_attach(struct process *p, struct logpipe_fds *fds)
+void logpipe_attach(struct logpipe *lp, struct logpipe_fds *fds)
 {
 	if (fds->rd_out >= 0) {
-		reader_add(lp_get(p, LOGPIPE_STDOUT), fds->rd_out);
+		reader_add(st_get(lp, LOGPIPE_STDOUT), fds->rd_out);
 		fds->rd_out = -1;
 	}
 	if (fds->rd_err >= 0) {
-		reader_add(lp_get(p, LOGPIPE_STDERR), fds->rd_err);
+		reader_add(st_get(lp, LOGPIPE_STDERR), fds->rd_err);
 		fds->rd_err = -1;
 	}
 }
 
-void logpipe_on_exit(struct process *p)
+void logpipe_on_exit(struct logpipe *lp)
 {
 	for (int s = 0; s < 2; s++) {
-		struct logpipe *lp = p->logs[s];
-		struct reader *rd = lp ? lp->readers : NULL;
+		struct stream *st = lp->streams[s];
+		struct reader *rd = st ? st->readers : NULL;
 		while (rd) {
 			struct reader *next = rd->next;
 			if (reader_drain(rd))
@@ -689,59 +643,61 @@ void logpipe_fds_close(struct logpipe_fds *fds)
 	}
 }
 
-void logpipe_free(struct process *p)
+void logpipe_free(struct logpipe *lp)
 {
-	for (int s = 0; s < 2; s++) {
-		lp_free(p->logs[s]);
-		p->logs[s] = NULL;
-	}
+	if (!lp)
+		return;
+	for (int s = 0; s < 2; s++)
+		st_free(lp->streams[s]);
+	free(lp);
 }
 
 void logpipe_reopen_all(void)
 {
 	unsigned n = 0, failed = 0;
-	for (struct logpipe *lp = all_logpipes; lp; lp = lp->next) {
+	for (struct stream *st = all_streams; st; st = st->next) {
 		/* Files in use only: an idle stream opens its file at the next spawn anyway. */
-		if (lp->file_fd < 0 && lp->nreaders == 0)
+		if (st->file_fd < 0 && st->nreaders == 0)
 			continue;
-		if (!lp->path && !lp_wanted_path(lp))
+		if (!st->path && !st_wanted_path(st))
 			continue;
-		lp_open_file(lp);
-		if (lp->path) {
+		st_open_file(st);
+		if (st->path) {
 			n++;
-			failed += lp->file_fd < 0;
+			failed += st->file_fd < 0;
 		}
 	}
 	log_info("reopened %u log files%s", n, failed ? " (some failed, see above)" : "");
 }
 
-uint64_t logpipe_dropped(const struct process *p)
+uint64_t logpipe_dropped(const struct logpipe *lp)
 {
 	uint64_t n = 0;
 	for (int s = 0; s < 2; s++)
-		if (p->logs[s])
-			n += p->logs[s]->dropped;
+		if (lp->streams[s])
+			n += lp->streams[s]->dropped;
 	return n;
 }
 
 /* ---- droverctl tail -------------------------------------------------------------------------- */
 
-static int stream_check(const struct process *p, int stream)
+static int stream_check(const struct logpipe *lp, int stream)
 {
 	if (stream != LOGPIPE_STDOUT && stream != LOGPIPE_STDERR)
 		return -EINVAL;
-	if (stream == LOGPIPE_STDERR && p->prog->redirect_stderr)
+	if (stream == LOGPIPE_STDERR && lp->redirect_stderr)
 		return -ENODATA;
 	return 0;
 }
 
-int logpipe_tail(const struct process *p, int stream, unsigned lines, char **ret_text, size_t *ret_len)
+int logpipe_tail(const struct logpipe *lp, int stream, unsigned lines, char **ret_text, size_t *ret_len)
 {
 	size_t len;
-	int r = stream_check(p, stream);
+	int r = stream_check(lp, stream);
 	if (r < 0)
 		return r;
-	char *text = ring_lines(p->logs[stream], lines, &len);
+	const struct stream *st = lp->streams[stream];
+	char *text = ring_lines(st ? &st->tail : NULL, lines, &len);
 	for (size_t i = 0; i < len; i++)
 		if (text[i] == '\0')
 			text[i] = '?';   /* the reply's message is a string: no NUL */
@@ -807,36 +763,36 @@ out:
 	return r;
 }
 
-int logpipe_follow(struct process *p, int stream, unsigned lines, const char *fifo_path)
+int logpipe_follow(struct logpipe *lp, int stream, unsigned lines, const char *fifo_path)
 {
-	struct logpipe *lp;
+	struct stream *st;
 	size_t slot = 0, len;
 	int fd, r;
 
-	if ((r = stream_check(p, stream)) < 0)
+	if ((r = stream_check(lp, stream)) < 0)
 		return r;
-	lp = lp_get(p, stream);
-	if (lp->nfollowers >= LOGPIPE_FOLLOWERS_MAX)
+	st = st_get(lp, stream);
+	if (st->nfollowers >= LOGPIPE_FOLLOWERS_MAX)
 		return -EBUSY;
 	if ((r = fifo_open_private(fifo_path, &fd)) < 0)
 		return r;
 	(void) fcntl(fd, F_SETPIPE_SZ, FOLLOW_PIPE_SIZE);   /* best effort: more slack for a slow reader */
-	while (lp->followers[slot].fd >= 0)
+	while (st->followers[slot].fd >= 0)
 		slot++;
-	lp->followers[slot].fd = fd;
-	lp->followers[slot].skipped = 0;
-	lp->nfollowers++;
+	st->followers[slot].fd = fd;
+	st->followers[slot].skipped = 0;
+	st->nfollowers++;
 	if (total_followers++ == 0) {
 		if (!follow_timer_init) {
 			ev_timer_init(&follow_timer, follow_check_cb, FOLLOW_CHECK_S, FOLLOW_CHECK_S);
 			follow_timer_init = true;
 		}
-		ev_timer_start(sup.loop, &follow_timer);
+		ev_timer_start(watch_loop, &follow_timer);
 	}
 	/* Like tail -f: the last lines first, then what comes, with nothing lost or doubled between. */
-	char *text = ring_lines(lp, lines, &len);
+	char *text = ring_lines(&st->tail, lines, &len);
 	if (len)
-		follower_write(lp, slot, text, len);
+		follower_write(st, slot, text, len);
 	free(text);
 	return 0;
 }

@@ -3,13 +3,25 @@
 #ifndef DROVER_LOGPIPE_H
 #define DROVER_LOGPIPE_H
 
+#include <ev.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-struct process;
+#include "os/log.h"
+
+/* One process's stdout and stderr (created with the process, freed with it). */
+struct logpipe;
 
 #define LOGPIPE_STDOUT 0
 #define LOGPIPE_STDERR 1
+
+/* The log file of one stream, as the config says now. */
+struct logpipe_file {
+	const char *path;       /* NULL: none (NONE) */
+	uint64_t maxbytes;      /* rotate at this size, 0 = never */
+	int backups;            /* rotated files kept */
+};
 
 /* What a spawn needs: in/out/err are the descriptors the child dup2()s onto 0, 1, 2 (the write
  * ends of the pipes, blocking); rd_out/rd_err are droverd's read ends (non-blocking), -1 when
@@ -20,32 +32,42 @@ struct logpipe_fds {
 };
 #define LOGPIPE_FDS_INIT { -1, -1, -1, -1, -1 }
 
-/* Before fork(): (re)open p's log files if needed and make the pipes. 0 or -errno. */
-int logpipe_prepare(struct process *p, struct logpipe_fds *ret);
+/* The loop every pipe and follower check is watched on (before any logpipe_new). */
+void logpipe_init(struct ev_loop *loop);
+
+/* who names the process in log messages (kept current by its owner, outliving the logpipe). */
+struct logpipe *logpipe_new(const struct log_subject *who);
+/* Drain what is readable now (bounded), close pipes, files, followers; free. NULL is fine. */
+void logpipe_free(struct logpipe *lp);
+/* The files to write from now on (the strings must stay valid until the next call or the free):
+ * taken at the next spawn, and by logpipe_reopen_all(). */
+void logpipe_configure(struct logpipe *lp, const struct logpipe_file *out, const struct logpipe_file *err,
+                       bool redirect_stderr);
+
+/* Before fork(): (re)open the log files if needed and make the pipes. 0 or -errno. */
+int logpipe_prepare(struct logpipe *lp, struct logpipe_fds *ret);
 /* After a successful fork(): droverd keeps the read ends (they are set to -1 in fds) and reads
  * them from the loop until EOF, even after the worker is gone (a grandchild may hold them). */
-void logpipe_attach(struct process *p, struct logpipe_fds *fds);
+void logpipe_attach(struct logpipe *lp, struct logpipe_fds *fds);
 /* The worker was reaped: read what its pipes still hold and close those at EOF now, so that
  * their descriptors are free for a respawn (pipes a descendant still holds stay). */
-void logpipe_on_exit(struct process *p);
+void logpipe_on_exit(struct logpipe *lp);
 /* Close whatever is still open in fds (the child's ends after fork, everything on failure). */
 void logpipe_fds_close(struct logpipe_fds *fds);
-/* From process_free(): drain what is readable now (bounded), close pipes, files, followers. */
-void logpipe_free(struct process *p);
 
-/* SIGUSR1: reopen every log file droverd writes, at the path the current config names. */
+/* SIGUSR1: reopen every log file droverd writes, at the path configured now. */
 void logpipe_reopen_all(void);
 
-/* Bytes of p's output (both streams) that could not be written to the log file: write errors
+/* Bytes of the output (both streams) that could not be written to the log file: write errors
  * (ENOSPC, EIO), or a log file that could not be opened. NONE is not counted. */
-uint64_t logpipe_dropped(const struct process *p);
+uint64_t logpipe_dropped(const struct logpipe *lp);
 
 /* The last LINES lines (0 = everything kept) of stream (LOGPIPE_STDOUT/STDERR) from the 64 KiB
  * in-memory tail, in a new buffer (*ret_text, NUL-terminated, NUL bytes of the output shown as
  * '?'). 0, -ENODATA (stderr of a redirect_stderr process), -EINVAL (bad stream). */
-int logpipe_tail(const struct process *p, int stream, unsigned lines, char **ret_text, size_t *ret_len);
+int logpipe_tail(const struct logpipe *lp, int stream, unsigned lines, char **ret_text, size_t *ret_len);
 
-/* Stream stream of p into the FIFO at fifo_path: first the last LINES lines (as logpipe_tail),
+/* Stream stream into the FIFO at fifo_path: first the last LINES lines (as logpipe_tail),
  * then every new byte as it arrives, never blocking (a follower that does not keep up loses
  * bytes; one whose reader is gone is dropped). The FIFO must be private to its creator: an
  * absolute path to a FIFO (not a symlink, one link, no group/other permission bits) in a
@@ -54,6 +76,6 @@ int logpipe_tail(const struct process *p, int stream, unsigned lines, char **ret
  * is opened (through its O_PATH descriptor), never a path looked up twice. Returns 0, -EPERM,
  * -ENXIO (no reader), -EBUSY (LOGPIPE_FOLLOWERS_MAX followers already), -ENODATA, -EINVAL. */
 #define LOGPIPE_FOLLOWERS_MAX 16
-int logpipe_follow(struct process *p, int stream, unsigned lines, const char *fifo_path);
+int logpipe_follow(struct logpipe *lp, int stream, unsigned lines, const char *fifo_path);
 
 #endif

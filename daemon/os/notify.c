@@ -1,7 +1,7 @@
 /* systemd's notify protocol. The only file that includes <systemd/sd-daemon.h>.
  * A STATUS= assignment is one line of at most 256 bytes ("STATUS=" included) with control
  * characters escaped once, so nothing a config or a worker can put into names or error text
- * can inject another assignment (RELIABILITY T40). */
+ * can inject another assignment. */
 #include "os/notify.h"
 
 #include <signal.h>
@@ -12,7 +12,6 @@
 #include <systemd/sd-daemon.h>
 
 #include "os/log.h"
-#include "core/supervisor.h"
 #include "util.h"
 
 #define STATUS_LINE_MAX 256                              /* "STATUS=" + text, without the NUL */
@@ -26,6 +25,7 @@ static ev_timer status_timer;
 static bool status_pending;
 static ev_tstamp status_last;
 static char error_text[STATUS_MAX];   /* raw (escaped when STATUS= is built), cut */
+static unsigned counts[PROC_STATE_MAX];
 static ev_signal test_hang;
 static bool stopping;   /* STOPPING=1 sent: systemd must hear no READY=1 or RELOADING=1 after it */
 
@@ -40,10 +40,7 @@ static void notify_send(const char *msg)
 
 void notify_status_text(char *buf, size_t size)
 {
-	unsigned count[PROC_STATE_MAX] = { 0 };
-	for (size_t i = 0; i < sup.nprocs; i++)
-		if ((unsigned) sup.procs[i]->state < PROC_STATE_MAX)
-			count[sup.procs[i]->state]++;
+	const unsigned *count = counts;
 	char line[STATUS_MAX * 2];
 	int n = snprintf(line, sizeof(line), "%u running, %u starting, %u backoff, %u fatal, %u stopped",
 	                 count[PROC_RUNNING], count[PROC_STARTING], count[PROC_BACKOFF], count[PROC_FATAL],
@@ -73,7 +70,7 @@ static void watchdog_cb(struct ev_loop *l, ev_timer *w, int revents)
 	notify_send("WATCHDOG=1");
 }
 
-/* TEST-ONLY hook (tests/e2e/systemd-testbed.sh, RELIABILITY T39): with
+/* TEST-ONLY hook (tests/e2e/systemd-testbed.sh: the watchdog restarts a hung droverd): with
  * DROVER_TEST_HANG_ON_SIGUSR2=1 in droverd's environment, SIGUSR2 wedges the event loop for
  * good, so that the systemd watchdog has to kill and restart droverd. Inert otherwise. */
 static void test_hang_cb(struct ev_loop *l, ev_signal *w, int revents)
@@ -109,7 +106,7 @@ void notify_init(struct ev_loop *l)
 	}
 }
 
-void notify_state_changed(void)
+static void status_schedule(void)
 {
 	if (!enabled || status_pending)
 		return;
@@ -117,6 +114,14 @@ void notify_state_changed(void)
 	double wait = status_last + STATUS_MIN_INTERVAL - ev_now(loop);
 	ev_timer_set(&status_timer, wait > 0 ? wait : 0., 0.);
 	ev_timer_start(loop, &status_timer);
+}
+
+void notify_set_counts(const unsigned count[PROC_STATE_MAX])
+{
+	if (memcmp(counts, count, sizeof(counts)) == 0)
+		return;
+	memcpy(counts, count, sizeof(counts));
+	status_schedule();
 }
 
 void notify_ready(void)
@@ -155,7 +160,7 @@ void notify_set_error(const char *msg)
 		snprintf(error_text, sizeof(error_text), "%s", msg);   /* escaped once, in notify_status_text */
 	else
 		error_text[0] = '\0';
-	notify_state_changed();
+	status_schedule();
 }
 
 void notify_startup_failed(const char *msg, int errnum)

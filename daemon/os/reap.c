@@ -10,13 +10,14 @@
 #include <sys/wait.h>
 
 #include "os/log.h"
-#include "core/process.h"
-#include "core/supervisor.h"
 #include "util.h"
 
-static unsigned long unknown_reaped;
+static const struct reap_hooks *hooks;
 
-unsigned long reap_unknown_count(void) { return unknown_reaped; }
+void reap_init(const struct reap_hooks *h)
+{
+	hooks = h;
+}
 
 /* Stops and continues (SIGSTOP/SIGCONT of a worker): recorded, never acted upon: a stopped
  * worker is alive and is not restarted. These events are consumed here; exits are not. */
@@ -32,12 +33,7 @@ static void note_stops(void)
 		}
 		if (si.si_pid == 0)
 			return;
-		struct process *p = supervisor_find_pid(si.si_pid);
-		if (!p)
-			continue;
-		p->stopped_sig = si.si_code == CLD_STOPPED || si.si_code == CLD_TRAPPED ? si.si_status : 0;
-		log_proc(LOG_INFO, p, "%s (pid %d) %s", p->cfg->fullname, (int) si.si_pid,
-		         p->stopped_sig ? "stopped by a signal" : "continued");
+		hooks->stopped(si.si_pid, si.si_code == CLD_STOPPED || si.si_code == CLD_TRAPPED ? si.si_status : 0);
 	}
 }
 
@@ -70,9 +66,7 @@ unsigned reap_children(void)
 			break;   /* children exist, none has exited */
 
 		pid_t pid = si.si_pid;
-		struct process *p = supervisor_find_pid(pid);
-		if (p)
-			process_before_reap(p);
+		bool worker = hooks->exiting(pid);
 
 		int wstatus;
 		pid_t r;
@@ -83,8 +77,7 @@ unsigned reap_children(void)
 			log_error("waitpid(%d): %s", (int) pid, r < 0 ? strerror(errno) : "not reaped");
 			break;
 		}
-		if (!p) {
-			unknown_reaped++;
+		if (!worker) {
 			log_debug("reaped unknown pid %d", (int) pid);
 			continue;
 		}
@@ -96,13 +89,10 @@ unsigned reap_children(void)
 		v[n].wstatus = wstatus;
 		n++;
 	}
-	/* Each exit is looked up again: acting on one exit (a reload gc, a stop batch) may have
-	 * changed the table, never the pids of the others, which are all reaped already. */
-	for (size_t i = 0; i < n; i++) {
-		struct process *p = supervisor_find_pid(v[i].pid);
-		if (p)
-			process_on_exit(p, v[i].wstatus);
-	}
+	/* The owner looks each pid up again: acting on one exit may have changed its table, never
+	 * the pids of the others, which are all reaped already. */
+	for (size_t i = 0; i < n; i++)
+		hooks->exited(v[i].pid, v[i].wstatus);
 	free(v);
 	return (unsigned) n;
 }

@@ -1,7 +1,8 @@
 /* droverd's side of the scoreboard: create, size, repair the shm and its semaphores; recover the
- * lock of a dead holder; the readiness/heartbeat sweep; status fields. Layout, lock protocol and
- * recovery rules: lib/scoreboard.h. Everything read from the shared objects is untrusted: it is
- * copied out, validated, and never used to pick a process to act on (only sup.procs is). */
+ * lock of a dead holder; store the owner of each slot; read reports validated; status fields.
+ * Layout, lock protocol and recovery rules: lib/scoreboard.h. Everything read from the shared
+ * objects is untrusted: it is copied out, validated, and never used to pick a process to act on
+ * (the caller names the slot). */
 #include "os/scoreboard.h"
 
 #include <dirent.h>
@@ -24,7 +25,6 @@
 
 #include "lib/scoreboard.h"
 #include "os/log.h"
-#include "core/supervisor.h"
 #include "util.h"
 
 _Static_assert(SB_STATUS_MAX == PROTO_STATUS_LINE_MAX, "status line sizes agree");
@@ -32,9 +32,6 @@ _Static_assert(SB_COUNTERS == PROTO_COUNTERS_MAX, "counter counts agree");
 
 #define SHM_DIR          "/dev/shm"
 #define OBJ_MODE         0600
-#define SWEEP_FAST_S     0.01   /* while a ready = scoreboard process is STARTING */
-#define SWEEP_MIN_S      0.05
-#define SWEEP_MAX_S      1.0
 #define BAD_LOG_EVERY_NS (10ULL * NSEC_PER_SEC)
 
 /* One semaphore per slot. */
@@ -47,6 +44,8 @@ struct sb_lock {
 	/* The last valid copy of the slot's worker data: shown while a writer is mid-update. */
 	struct sb_view last;
 	uint32_t last_gen;          /* 0 = none */
+	struct sb_owner owner;      /* what droverd publishes in the slot */
+	bool owned;                 /* a process owns the slot */
 };
 
 /* Regions the SIGBUS guard may replace: [0] the shm mapping, [1 + k] the page of lock k. */
@@ -57,6 +56,7 @@ struct guard_region {
 };
 
 static struct {
+	struct ev_loop *loop;
 	bool open;
 	char instance[64];
 	char shm_name[80];
@@ -75,8 +75,6 @@ static struct {
 
 	int ino_fd;
 	ev_io ino_watch;
-	ev_timer sweep;
-	double sweep_iv;
 
 	uint64_t bad_log_ns;
 	unsigned long bad_suppressed;
@@ -247,15 +245,15 @@ static int acl_apply(int fd, const uid_t *uids, size_t n)
 	return r;
 }
 
-/* Users of every program that sets `user` (sorted): they may open the shm. */
-static void collect_uids(const struct drover_config *cfg)
+/* The programs' users (sorted): they may open the shm. */
+static void collect_uids(char *const *users)
 {
 	free(sb.uids);
 	sb.uids = NULL;
 	sb.nuids = 0;
-	for (size_t i = 0; cfg && i < cfg->nprograms; i++) {
+	for (char *const *u = users; u && *u; u++) {
 		uid_t uid;
-		if (!cfg->programs[i].user || user_uid(cfg->programs[i].user, &uid) < 0 || uid == geteuid())
+		if (user_uid(*u, &uid) < 0 || uid == geteuid())
 			continue;
 		sb.uids = xrealloc(sb.uids, sb.nuids + 1, sizeof(*sb.uids));
 		sb.uids[sb.nuids++] = uid;
@@ -369,16 +367,16 @@ static int sweep_stale_sems(void)
 
 static void slot_repair(struct sb_slot *s, uint32_t k);
 
-static void slot_publish(struct sb_slot *s, const struct process *p)
+static void slot_publish(struct sb_slot *s, const struct sb_owner *o)
 {
-	__atomic_store_n(&s->generation, p->generation, __ATOMIC_RELEASE);
-	__atomic_store_n(&s->pid, (int32_t) p->pid, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->state, (uint32_t) p->state, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->generation, o->generation, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->pid, (int32_t) o->pid, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->state, o->state, __ATOMIC_RELAXED);
 }
 
-static bool slot_ok(const struct process *p)
+static bool slot_ok(uint32_t k)
 {
-	return sb.map && p->slot >= 0 && (uint32_t) p->slot < sb.nslots;
+	return sb.map && k < sb.nslots;
 }
 
 /* A worker scribbled over the header (stores through a mapping raise no inotify event): write
@@ -393,15 +391,15 @@ static void header_heal(void)
 		memcpy(h, &want, sizeof(want));
 }
 
-/* Header and every lifecycle field from our own table. */
+/* Header and every owned slot's lifecycle fields, from what we were told. */
 static void publish_all(void)
 {
 	if (!sb.map)
 		return;
 	sb_header_init((struct sb_header *) sb.map, sb.nslots, getpid(), sb.epoch);
-	for (size_t i = 0; i < sup.nprocs; i++)
-		if (slot_ok(sup.procs[i]))
-			slot_publish(sb_slot_at(sb.map, (uint32_t) sup.procs[i]->slot), sup.procs[i]);
+	for (uint32_t k = 0; k < sb.nslots; k++)
+		if (sb.locks[k].owned)
+			slot_publish(sb_slot_at(sb.map, k), &sb.locks[k].owner);
 }
 
 static int shm_map(void)
@@ -713,7 +711,7 @@ static void inotify_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 /* --- reading slots --------------------------------------------------------------------------- */
 
-static void log_bad(const struct process *p)
+static void log_bad(uint32_t k, const struct log_subject *who)
 {
 	uint64_t now = now_mono_ns();
 	sb.stats.bad_reads++;
@@ -721,167 +719,67 @@ static void log_bad(const struct process *p)
 		sb.bad_suppressed++;
 		return;
 	}
-	log_proc(LOG_WARNING, p, "%s: scoreboard slot %d holds invalid data (failed validation); ignored%s",
-	         p->cfg->fullname, p->slot, sb.bad_suppressed ? " (more such messages suppressed)" : "");
+	log_about(LOG_WARNING, who, "%s: scoreboard slot %u holds invalid data (failed validation); ignored%s",
+	          who->name, k, sb.bad_suppressed ? " (more such messages suppressed)" : "");
 	sb.bad_log_ns = now;
 	sb.bad_suppressed = 0;
 }
 
-/* The validated worker data of p's live incarnation: 0, -ENODATA (nothing reported), -EBADMSG
- * (garbage), -ENOENT (no slot). When writers flip the latch under every attempt (a tight loop of
- * updates), the last valid copy of this incarnation stands in: never a wait. */
-static int slot_view(const struct process *p, struct sb_view *v, uint64_t now)
+/* The validated worker data of slot k's live incarnation: 0, -ENODATA (nothing reported),
+ * -EBADMSG (garbage), -ENOENT (no slot). When writers flip the latch under every attempt (a tight
+ * loop of updates), the last valid copy of this incarnation stands in: never a wait. */
+static int slot_view(uint32_t k, struct sb_view *v, uint64_t now)
 {
 	struct sb_snapshot snap;
-	if (!slot_ok(p) || p->generation == 0)
+	if (!slot_ok(k) || !sb.locks[k].owned || sb.locks[k].owner.generation == 0)
 		return -ENOENT;
-	struct sb_slot *s = sb_slot_at(sb.map, (uint32_t) p->slot);
-	struct sb_lock *l = &sb.locks[p->slot];
+	const struct sb_owner *o = &sb.locks[k].owner;
+	struct sb_slot *s = sb_slot_at(sb.map, k);
+	struct sb_lock *l = &sb.locks[k];
 	int r = sb_slot_read(s, &snap);
 	if (faulted())
 		return -ENODATA;
 	if (r < 0) {
-		if (l->last_gen != p->generation)
+		if (l->last_gen != o->generation)
 			return -ENODATA;
 		*v = l->last;
 		return 0;
 	}
-	if (snap.generation != p->generation || snap.pid != p->pid || snap.state != (uint32_t) p->state) {
+	if (snap.generation != o->generation || snap.pid != o->pid || snap.state != o->state) {
 		/* our fields were overwritten: restore them (the worker's writes need the generation) */
-		slot_publish(s, p);
+		slot_publish(s, o);
 		if (faulted())
 			return -ENODATA;
 	}
-	r = sb_view_from_copy(&snap, (uint32_t) p->slot, p->generation, now, v);
+	r = sb_view_from_copy(&snap, k, o->generation, now, v);
 	if (r == 0) {
 		l->last = *v;
-		l->last_gen = p->generation;
+		l->last_gen = o->generation;
 	}
 	return r;
 }
 
-/* --- the sweep: readiness and heartbeats ----------------------------------------------------- */
-
-static bool wants_ready(const struct process *p)
-{
-	return p->pid > 0 && p->state == PROC_STARTING && p->prog->ready == READY_SCOREBOARD;
-}
-
-static bool wants_heartbeat(const struct process *p)
-{
-	return p->pid > 0 && p->prog->heartbeat_timeout > 0 &&
-	       (p->state == PROC_RUNNING || p->state == PROC_STARTING);
-}
-
-/* How often the sweep must run now; 0 = not at all (no wakeups). */
-static double sweep_interval(void)
-{
-	double iv = 0;
-	for (size_t i = 0; i < sup.nprocs; i++) {
-		const struct process *p = sup.procs[i];
-		if (wants_ready(p))
-			return SWEEP_FAST_S;
-		if (wants_heartbeat(p)) {
-			double h = p->prog->heartbeat_timeout / 4.0;
-			h = h < SWEEP_MIN_S ? SWEEP_MIN_S : h > SWEEP_MAX_S ? SWEEP_MAX_S : h;
-			if (iv == 0 || h < iv)
-				iv = h;
-		}
-	}
-	return iv;
-}
-
-static void sweep_plan(void)
-{
-	if (!sb.open)
-		return;
-	double iv = sweep_interval();
-	if (iv == 0) {
-		ev_timer_stop(sup.loop, &sb.sweep);
-		sb.sweep_iv = 0;
-		return;
-	}
-	if (ev_is_active(&sb.sweep) && sb.sweep_iv <= iv)
-		return;
-	ev_timer_stop(sup.loop, &sb.sweep);
-	ev_timer_set(&sb.sweep, iv, 0.);
-	ev_timer_start(sup.loop, &sb.sweep);
-	sb.sweep_iv = iv;
-}
-
-static void check_ready(struct process *p, uint64_t now)
-{
-	struct sb_view v;
-	if (slot_view(p, &v, now) == 0 && v.ready) {
-		log_proc(LOG_INFO, p, "%s: reported ready", p->cfg->fullname);
-		process_up(p);
-	}
-}
-
-static void check_heartbeat(struct process *p, uint64_t now)
-{
-	struct sb_view v;
-	uint64_t last = p->state_ns > p->spawned_ns ? p->state_ns : p->spawned_ns;
-	if (p->state != PROC_RUNNING)
-		return;
-	if (sb.rebuilt_ns > last)
-		last = sb.rebuilt_ns;
-	if (slot_view(p, &v, now) == 0 && v.have_heartbeat && v.heartbeat_ns > last)
-		last = v.heartbeat_ns;
-	uint64_t limit = (uint64_t) p->prog->heartbeat_timeout * NSEC_PER_SEC;
-	if (now <= last || now - last <= limit)
-		return;
-	log_proc(LOG_WARNING, p, "%s: heartbeat stale (last %.1f s ago, heartbeat_timeout %d s): restarting it",
-	         p->cfg->fullname, (double) (now - last) / 1e9, p->prog->heartbeat_timeout);
-	sb.stats.stale_restarts++;
-	process_restart(p);
-}
-
-static void sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	sb.sweep_iv = 0;
-	/* A fallback to inotify: fstat is cheap. */
-	struct stat st;
-	if (guard_hit || (fstat(sb.fd, &st) == 0 && ((size_t) st.st_size != sb.size || st.st_nlink == 0)))
-		check_all();
-	header_heal();
-	faulted();
-	uint64_t now = now_mono_ns();
-	/* process_up / process_restart do not change sup.procs (removal is a deferred timer). */
-	for (size_t i = 0; i < sup.nprocs; i++) {
-		struct process *p = sup.procs[i];
-		if (wants_ready(p))
-			check_ready(p, now);
-		else if (wants_heartbeat(p))
-			check_heartbeat(p, now);
-	}
-	sweep_plan();
-}
-
 /* --- public ---------------------------------------------------------------------------------- */
 
-int scoreboard_open(const struct drover_config *cfg)
+int scoreboard_open(struct ev_loop *loop, const char *instance, uint32_t n, char *const *users)
 {
-	uint32_t n = 0;
 	int r;
 
 	page_size = (size_t) sysconf(_SC_PAGESIZE);
-	ev_init(&sb.sweep, sweep_cb);
-	for (size_t i = 0; i < cfg->nprograms; i++)
-		n += (uint32_t) cfg->programs[i].nprocs;
+	sb.loop = loop;
 	if (n > SB_SLOTS_MAX) {
 		log_error("scoreboard: %u processes: at most %d", n, SB_SLOTS_MAX);
 		return -E2BIG;
 	}
-	strcpy_bounded(sb.instance, sizeof(sb.instance), cfg->name);
-	if ((r = sb_shm_name(sb.shm_name, sizeof(sb.shm_name), cfg->name)) < 0) {
-		log_error("scoreboard: bad instance name '%s'", cfg->name);
+	strcpy_bounded(sb.instance, sizeof(sb.instance), instance);
+	if ((r = sb_shm_name(sb.shm_name, sizeof(sb.shm_name), instance)) < 0) {
+		log_error("scoreboard: bad instance name '%s'", instance);
 		return r;
 	}
 	sb.rebuilt_ns = 0;
 	sb.nslots = 0;
 	sb.size = sb_size(0);
-	collect_uids(cfg);
+	collect_uids(users);
 	if ((r = sweep_stale_sems()) < 0)
 		goto fail;
 	guard_install();
@@ -906,7 +804,7 @@ int scoreboard_open(const struct drover_config *cfg)
 		sb.ino_fd = -1;
 	} else {
 		ev_io_init(&sb.ino_watch, inotify_cb, sb.ino_fd, EV_READ);
-		ev_io_start(sup.loop, &sb.ino_watch);
+		ev_io_start(sb.loop, &sb.ino_watch);
 	}
 	log_debug("scoreboard: %s with %u slots", sb.shm_name, n);
 	return 0;
@@ -918,12 +816,10 @@ fail:
 void scoreboard_close(void)
 {
 	if (sb.ino_fd >= 0) {
-		ev_io_stop(sup.loop, &sb.ino_watch);
+		ev_io_stop(sb.loop, &sb.ino_watch);
 		close(sb.ino_fd);
 		sb.ino_fd = -1;
 	}
-	if (sb.open)
-		ev_timer_stop(sup.loop, &sb.sweep);
 	for (uint32_t k = 0; k < sb.nslots; k++) {
 		char path[128];
 		struct stat st;
@@ -945,35 +841,30 @@ void scoreboard_close(void)
 	sb.open = false;
 }
 
-int scoreboard_resize(size_t nslots)
+int scoreboard_resize(uint32_t nslots, char *const *users)
 {
 	if (!sb.open)
 		return -ENOTCONN;
-	size_t need = nslots;
-	for (size_t i = 0; i < sup.nprocs; i++)
-		if (sup.procs[i]->slot >= 0 && (size_t) sup.procs[i]->slot + 1 > need)
-			need = (size_t) sup.procs[i]->slot + 1;
-	collect_uids(sup.config);
+	collect_uids(users);
 	shm_apply_acl();
-	int r = need > SB_SLOTS_MAX ? -E2BIG : grow((uint32_t) need);
+	int r = nslots > SB_SLOTS_MAX ? -E2BIG : grow(nslots);
 	if (r < 0)
-		log_error("scoreboard: cannot grow to %zu slots: %s (new processes will not be able to report)",
-		          need, strerror(-r));
+		log_error("scoreboard: cannot grow to %u slots: %s (new processes will not be able to report)",
+		          nslots, strerror(-r));
 	faulted();
-	sweep_plan();
 	return r;
 }
 
-void scoreboard_on_spawn(struct process *p)
+void scoreboard_slot_spawn(uint32_t k, const char *user, const struct sb_owner *o)
 {
 	if (!sb.open)
 		return;
 	faulted();
-	if (!slot_ok(p))
+	if (!slot_ok(k))
 		return;
-	uint32_t k = (uint32_t) p->slot;
 	struct sb_lock *l = &sb.locks[k];
-	const char *user = p->prog->user ? p->prog->user : "";
+	if (!user)
+		user = "";
 	if (l->sem && strcmp(l->user, user) != 0) {
 		uid_t uid = (uid_t) -1;
 		if (*user && user_uid(user, &uid) == 0 && uid == geteuid())
@@ -983,34 +874,37 @@ void scoreboard_on_spawn(struct process *p)
 		strcpy_bounded(l->user, sizeof(l->user), user);
 	}
 	header_heal();
-	if (p->generation <= 1) {
+	if (o->generation <= 1) {
 		/* A process new to this slot (start-up, or a slot freed by a reload and reused): what
 		 * a former owner left is not its data, even with a matching generation number. */
 		slot_repair(sb_slot_at(sb.map, k), k);
 		l->last_gen = 0;
 	}
-	slot_publish(sb_slot_at(sb.map, k), p);
+	l->owner = *o;
+	l->owned = true;
+	slot_publish(sb_slot_at(sb.map, k), o);
 	faulted();
-	if (p->prog->ready == READY_SCOREBOARD || p->prog->heartbeat_timeout > 0) {
-		/* p is not STARTING with a pid yet: plan for what it will need */
-		double iv = p->prog->ready == READY_SCOREBOARD ? SWEEP_FAST_S : SWEEP_MAX_S;
-		if (!ev_is_active(&sb.sweep) || sb.sweep_iv > iv) {
-			ev_timer_stop(sup.loop, &sb.sweep);
-			ev_timer_set(&sb.sweep, iv, 0.);
-			ev_timer_start(sup.loop, &sb.sweep);
-			sb.sweep_iv = iv;
-		}
-	}
 }
 
-void scoreboard_on_state(struct process *p)
+void scoreboard_slot_publish(uint32_t k, const struct sb_owner *o)
 {
-	if (!sb.open || !slot_ok(p))
+	if (!sb.open || !slot_ok(k))
 		return;
-	struct sb_slot *s = sb_slot_at(sb.map, (uint32_t) p->slot);
-	__atomic_store_n(&s->pid, (int32_t) p->pid, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->state, (uint32_t) p->state, __ATOMIC_RELAXED);
+	sb.locks[k].owner = *o;
+	sb.locks[k].owned = true;
+	struct sb_slot *s = sb_slot_at(sb.map, k);
+	__atomic_store_n(&s->pid, (int32_t) o->pid, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->state, o->state, __ATOMIC_RELAXED);
 	faulted();
+}
+
+void scoreboard_slot_release(uint32_t k)
+{
+	if (sb.open && k < sb.nslots) {
+		sb.locks[k].owned = false;
+		sb.locks[k].owner = (struct sb_owner) { 0 };
+		sb.locks[k].last_gen = 0;
+	}
 }
 
 /* Invalidate the worker data through the latch (the caller has the lock, or nobody can). */
@@ -1020,14 +914,13 @@ static void slot_repair(struct sb_slot *s, uint32_t k)
 	sb_write_end(s, k);
 }
 
-void scoreboard_on_exit(struct process *p)
+void scoreboard_slot_exit(uint32_t k, pid_t pid, const struct log_subject *who)
 {
 	if (!sb.open)
 		return;
 	faulted();
-	if (!slot_ok(p) || p->pid <= 0)
+	if (!slot_ok(k) || pid <= 0)
 		return;
-	uint32_t k = (uint32_t) p->slot;
 	struct sb_lock *l = &sb.locks[k];
 	struct sb_slot *s = sb_slot_at(sb.map, k);
 	int value = -1;
@@ -1043,21 +936,21 @@ void scoreboard_on_exit(struct process *p)
 	if (value == 1) {
 		/* Free: nothing to recover. (An owner record cannot outlive its post: it is cleared
 		 * before; a garbage record is harmless, but tidy it.) */
-		if (owner == p->pid)
+		if (owner == pid)
 			__atomic_store_n(&s->lock_owner, 0, __ATOMIC_RELAXED);
-	} else if (value == 0 && owner == p->pid) {
+	} else if (value == 0 && owner == pid) {
 		/* Died holding it: nobody else can be inside. Repair, then release. */
 		slot_repair(s, k);
 		__atomic_store_n(&s->lock_owner, 0, __ATOMIC_RELEASE);
 		(void) sem_post(l->sem);
 		sb.stats.lock_recoveries++;
-		log_proc(LOG_INFO, p, "%s: died holding its scoreboard lock: slot %u repaired, lock released",
-		         p->cfg->fullname, k);
+		log_about(LOG_INFO, who, "%s: died holding its scoreboard lock: slot %u repaired, lock released",
+		          who->name, k);
 	} else {
 		/* Held by someone else of this ended generation (a child of the worker), or taken by the
 		 * worker before it could record itself, or a garbage value: a fresh semaphore. */
-		log_proc(LOG_INFO, p, "%s: scoreboard lock %u left held (value %d, holder %d): replacing it",
-		         p->cfg->fullname, k, value, (int) owner);
+		log_about(LOG_INFO, who, "%s: scoreboard lock %u left held (value %d, holder %d): replacing it",
+		          who->name, k, value, (int) owner);
 		lock_replace(k, "left held");
 		slot_repair(s, k);
 		__atomic_store_n(&s->lock_owner, 0, __ATOMIC_RELEASE);
@@ -1065,32 +958,25 @@ void scoreboard_on_exit(struct process *p)
 	faulted();
 }
 
-void scoreboard_ready_timeout(struct process *p)
+int scoreboard_slot_view(uint32_t k, struct sb_view *v, uint64_t now)
 {
-	struct sb_view v;
-	if (slot_view(p, &v, now_mono_ns()) == 0 && v.ready) {
-		log_proc(LOG_INFO, p, "%s: reported ready", p->cfg->fullname);
-		process_up(p);
-		return;
-	}
-	snprintf(p->description, sizeof(p->description), "not ready within startsecs (%d s)", p->prog->startsecs);
-	log_proc(LOG_WARNING, p, "%s: not ready within startsecs (%d s): start failed, killing pid %d",
-	         p->cfg->fullname, p->prog->startsecs, (int) p->pid);
-	int r = process_kill(p, SIGKILL, p->prog->killasgroup || p->prog->stopasgroup);
-	if (r < 0 && r != -ESRCH)
-		log_proc(LOG_ERR, p, "%s: kill: %s", p->cfg->fullname, strerror(-r));
+	if (!sb.open)
+		return -ENOENT;
+	if (k < sb.nslots && sb.locks[k].owner.pid <= 0)
+		return -ENODATA;
+	return slot_view(k, v, now);
 }
 
-void scoreboard_fill_status(const struct process *p, struct proto_status *s)
+void scoreboard_slot_status(uint32_t k, const struct log_subject *who, struct proto_status *s)
 {
 	struct sb_view v;
 	uint64_t now = now_mono_ns();
-	if (!sb.open || p->pid <= 0)
+	if (!sb.open || k >= sb.nslots || sb.locks[k].owner.pid <= 0)
 		return;
-	int r = slot_view(p, &v, now);
+	int r = slot_view(k, &v, now);
 	if (r == -EBADMSG) {
 		s->flags |= PROTO_ST_SLOT_BAD;
-		log_bad(p);
+		log_bad(k, who);
 		return;
 	}
 	if (r < 0)
@@ -1106,6 +992,23 @@ void scoreboard_fill_status(const struct process *p, struct proto_status *s)
 	memcpy(s->status_line, v.status, sizeof(s->status_line));
 	s->ncounters = (uint8_t) v.ncounters;
 	memcpy(s->counters, v.counters, sizeof(s->counters));
+}
+
+uint64_t scoreboard_rebuilt_ns(void)
+{
+	return sb.rebuilt_ns;
+}
+
+void scoreboard_poll(void)
+{
+	struct stat st;
+	if (!sb.open)
+		return;
+	/* A fallback to inotify: fstat is cheap. */
+	if (guard_hit || (fstat(sb.fd, &st) == 0 && ((size_t) st.st_size != sb.size || st.st_nlink == 0)))
+		check_all();
+	header_heal();
+	faulted();
 }
 
 const struct scoreboard_stats *scoreboard_get_stats(void)

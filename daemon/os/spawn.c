@@ -18,9 +18,6 @@
 #include <unistd.h>
 
 #include "os/envfile.h"
-#include "os/logpipe.h"
-#include "core/process.h"
-#include "core/supervisor.h"
 #include "util.h"
 
 extern char **environ;
@@ -43,32 +40,24 @@ static const char *const private_vars[] = {
 	"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
 };
 
-/* droverd's environment minus its private variables, then environment_file, then the
- * program's environment (which wins), then drover's own variables. */
-static int build_env(const struct process *p, char ***ret, char *err, size_t errsize)
+/* droverd's environment minus its private variables, then environment_file, then what the
+ * request sets (the program's environment, then drover's own variables). */
+static int build_env(const struct spawn_request *req, char ***ret, char *err, size_t errsize)
 {
 	char **env = strv_copy(environ);
 	for (size_t i = 0; i < ELEMENTSOF(private_vars); i++)
 		strv_env_unset(env, private_vars[i]);
-	if (p->prog->environment_file) {
+	if (req->environment_file) {
 		char why[200];
-		int r = envfile_load_list(p->prog->environment_file, &env, why, sizeof(why));
+		int r = envfile_load_list(req->environment_file, &env, why, sizeof(why));
 		if (r < 0) {
 			snprintf(err, errsize, "spawn error: %s", why);
 			strv_free(env);
 			return r;
 		}
 	}
-	for (char **e = p->cfg->env; e && *e; e++)
+	for (char *const *e = req->env; e && *e; e++)
 		strv_env_set(&env, xstrdup(*e));
-	strv_env_set(&env, xasprintf("DROVER_NAME=%s", sup.config->name));
-	strv_env_set(&env, xasprintf("DROVER_PROGRAM=%s", p->prog->name));
-	strv_env_set(&env, xasprintf("DROVER_PROCESS=%s", p->cfg->fullname));
-	strv_env_set(&env, xasprintf("DROVER_SLOT=%d", p->slot));
-	strv_env_set(&env, xasprintf("DROVER_GENERATION=%u", p->generation));
-	strv_env_set(&env, xstrdup("SUPERVISOR_ENABLED=1"));
-	strv_env_set(&env, xasprintf("SUPERVISOR_PROCESS_NAME=%s", p->cfg->name));
-	strv_env_set(&env, xasprintf("SUPERVISOR_GROUP_NAME=%s", p->prog->group));
 	*ret = env;
 	return 0;
 }
@@ -104,17 +93,7 @@ static char *resolve_exec(const char *argv0, char *const *env)
 	return NULL;
 }
 
-struct user_plan {
-	bool change;
-	uid_t uid;
-	gid_t gid;
-	gid_t groups[256];
-	int ngroups;
-	char home[256];
-	char name[64];
-};
-
-static int resolve_user(const char *user, struct user_plan *u)
+static int resolve_user(const char *user, struct spawn_user *u)
 {
 	struct passwd pw, *res = NULL;
 	char buf[4096];
@@ -162,8 +141,8 @@ static int fd_above_stdio(int fd)
 /* Everything the child needs, computed by the parent before vfork(). */
 struct child_plan {
 	int status_fd;
-	struct logpipe_fds stdio;
-	const struct user_plan *user;
+	int stdio[3];
+	const struct spawn_user *user;
 	pid_t parent;
 	int umask;
 	const char *directory, *path;
@@ -186,7 +165,7 @@ static _Noreturn void child_run(const struct child_plan *c)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (efd < 0)
 		child_fail(c->status_fd, SPAWN_STAGE_FDS);
-	int in = fd_above_stdio(c->stdio.in), o = fd_above_stdio(c->stdio.out), e = fd_above_stdio(c->stdio.err);
+	int in = fd_above_stdio(c->stdio[0]), o = fd_above_stdio(c->stdio[1]), e = fd_above_stdio(c->stdio[2]);
 	if (in < 0 || o < 0 || e < 0 || dup2(in, 0) < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
 		child_fail(efd, SPAWN_STAGE_FDS);
 	/* Whatever droverd inherited without O_CLOEXEC must not reach the worker either. */
@@ -228,48 +207,60 @@ static __attribute__((noinline)) pid_t vfork_child(const struct child_plan *plan
 	return pid;
 }
 
-int spawn_worker(struct process *p, pid_t *ret_pid, int *ret_exec_fd, char *err, size_t errsize)
+int spawn_prepare(const struct spawn_request *req, struct spawn_plan *plan, char *err, size_t errsize)
 {
-	struct user_plan user;
-	struct logpipe_fds out = LOGPIPE_FDS_INIT;
-	char **env = NULL, *path = NULL;
+	int r;
+
+	memset(plan, 0, sizeof(*plan));
+	plan->req = req;
+	r = resolve_user(req->user, &plan->user);
+	if (r < 0) {
+		snprintf(err, errsize, "spawn error: unknown user '%s'", req->user);
+		return r;
+	}
+	r = build_env(req, &plan->env, err, errsize);
+	if (r < 0)
+		return r;
+	if (plan->user.change) {
+		strv_env_set(&plan->env, xasprintf("USER=%s", plan->user.name));
+		strv_env_set(&plan->env, xasprintf("LOGNAME=%s", plan->user.name));
+		strv_env_set(&plan->env, xasprintf("HOME=%s", plan->user.home));
+	}
+	plan->path = resolve_exec(req->argv[0], plan->env);
+	if (!plan->path) {
+		r = -errno;
+		snprintf(err, errsize, "spawn error: can't find command '%s': %s", req->argv[0], strerror(-r));
+		return r;
+	}
+	if (access(plan->path, X_OK) < 0) {
+		r = -errno;
+		snprintf(err, errsize, "spawn error: command '%s' is not executable: %s", plan->path, strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+const char *spawn_plan_path(const struct spawn_plan *plan)
+{
+	return plan->path ? plan->path : "";
+}
+
+void spawn_plan_clear(struct spawn_plan *plan)
+{
+	strv_free(plan->env);
+	free(plan->path);
+	memset(plan, 0, sizeof(*plan));
+}
+
+int spawn_run(const struct spawn_plan *plan, const int stdio[3], struct spawn_child *ret, char *err, size_t errsize)
+{
 	int pipefd[2] = { -1, -1 }, r;
 	pid_t parent = getpid();
 
-	r = resolve_user(p->prog->user, &user);
-	if (r < 0) {
-		snprintf(err, errsize, "spawn error: unknown user '%s'", p->prog->user);
-		return r;
-	}
-	r = build_env(p, &env, err, errsize);
-	if (r < 0)
-		return r;
-	if (user.change) {
-		strv_env_set(&env, xasprintf("USER=%s", user.name));
-		strv_env_set(&env, xasprintf("LOGNAME=%s", user.name));
-		strv_env_set(&env, xasprintf("HOME=%s", user.home));
-	}
-	path = resolve_exec(p->cfg->argv[0], env);
-	if (!path) {
-		r = -errno;
-		snprintf(err, errsize, "spawn error: can't find command '%s': %s", p->cfg->argv[0], strerror(-r));
-		goto out;
-	}
-	if (access(path, X_OK) < 0) {
-		r = -errno;
-		snprintf(err, errsize, "spawn error: command '%s' is not executable: %s", path, strerror(-r));
-		goto out;
-	}
-	strcpy_bounded(p->exec_path, sizeof(p->exec_path), path);
-	r = logpipe_prepare(p, &out);
-	if (r < 0) {
-		snprintf(err, errsize, "spawn error: cannot set up output: %s", strerror(-r));
-		goto out;
-	}
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
 		r = -errno;
 		snprintf(err, errsize, "spawn error: pipe: %s", strerror(-r));
-		goto out;
+		return r;
 	}
 
 	/* Block every signal across fork(): until the child has reset its dispositions, a signal
@@ -281,40 +272,31 @@ int spawn_worker(struct process *p, pid_t *ret_pid, int *ret_exec_fd, char *err,
 	/* vfork: the child borrows droverd's memory until execve(), so a spawn costs the same with a
 	 * thousand workers (no page tables to copy and tear down). The child only makes syscalls,
 	 * touches no memory the parent relies on, and never returns from this function. */
-	struct child_plan plan = {
-		.status_fd = pipefd[1], .stdio = out, .user = &user, .parent = parent,
-		.umask = p->prog->umask >= 0 ? p->prog->umask : sup.config->umask,
-		.directory = p->cfg->directory, .path = path, .argv = p->cfg->argv, .env = env,
+	struct child_plan child = {
+		.status_fd = pipefd[1], .stdio = { stdio[0], stdio[1], stdio[2] }, .user = &plan->user,
+		.parent = parent, .umask = plan->req->umask, .directory = plan->req->directory,
+		.path = plan->path, .argv = plan->req->argv, .env = plan->env,
 	};
-	pid_t pid = vfork_child(&plan);
+	pid_t pid = vfork_child(&child);
 	if (pid < 0) {
 		r = -errno;
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		snprintf(err, errsize, "spawn error: fork: %s", strerror(-r));
-		goto out;
+		(void) close(pipefd[0]);
+		(void) close(pipefd[1]);
+		return r;
 	}
 
 	/* Parent. */
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	close(pipefd[1]);
-	pipefd[1] = -1;
-	*ret_pid = pid;
-	*ret_exec_fd = pipefd[0];
-	pipefd[0] = -1;
-	logpipe_attach(p, &out);
-	r = 0;
-out:
-	logpipe_fds_close(&out);
-	if (pipefd[0] >= 0)
-		close(pipefd[0]);
-	if (pipefd[1] >= 0)
-		close(pipefd[1]);
-	strv_free(env);
-	free(path);
-	return r;
+	(void) close(pipefd[1]);
+	ret->pid = pid;
+	ret->status_fd = pipefd[0];
+	return 0;
 }
 
-int spawn_read_status(struct process *p, int fd, char *err, size_t errsize)
+int spawn_read_status(int fd, const char *directory, const char *exec_path, const char *user, char *err,
+                      size_t errsize)
 {
 	int32_t msg[2];
 	ssize_t n;
@@ -330,9 +312,9 @@ int spawn_read_status(struct process *p, int fd, char *err, size_t errsize)
 		return -EIO;
 	}
 	enum spawn_stage stage = (enum spawn_stage) msg[0];
-	const char *what = stage == SPAWN_STAGE_CHDIR ? p->cfg->directory
-	                 : stage == SPAWN_STAGE_EXEC ? p->exec_path
-	                 : stage == SPAWN_STAGE_USER ? p->prog->user : NULL;
+	const char *what = stage == SPAWN_STAGE_CHDIR ? directory
+	                 : stage == SPAWN_STAGE_EXEC ? exec_path
+	                 : stage == SPAWN_STAGE_USER ? user : NULL;
 	const char *hint = stage == SPAWN_STAGE_EXEC && msg[1] == ENOENT ? " (its interpreter is missing?)" : "";
 	snprintf(err, errsize, "spawn error: %s%s%s: %s%s", spawn_stage_to_string(stage), what ? " " : "",
 	         what ? what : "", strerror(msg[1]), hint);

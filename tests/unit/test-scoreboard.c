@@ -18,9 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "daemon/conf/config.h"
 #include "daemon/os/scoreboard.h"
-#include "daemon/core/supervisor.h"
 #include "lib/drover.h"
 #include "lib/scoreboard.h"
 #include "lib/util.h"
@@ -190,34 +188,20 @@ static void test_checksum(void **state)
 
 /* --- droverd's side, real objects ------------------------------------------------------------ */
 
-static struct drover_config *cfg;
+static struct ev_loop *loop;
 static char instance[40];
 
 static int setup_daemon(void **state)
 {
-	struct config_diag diag = { 0 };
-	char text[512];
 	snprintf(instance, sizeof(instance), "ut%d_sb", (int) getpid());
-	snprintf(text, sizeof(text), "[drover]\nname = %s\nlog_dir = /tmp\nrun_dir = /tmp\n\n"
-	         "[program:a]\ncommand = /bin/true\nnumprocs = 2\nprocess_name = a%%(process_num)d\n", instance);
-	if (config_load_string(text, "/tmp/test-scoreboard.ini", &cfg, &diag) < 0) {
-		for (char **e = diag.errors; e && *e; e++)
-			fprintf(stderr, "%s\n", *e);
-		return -1;
-	}
-	config_diag_clear(&diag);
-	sup.loop = ev_loop_new(EVFLAG_AUTO);
-	if (scoreboard_open(cfg) < 0)
-		return -1;
-	supervisor_build(cfg);
-	return 0;
+	loop = ev_loop_new(EVFLAG_AUTO);
+	return scoreboard_open(loop, instance, 2, NULL) < 0 ? -1 : 0;
 }
 
 static int teardown_daemon(void **state)
 {
 	scoreboard_close();
-	supervisor_free();   /* frees cfg */
-	ev_loop_destroy(sup.loop);
+	ev_loop_destroy(loop);
 	return 0;
 }
 
@@ -243,7 +227,7 @@ static void test_daemon_objects(void **state)
 	shm_file(path, sizeof(path));
 	struct stat before;
 	assert_int_equal(stat(path, &before), 0);
-	assert_int_equal(scoreboard_resize(5), 0);
+	assert_int_equal(scoreboard_resize(5, NULL), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_ino, before.st_ino);
 	assert_int_equal(st.st_size, sb_size(5));
@@ -251,33 +235,36 @@ static void test_daemon_objects(void **state)
 	assert_int_equal(stat(path, &st), 0);
 }
 
-/* The test process is the worker of procs[1]'s incarnation (libdrover attaches once per
- * process, so the generation stays what it was at the first call). */
-static struct process *worker(void)
+/* The test process is the worker of slot 1's incarnation (libdrover attaches once per process,
+ * so the generation stays what it was at the first call). */
+#define SLOT 1
+static struct sb_owner owner;
+static const struct log_subject who = { "a:a1", 0, "RUNNING" };
+
+static void worker(void)
 {
 	static bool done;
-	struct process *p = sup.procs[1];
 	char v[32];
 	if (!done) {
-		p->generation++;
-		scoreboard_on_spawn(p);
+		owner.generation++;
+		scoreboard_slot_spawn(SLOT, NULL, &owner);
 		setenv("DROVER_NAME", instance, 1);
-		snprintf(v, sizeof(v), "%d", p->slot);
+		snprintf(v, sizeof(v), "%d", SLOT);
 		setenv("DROVER_SLOT", v, 1);
-		snprintf(v, sizeof(v), "%u", p->generation);
+		snprintf(v, sizeof(v), "%u", owner.generation);
 		setenv("DROVER_GENERATION", v, 1);
 		done = true;
 	}
-	p->pid = getpid();
-	p->state = PROC_RUNNING;
-	return p;
+	owner.pid = getpid();
+	owner.state = PROC_RUNNING;
+	scoreboard_slot_publish(SLOT, &owner);
 }
 
 static void test_worker_roundtrip(void **state)
 {
-	struct process *p = worker();
 	struct proto_status s;
 
+	worker();
 	assert_int_equal(drover_attach(), 0);
 	assert_int_equal(drover_status("job %d of %s", 7, "x"), 0);
 	assert_int_equal(drover_count(2, 5), 0);
@@ -286,7 +273,7 @@ static void test_worker_roundtrip(void **state)
 	assert_int_equal(drover_busy(), 0);
 	assert_int_equal(drover_ready(), 0);
 	memset(&s, 0, sizeof(s));
-	scoreboard_fill_status(p, &s);
+	scoreboard_slot_status(SLOT, &who, &s);
 	assert_string_equal(s.status_line, "job 7 of x");
 	assert_int_equal(s.ncounters, 3);
 	assert_int_equal(s.counters[2], 6);
@@ -306,25 +293,25 @@ static void test_worker_roundtrip(void **state)
 		void *m = mmap(NULL, sb_size(2), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 		close(fd);
 		assert_true(m != MAP_FAILED);
-		slot = sb_slot_at(m, (uint32_t) p->slot);
+		slot = sb_slot_at(m, SLOT);
 		slot->generation = 999;
 		slot->copy[slot->seq & 1].w.status[3] ^= 0x55;   /* checksum now wrong */
 		memset(&s, 0, sizeof(s));
-		scoreboard_fill_status(p, &s);
+		scoreboard_slot_status(SLOT, &who, &s);
 		assert_true(s.flags & PROTO_ST_SLOT_BAD);
-		assert_int_equal(slot->generation, p->generation);
+		assert_int_equal(slot->generation, owner.generation);
 		/* the worker's next write heals the slot */
 		assert_int_equal(drover_idle(), 0);
 		memset(&s, 0, sizeof(s));
-		scoreboard_fill_status(p, &s);
+		scoreboard_slot_status(SLOT, &who, &s);
 		assert_false(s.flags & PROTO_ST_SLOT_BAD);
 		assert_false(s.flags & PROTO_ST_BUSY);
 		/* an older incarnation's writes are refused */
-		p->generation++;
-		scoreboard_on_spawn(p);
+		owner.generation++;
+		scoreboard_slot_spawn(SLOT, NULL, &owner);
 		assert_int_equal(drover_status("stale"), -ESTALE);
-		p->generation--;
-		scoreboard_on_spawn(p);
+		owner.generation--;
+		scoreboard_slot_spawn(SLOT, NULL, &owner);
 		assert_int_equal(drover_status("current"), 0);
 		munmap(m, sb_size(2));
 	}
@@ -332,7 +319,7 @@ static void test_worker_roundtrip(void **state)
 
 static void test_truncation(void **state)
 {
-	struct process *p = worker();
+	worker();
 	struct proto_status s;
 	char path[128];
 	struct stat st;
@@ -347,7 +334,7 @@ static void test_truncation(void **state)
 	/* no event processing: the daemon touches the truncated mapping first -> SIGBUS, absorbed */
 	assert_int_equal(ftruncate(fd, 0), 0);
 	memset(&s, 0, sizeof(s));
-	scoreboard_fill_status(p, &s);
+	scoreboard_slot_status(SLOT, &who, &s);
 	assert_true(stats->sigbus > sigbus);
 	assert_true(stats->rebuilds > rebuilds);
 	assert_int_equal(fstat(fd, &st), 0);
@@ -355,7 +342,7 @@ static void test_truncation(void **state)
 	/* same inode, so the worker's mapping works again */
 	assert_int_equal(drover_status("after"), 0);
 	memset(&s, 0, sizeof(s));
-	scoreboard_fill_status(p, &s);
+	scoreboard_slot_status(SLOT, &who, &s);
 	assert_string_equal(s.status_line, "after");
 	/* truncated to 1 byte, noticed by a check (inotify or the sweep in the daemon) */
 	assert_int_equal(ftruncate(fd, 1), 0);
@@ -365,7 +352,7 @@ static void test_truncation(void **state)
 	close(fd);
 
 	/* the semaphore file */
-	snprintf(path, sizeof(path), "/dev/shm/sem.%s.sb.%d", instance, p->slot);
+	snprintf(path, sizeof(path), "/dev/shm/sem.%s.sb.%d", instance, SLOT);
 	assert_int_equal(truncate(path, 0), 0);
 	unsigned long repairs = stats->sem_repairs;
 	scoreboard_check();
@@ -376,7 +363,7 @@ static void test_truncation(void **state)
 }
 
 /* A child takes the slot's lock and dies: recovery only when droverd reaps the recorded holder. */
-static void hold_and_die(struct process *p, bool record)
+static void hold_and_die(bool record)
 {
 	char name[64];
 	int pipefd[2];
@@ -384,7 +371,7 @@ static void hold_and_die(struct process *p, bool record)
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		snprintf(name, sizeof(name), "/%s.sb.%d", instance, p->slot);
+		snprintf(name, sizeof(name), "/%s.sb.%d", instance, SLOT);
 		sem_t *sem = sem_open(name, 0);
 		snprintf(name, sizeof(name), "/%s.scoreboard", instance);
 		int fd = shm_open(name, O_RDWR, 0);
@@ -392,8 +379,8 @@ static void hold_and_die(struct process *p, bool record)
 		if (sem == SEM_FAILED || m == MAP_FAILED || sem_wait(sem) < 0)
 			_exit(1);
 		if (record)
-			sb_slot_at(m, (uint32_t) p->slot)->lock_owner = (int32_t) getpid();
-		strcpy(sb_write_begin(sb_slot_at(m, (uint32_t) p->slot))->status, "dying");   /* mid-write too */
+			sb_slot_at(m, SLOT)->lock_owner = (int32_t) getpid();
+		strcpy(sb_write_begin(sb_slot_at(m, SLOT))->status, "dying");   /* mid-write too */
 		(void) !write(pipefd[1], "x", 1);
 		pause();
 		_exit(0);
@@ -408,25 +395,24 @@ static void hold_and_die(struct process *p, bool record)
 	assert_int_equal(drover_status("blocked"), -ETIMEDOUT);
 	kill(pid, SIGKILL);
 	assert_int_equal(waitpid(pid, NULL, 0), pid);
-	p->pid = pid;   /* as the reaper sees it */
-	scoreboard_on_exit(p);
+	scoreboard_slot_exit(SLOT, pid, &who);   /* as the reaper reports it */
 }
 
 static void test_lock_recovery(void **state)
 {
-	struct process *p = worker();
+	worker();
 	const struct scoreboard_stats *stats = scoreboard_get_stats();
 
 	assert_int_equal(drover_status("first"), 0);
 	unsigned long rec = stats->lock_recoveries;
-	hold_and_die(p, true);
+	hold_and_die(true);
 	assert_int_equal(stats->lock_recoveries, rec + 1);
 	/* released: writes go through again, and the slot's seq is even */
-	p = worker();
+	worker();
 	assert_int_equal(drover_status("again"), 0);
 	struct proto_status s;
 	memset(&s, 0, sizeof(s));
-	scoreboard_fill_status(p, &s);
+	scoreboard_slot_status(SLOT, &who, &s);
 	assert_string_equal(s.status_line, "again");
 	assert_false(s.flags & PROTO_ST_SLOT_BAD);
 }
@@ -434,14 +420,14 @@ static void test_lock_recovery(void **state)
 /* Held, holder unknown: a fresh semaphore (this process keeps the old one, like a straggler). */
 static void test_lock_replaced(void **state)
 {
-	struct process *p = worker();
+	worker();
 	const struct scoreboard_stats *stats = scoreboard_get_stats();
 	char name[64];
 
 	unsigned long rep = stats->sem_replaced;
-	hold_and_die(p, false);
+	hold_and_die(false);
 	assert_int_equal(stats->sem_replaced, rep + 1);
-	snprintf(name, sizeof(name), "/%s.sb.%d", instance, p->slot);
+	snprintf(name, sizeof(name), "/%s.sb.%d", instance, SLOT);
 	sem_t *sem = sem_open(name, 0);
 	assert_true(sem != SEM_FAILED);
 	int value = -1;

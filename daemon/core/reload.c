@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 
+#include "conf/reload-plan.h"
 #include "core/depends.h"
 #include "core/events.h"
 #include "core/health.h"
@@ -60,7 +61,7 @@ void reload_init(const char *path)
 	events_subscribe(&subscriber);
 }
 
-/* Processes by full name, for the diff: sorted, then searched. */
+/* Live processes by full name (the plan names them): sorted, then searched. */
 static int cmp_fullname(const void *a, const void *b)
 {
 	return strcmp((*(struct process *const *) a)->cfg->fullname, (*(struct process *const *) b)->cfg->fullname);
@@ -155,7 +156,6 @@ int reload_run(struct reload_result *ret)
 {
 	struct config_diag diag = { 0 };
 	struct drover_config *nc = NULL, *oc = tab.config;
-	unsigned n_added = 0, n_changed = 0, n_updated = 0, n_removed = 0, n_unchanged = 0;
 	int r;
 
 	if (ret)
@@ -185,65 +185,65 @@ int reload_run(struct reload_result *ret)
 	}
 	config_diag_clear(&diag);
 
-	/* The new table: matched and added processes in the new config's order, then the removed
-	 * ones, which stay (pointing at the old config) until they are down. */
-	size_t total = config_nprocs(nc), nold = tab.n, nsorted = 0;
-	struct process **table = xcalloc(total + nold + 1, sizeof(*table));
-	struct process **restart = xcalloc(total + 1, sizeof(*restart));
-	struct process **start = xcalloc(total + 1, sizeof(*start));
+	/* The plan: every process of the new config (added, changed, updated in place, unchanged)
+	 * in its order, then the removed ones. */
+	struct reload_plan plan;
+	reload_plan_build(oc, nc, &plan);
+
+	/* The new table in the plan's order, then the processes an earlier reload removed, which
+	 * stay (pointing into their retired config) until they are down. */
+	size_t nold = tab.n, nsorted = 0;
+	struct process **table = xcalloc(plan.n + nold + 1, sizeof(*table));
+	struct process **restart = xcalloc(plan.n + 1, sizeof(*restart));
+	struct process **start = xcalloc(plan.n + 1, sizeof(*start));
 	struct process **sorted = xcalloc(nold + 1, sizeof(*sorted));
 	size_t n = 0, nrestart = 0, nstart = 0;
+	static const enum proto_reload_action reported[PLAN_ACTION_MAX] = {
+		[PLAN_UNCHANGED] = RELOAD_UNCHANGED, [PLAN_UPDATED] = RELOAD_UPDATED, [PLAN_CHANGED] = RELOAD_CHANGED,
+		[PLAN_ADDED] = RELOAD_ADDED, [PLAN_REMOVED] = RELOAD_REMOVED,
+	};
 
-	for (size_t o = 0; o < nold; o++)
-		if (!tab.procs[o]->removed)
-			sorted[nsorted++] = tab.procs[o];
-	qsort(sorted, nsorted, sizeof(*sorted), cmp_fullname);
-	bool *kept = xcalloc(nold + 1, sizeof(*kept));
-	for (size_t i = 0; i < nc->nprograms; i++) {
-		struct program_config *prog = &nc->programs[i];
-		for (size_t k = 0; k < prog->nprocs; k++) {
-			struct proc_config *pc = &prog->procs[k];
-			struct process *p = find_old(sorted, nsorted, pc->fullname);
-			if (!p) {
-				p = process_new(prog, pc);
-				result_add(ret, pc->fullname, RELOAD_ADDED);
-				n_added++;
-				if (prog->autostart)
-					start[nstart++] = p;
-				table[n++] = p;
-				continue;
-			}
-			kept[p->index] = true;
-			bool same = proc_config_restart_equal(p->prog, p->cfg, prog, pc);
-			bool live_same = config_program_live_equal(p->prog, prog);
-			process_set_config(p, prog, pc);
-			if (!same) {
-				result_add(ret, pc->fullname, RELOAD_CHANGED);
-				n_changed++;
-				if (process_is_up(p) || (prog->autostart && p->state != PROC_STOPPING && p->state != PROC_STOPPED))
-					restart[nrestart++] = p;
-			} else if (!live_same) {
-				result_add(ret, pc->fullname, RELOAD_UPDATED);
-				n_updated++;
-			} else {
-				result_add(ret, pc->fullname, RELOAD_UNCHANGED);
-				n_unchanged++;
-			}
-			table[n++] = p;
-		}
-	}
+	struct process **earlier = xcalloc(nold + 1, sizeof(*earlier));
+	size_t nearlier = 0;
 	for (size_t o = 0; o < nold; o++) {
-		struct process *p = tab.procs[o];
-		if (kept[o])
+		if (tab.procs[o]->removed)
+			earlier[nearlier++] = tab.procs[o];
+		else
+			sorted[nsorted++] = tab.procs[o];
+	}
+	qsort(sorted, nsorted, sizeof(*sorted), cmp_fullname);
+	for (size_t i = 0; i < plan.n; i++) {
+		const struct plan_entry *e = &plan.entries[i];
+		struct process *p = e->action == PLAN_ADDED ? process_new(e->new_prog, e->new_proc)
+		                                             : find_old(sorted, nsorted, e->fullname);
+		if (!p)   /* cannot happen: the plan's old side is the applied config, whose processes are these */
 			continue;
-		if (!p->removed) {
-			result_add(ret, p->cfg->fullname, RELOAD_REMOVED);
-			n_removed++;
+		result_add(ret, e->fullname, reported[e->action]);
+		switch (e->action) {
+		case PLAN_ADDED:
+			if (e->new_prog->autostart)
+				start[nstart++] = p;
+			break;
+		case PLAN_CHANGED:
+			process_set_config(p, e->new_prog, e->new_proc);
+			if (process_is_up(p) || (e->new_prog->autostart && p->state != PROC_STOPPING && p->state != PROC_STOPPED))
+				restart[nrestart++] = p;
+			break;
+		case PLAN_UPDATED:
+		case PLAN_UNCHANGED:
+			process_set_config(p, e->new_prog, e->new_proc);
+			break;
+		case PLAN_REMOVED:
 			p->removed = true;
+			break;
+		case PLAN_ACTION_MAX:
+			break;
 		}
 		table[n++] = p;
 	}
-	free(kept);
+	for (size_t i = 0; i < nearlier; i++)
+		table[n++] = earlier[i];
+	free(earlier);
 	free(sorted);
 	assign_slots(table, n);
 
@@ -257,7 +257,7 @@ int reload_run(struct reload_result *ret)
 	strv_free(users);
 	health_replan();
 
-	if (nc->subreaper != oc->subreaper && getpid() != 1)
+	if (config_keyset_has(&plan.daemon_changed, DK_SUBREAPER) && getpid() != 1)
 		(void) prctl(PR_SET_CHILD_SUBREAPER, nc->subreaper ? 1 : 0);
 	process_configure(nc);
 	events_config_applied(nc);   /* control_mode / control_group apply at once */
@@ -277,8 +277,10 @@ int reload_run(struct reload_result *ret)
 	free(start);
 	gc_due = true;
 
-	log_info("reload: generation %u: added %u, changed %u (restarted), updated %u (in place), removed %u, unchanged %u",
-	         tab.generation, n_added, n_changed, n_updated, n_removed, n_unchanged);
+	log_info("reload: generation %u: added %zu, changed %zu (restarted), updated %zu (in place), removed %zu, unchanged %zu",
+	         tab.generation, plan.count[PLAN_ADDED], plan.count[PLAN_CHANGED], plan.count[PLAN_UPDATED],
+	         plan.count[PLAN_REMOVED], plan.count[PLAN_UNCHANGED]);
+	reload_plan_free(&plan);
 	notify_set_error(NULL);
 	notify_reload_done();
 	if (ret)

@@ -107,9 +107,24 @@ static void sweep_cb(struct ev_loop *l, ev_timer *w, int revents)
 	health_replan();
 }
 
-/* A worker that will report (readiness or heartbeats) was spawned: sweep for it. */
+/* The slot shows the worker its incarnation's pid and state. */
+static void slot_publish(const struct process *p)
+{
+	if (p->slot < 0)
+		return;
+	struct sb_owner o = { .generation = p->generation, .pid = p->pid, .state = (uint32_t) p->state };
+	scoreboard_slot_publish((uint32_t) p->slot, &o);
+}
+
+static void on_state_changed(void *ctx, struct process *p, enum proc_state old)
+{
+	slot_publish(p);
+}
+
+/* A spawn or an exit; a worker that will report (readiness or heartbeats) was spawned: sweep for it. */
 static void on_pid_changed(void *ctx, struct process *p, pid_t old)
 {
+	slot_publish(p);
 	if (p->pid <= 0 || (p->prog->ready != READY_SCOREBOARD && p->prog->heartbeat_timeout <= 0))
 		return;
 	double iv = p->prog->ready == READY_SCOREBOARD ? SWEEP_FAST_S : SWEEP_MAX_S;
@@ -117,7 +132,7 @@ static void on_pid_changed(void *ctx, struct process *p, pid_t old)
 		sweep_arm(iv);
 }
 
-static struct events_subscriber subscriber = { .pid_changed = on_pid_changed };
+static struct events_subscriber subscriber = { .state_changed = on_state_changed, .pid_changed = on_pid_changed };
 
 void health_init(struct ev_loop *l)
 {

@@ -77,16 +77,14 @@ static void process_set_pid(struct process *p, pid_t pid)
 	events_pid_changed(p, old);
 }
 
-/* What the scoreboard shows of p (its generation, pid and state). */
-static void slot_publish(const struct process *p, bool spawn)
+/* A new incarnation of p is about to be spawned: its slot knows the generation before the child
+ * exists (later pid and state changes reach the slot through the event module). */
+static void slot_new_incarnation(const struct process *p)
 {
 	if (p->slot < 0)
 		return;
 	struct sb_owner o = { .generation = p->generation, .pid = p->pid, .state = (uint32_t) p->state };
-	if (spawn)
-		scoreboard_slot_spawn((uint32_t) p->slot, p->prog->user, &o);
-	else
-		scoreboard_slot_publish((uint32_t) p->slot, &o);
+	scoreboard_slot_spawn((uint32_t) p->slot, p->prog->user, &o);
 }
 
 static void timer_cancel(struct process *p)
@@ -347,7 +345,7 @@ static void do_spawn(struct process *p)
 	}
 	p->waiting_deps = false;
 	p->generation++;
-	slot_publish(p, true);   /* the slot knows the new generation before the child exists */
+	slot_new_incarnation(p);
 	int r = spawn_worker(p, &child, err, sizeof(err));
 	process_set_state(p, PROC_STARTING);
 	if (r < 0) {
@@ -357,7 +355,6 @@ static void do_spawn(struct process *p)
 		return;
 	}
 	process_set_pid(p, child.pid);
-	slot_publish(p, false);
 	p->spawns++;
 	p->stopped_sig = 0;
 	p->spawned_ns = now_mono_ns();

@@ -13,8 +13,8 @@
  *   count, when writing works again.
  * - A pipe is read until EOF (a grandchild may hold its write end after the worker is gone),
  *   then its watcher is stopped and it is closed: a worker that closes its stdout costs nothing
- *   afterwards (no POLLHUP busy loop, supervisord #589). A read error closes it as well (the
- *   writer then gets EPIPE instead of blocking forever, supervisord #1554).
+ *   afterwards (no busy loop on a pipe that keeps reporting POLLHUP, as supervisord had). A read
+ *   error closes it as well (the writer then gets EPIPE instead of blocking forever).
  * - Rotation, as supervisord: once the file holds maxbytes, NAME.i -> NAME.(i+1) for
  *   i = backups-1 .. 1, NAME -> NAME.1, then a fresh NAME; backups = 0 truncates NAME. Unlike
  *   supervisord (which checks after each write), drover cuts a write at the last newline that

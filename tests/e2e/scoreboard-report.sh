@@ -55,6 +55,12 @@ for f in /dev/shm/"$NAME".scoreboard /dev/shm/sem."$NAME".sb.*; do
 	[ "${m: -1}" = 0 ] || error "$f: mode $m"
 	[ "$(stat -c %u "$f")" = 0 ] || error "$f: owner $(stat -c %U "$f")"
 done
+# A stopped process shows nothing of its last worker's reports (that incarnation is gone).
+ctl stop cw >/dev/null || error "droverctl stop cw failed"
+refresh_status || fail "no status"
+[ "$(last_field cw state)" = STOPPED ] || error "cw: $(last_field cw state) after stop"
+[ -z "$(last_field cw status)" ] || error "cw, stopped, shows its worker's status line: $(last_field cw status)"
+[ "$(last_field cw ready)" != true ] || error "cw, stopped, shows ready"
 # Outside droverd, `droverctl report` fails cleanly.
 env -u DROVER_NAME -u DROVER_SLOT -u DROVER_GENERATION "$DROVERCTL" report --ready >/dev/null 2>&1
 [ $? = 1 ] || error "droverctl report outside droverd: want exit 1"

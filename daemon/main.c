@@ -33,9 +33,10 @@ static ev_signal sig_chld, sig_term, sig_int, sig_hup, sig_usr1;
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: droverd [-c FILE] [-t] [--version]\n"
+	fprintf(f, "usage: droverd [-c FILE] [-t [--strict]] [--version]\n"
 	           "  -c, --config FILE   config file (default " DEFAULT_CONFIG ")\n"
-	           "  -t, --check         validate the config and its includes, print every error, exit 0 or 1\n"
+	           "  -t, --check         validate the config and its includes, print every warning and error;\n"
+	           "                      exit 1 on errors (with --strict, on warnings too), else 0\n"
 	           "  -d, --debug         debug logging\n"
 	           "      --version       print the version and exit\n");
 }
@@ -147,26 +148,19 @@ static void reap_adopted(void)
 	}
 }
 
-static void print_diag(const struct config_diag *d)
-{
-	for (char **w = d->warnings; w && *w; w++)
-		fprintf(stderr, "%s\n", *w);
-	for (char **e = d->errors; e && *e; e++)
-		fprintf(stderr, "%s\n", *e);
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, 't' },
+		{ "strict", no_argument, NULL, 'S' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	const char *path = DEFAULT_CONFIG;
-	bool check = false;
+	bool check = false, strict = false;
 	struct config_diag diag = { 0 };
 	struct drover_config *cfg = NULL;
 	int c, r;
@@ -175,6 +169,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'c': path = optarg; break;
 		case 't': check = true; break;
+		case 'S': strict = true; break;
 		case 'd': log_set_debug(1); break;
 		case 'V': printf("droverd %s\n", DROVER_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
@@ -191,12 +186,10 @@ int main(int argc, char **argv)
 
 	r = config_load(path, &cfg, &diag);
 	if (check) {
-		print_diag(&diag);
-		if (r == 0)
-			printf("%s: ok (%zu programs)\n", path, cfg->nprograms);
+		int rc = config_check_print(path, cfg, &diag, strict);
 		config_diag_clear(&diag);
 		config_free(cfg);
-		return r == 0 ? 0 : 1;
+		return rc;
 	}
 	for (char **w = diag.warnings; w && *w; w++)
 		log_warn("%s", *w);

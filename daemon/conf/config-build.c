@@ -3,17 +3,22 @@
  * expansions and the rules between keys and sections applied. Also the entry points. */
 #include "conf/config.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf/cmdline.h"
 #include "conf/config-diag.h"
 #include "conf/config-keys.h"
 #include "conf/config-read.h"
 #include "conf/expand.h"
+#include "conf/suggest.h"
 #include "util.h"
 
 extern char **environ;
@@ -53,11 +58,19 @@ static const struct named *named_find(const struct named *v, size_t n, const cha
 
 /* ---- values ---- */
 
-static bool expand_kv(struct conf_report *R, const struct conf_section *s, const struct conf_kv *kv,
-                      const struct expand_ctx *ctx, char **ret)
+/* The directory of the file KV is written in (a repeated section has keys from several). */
+static const char *kv_here(const struct conf_section *s, const struct conf_kv *kv)
 {
+	return (kv->file ? kv->file : s->file)->here;
+}
+
+static bool expand_kv(struct conf_report *R, const struct conf_section *s, const struct conf_kv *kv,
+                      const struct expand_ctx *ctx0, char **ret)
+{
+	struct expand_ctx ctx = *ctx0;
 	char *err;
-	if (expand_string(kv->value, ctx, ret, &err) < 0) {
+	ctx.here = kv_here(s, kv);
+	if (expand_string(kv->value, &ctx, ret, &err) < 0) {
 		conf_kv_report(R, CONF_ERROR, s, kv, "%s", err);
 		free(err);
 		return false;
@@ -69,10 +82,16 @@ static bool expand_kv(struct conf_report *R, const struct conf_section *s, const
 static bool apply_key(struct conf_report *R, const struct conf_section *s, const struct conf_kv *kv,
                       const struct config_key *k, const struct expand_ctx *ctx, void *base)
 {
-	struct config_value_ctx vctx = { .here = s->file->here };
+	struct config_value_ctx vctx = { .here = kv_here(s, kv) };
 	char *v, *err;
+	int64_t n;
 	if (!expand_kv(R, s, kv, ctx, &v))
 		return false;
+	if (k->negative_is_zero && config_value_int(v, INT64_MIN + 1, -1, &n) == 0) {
+		conf_kv_report(R, CONF_WARNING, s, kv, "'%s' is negative: taken as 0, as supervisord does", config_quote(v));
+		free(v);
+		v = xstrdup("0");
+	}
 	int r = config_key_parse(k, v, &vctx, base, &err);
 	free(v);
 	if (r < 0) {
@@ -83,15 +102,36 @@ static bool apply_key(struct conf_report *R, const struct conf_section *s, const
 	return true;
 }
 
+/* A key drover does not know: supervisord ignores it, so drover runs, and says so. */
+static void unknown_key(struct conf_report *R, const struct conf_section *s, const struct conf_kv *kv,
+                        enum config_keys_of which)
+{
+	char buf[64];
+	const char *meant = config_key_suggest(which, kv->key, buf, sizeof(buf));
+	if (meant)
+		conf_kv_report(R, CONF_WARNING, s, kv, "unknown key; ignored (did you mean '%s'?)", meant);
+	else
+		conf_kv_report(R, CONF_WARNING, s, kv, "unknown key; ignored");
+}
+
+/* KEY's value in section S: its own, else [DEFAULT]'s (supervisord's parser gives every
+ * section the [DEFAULT] keys it does not set itself). */
+static struct conf_kv *section_value(const struct conf_doc *d, const struct conf_section *s, const char *key)
+{
+	struct conf_kv *kv = conf_section_get(s, key);
+	return kv || !d->defaults ? kv : conf_section_get(d->defaults, key);
+}
+
 /* KEY=VALUE pairs of an environment= line, each value expanded; %(ENV_X)s sees the variables
  * defined earlier on the same line, then BASE, then droverd's environment (supervisord expands
  * the line as a whole, so a later pair could not refer to an earlier one: drover can). */
 static bool build_env(struct conf_report *R, const struct conf_section *s, const struct conf_kv *kv, char **keys,
-                      char **values, const struct expand_ctx *ctx0, char *const *base, char ***ret)
+                      char **values, const struct expand_ctx *ctx0, char *const *base, char ***ret, char ***ret_own)
 {
 	char **env = strv_copy(base), **local = NULL;
 	struct expand_ctx ctx = *ctx0;
 
+	ctx.here = kv_here(s, kv);
 	for (size_t i = 0; keys && keys[i]; i++) {
 		char *k = NULL, *v = NULL, *err = NULL;
 		ctx.env[0] = local;
@@ -115,13 +155,55 @@ static bool build_env(struct conf_report *R, const struct conf_section *s, const
 		free(k);
 		free(v);
 	}
-	strv_free(local);
+	if (ret_own)
+		*ret_own = local;
+	else
+		strv_free(local);
 	*ret = env;
 	return true;
 fail:
 	strv_free(local);
 	strv_free(env);
 	return false;
+}
+
+/* Where supervisord 4.2.5 would read the environment= line KV differently from drover (it keeps
+ * the first word of an unquoted value with blanks, cuts at '#', splits at punctuation), drover
+ * keeps the whole value and warns. OWN: drover's pairs of the line, KEY=VALUE. Text supervisord
+ * refuses is drover's own syntax: nothing to compare. */
+static void compare_env(struct conf_report *R, const struct conf_section *s, const struct conf_kv *kv,
+                        const struct expand_ctx *ctx0, char *const *base, char *const *own)
+{
+	struct expand_ctx ctx = *ctx0;
+	char *text, *err, **keys = NULL, **values = NULL;
+
+	ctx.env[0] = base;          /* supervisord expands the line as a whole, then splits it */
+	ctx.env[1] = environ;
+	ctx.env[2] = NULL;
+	ctx.here = kv_here(s, kv);
+	if (expand_string(kv->value, &ctx, &text, &err) < 0) {
+		free(err);
+		return;
+	}
+	if (cmdline_env_supervisord(text, &keys, &values) >= 0) {
+		for (size_t i = 0; keys[i]; i++) {
+			const char *mine = strv_env_get(own, keys[i]);
+			if (!mine) {
+				conf_kv_report(R, CONF_WARNING, s, kv, "supervisord reads a variable '%s' from this line that drover "
+				               "does not; quote values that contain blanks or punctuation", config_quote(keys[i]));
+				break;
+			}
+			if (strcmp(mine, values[i]) != 0) {
+				conf_kv_report(R, CONF_WARNING, s, kv, "supervisord reads %s as '%s'; drover keeps the whole value "
+				               "'%s' (quote it to mean the same to both)", keys[i], config_quote(values[i]),
+				               config_quote(mine));
+				break;
+			}
+		}
+	}
+	strv_free(keys);
+	strv_free(values);
+	free(text);
 }
 
 /* environment= split into keys and values (not expanded yet). */
@@ -139,42 +221,72 @@ static bool split_env(struct conf_report *R, const struct conf_section *s, const
 
 /* ---- [drover] and [supervisord] ---- */
 
+static void apply_daemon_kv(struct conf_doc *d, struct drover_config *c, const struct conf_section *s,
+                            const struct conf_kv *kv, const struct config_key *k, const struct expand_ctx *ctx)
+{
+	struct conf_report *R = &d->report;
+	if (k->type == CV_GLOBS)
+		return;                     /* the reader followed the includes */
+	if (k->type == CV_ENV) {
+		char **keys = NULL, **values = NULL, **env, **own = NULL;
+		if (split_env(R, s, kv, &keys, &values) && build_env(R, s, kv, keys, values, ctx, NULL, &env, &own)) {
+			compare_env(R, s, kv, ctx, NULL, own);
+			char ***dst = config_key_field(k, c);
+			strv_free(*dst);
+			*dst = env;
+		}
+		strv_free(own);
+		strv_free(keys);
+		strv_free(values);
+		return;
+	}
+	(void) apply_key(R, s, kv, k, ctx, c);
+}
+
 static void apply_daemon_section(struct conf_doc *d, struct drover_config *c, const struct conf_section *s)
 {
 	struct conf_report *R = &d->report;
 	bool drover = s->kind == SEC_DROVER;
-	struct expand_ctx ctx = { .here = s->file->here, .host_node_name = d->host, .process_num = -1, .numprocs = -1,
-	                          .env = { environ } };
+	struct expand_ctx ctx = { .host_node_name = d->host, .process_num = -1, .numprocs = -1, .env = { environ } };
 
 	for (size_t i = 0; i < s->nkv; i++) {
 		const struct conf_kv *kv = &s->kv[i];
 		if (kv->dup)
 			continue;
 		int ki = daemon_key_lookup(kv->key, drover);
-		if (ki < 0) {
-			if (drover)
-				conf_kv_report(R, CONF_ERROR, s, kv, "unknown key '%s'", config_quote(kv->written));
-			else
-				conf_kv_report(R, CONF_WARNING, s, kv, supervisord_key_known(kv->key)
-				               ? "supervisord setting not used by drover; ignored" : "unknown supervisord setting; ignored");
-			continue;
+		if (ki >= 0) {
+			apply_daemon_kv(d, c, s, kv, &daemon_keys[ki], &ctx);
+		} else if (drover) {
+			unknown_key(R, s, kv, CONF_KEYS_DROVER);
+		} else if (strcmp(kv->key, "nodaemon") == 0) {
+			bool b;
+			/* drover always runs in the foreground: nodaemon = true is what it does */
+			if (config_value_bool(kv->value, &b) < 0 || !b)
+				conf_kv_report(R, CONF_WARNING, s, kv, "ignored: droverd always runs in the foreground");
+		} else if (supervisord_key_known(kv->key)) {
+			conf_kv_report(R, CONF_WARNING, s, kv, "supervisord setting not used by drover; ignored");
+		} else {
+			unknown_key(R, s, kv, CONF_KEYS_SUPERVISORD);
 		}
-		const struct config_key *k = &daemon_keys[ki];
-		if (k->type == CV_GLOBS)
-			continue;                   /* the reader followed the includes */
-		if (k->type == CV_ENV) {
-			char **keys = NULL, **values = NULL, **env;
-			if (split_env(R, s, kv, &keys, &values) && build_env(R, s, kv, keys, values, &ctx, NULL, &env)) {
-				char ***dst = config_key_field(k, c);
-				strv_free(*dst);
-				*dst = env;
-			}
-			strv_free(keys);
-			strv_free(values);
-			continue;
-		}
-		(void) apply_key(R, s, kv, k, &ctx, c);
 	}
+	/* [DEFAULT] fills the [supervisord] keys it does not set (not [drover]: supervisord's rule) */
+	for (size_t i = 0; !drover && d->defaults && i < d->defaults->nkv; i++) {
+		const struct conf_kv *kv = &d->defaults->kv[i];
+		int ki = daemon_key_lookup(kv->key, false);
+		if (!kv->dup && ki >= 0 && !conf_section_get(s, kv->key))
+			apply_daemon_kv(d, c, d->defaults, kv, &daemon_keys[ki], &ctx);
+	}
+}
+
+/* A user that does not exist now: supervisord refuses the config; drover reports it at start. */
+static void check_user(struct conf_report *R, const struct conf_section *s, const struct conf_kv *kv, const char *user)
+{
+	int64_t uid;
+	if (!user || !kv)
+		return;
+	if (config_value_int(user, 0, INT32_MAX, &uid) == 0 ? !getpwuid((uid_t) uid) : !getpwnam(user))
+		conf_kv_report(R, CONF_WARNING, s, kv, "user '%s' does not exist (yet): nothing can run as it until it does",
+		               config_quote(user));
 }
 
 static void build_daemon(struct conf_doc *d, struct drover_config *c)
@@ -194,6 +306,9 @@ static void build_daemon(struct conf_doc *d, struct drover_config *c)
 		apply_daemon_section(d, c, d->supervisord);
 	if (d->drover)
 		apply_daemon_section(d, c, d->drover);
+	struct conf_section *us = d->drover && conf_section_get(d->drover, "user") ? d->drover : d->supervisord;
+	if (us)
+		check_user(&d->report, us, section_value(d, us, "user"), c->user);
 }
 
 /* ---- [group:x] ---- */
@@ -201,37 +316,21 @@ static void build_daemon(struct conf_doc *d, struct drover_config *c)
 struct group_info {
 	struct conf_section *s;
 	struct conf_kv *programs_kv;
-	char **programs;
-	int priority;
-};
-
-static const struct config_key group_keys[] = {
-	{ "programs", NULL, CV_NAMES, CT_NONE, offsetof(struct group_info, programs), 0, 0, NULL, NULL, false, false,
-	  CR_IDENTITY },
-	{ "priority", NULL, CV_INT, CT_NONE, offsetof(struct group_info, priority), -1000000, 1000000, NULL, "999", false,
-	  false, CR_LIVE },
+	struct conf_group v;
 };
 
 static void parse_group(struct conf_doc *d, struct group_info *g)
 {
 	struct conf_section *s = g->s;
-	struct expand_ctx ctx = { .here = s->file->here, .host_node_name = d->host, .group_name = s->name,
-	                          .process_num = -1, .numprocs = -1, .env = { environ } };
-	g->priority = 999;
-	for (size_t i = 0; i < s->nkv; i++) {
-		struct conf_kv *kv = &s->kv[i];
-		const struct config_key *k = NULL;
-		if (kv->dup)
-			continue;
-		for (size_t n = 0; n < ELEMENTSOF(group_keys); n++)
-			if (strcmp(kv->key, group_keys[n].name) == 0)
-				k = &group_keys[n];
-		if (!k) {
-			conf_kv_report(&d->report, CONF_ERROR, s, kv, "unknown key '%s' (a group has 'programs' and 'priority')",
-			               config_quote(kv->written));
-			continue;
-		}
-		if (apply_key(&d->report, s, kv, k, &ctx, g) && k->type == CV_NAMES)
+	struct expand_ctx ctx = { .host_node_name = d->host, .group_name = s->name, .process_num = -1, .numprocs = -1,
+	                          .env = { environ } };
+	g->v.priority = 999;
+	for (size_t i = 0; i < s->nkv; i++)
+		if (!s->kv[i].dup && !config_key_known(CONF_KEYS_GROUP, s->kv[i].key))
+			unknown_key(&d->report, s, &s->kv[i], CONF_KEYS_GROUP);
+	for (size_t i = 0; i < GK_MAX; i++) {
+		struct conf_kv *kv = section_value(d, s, group_keys[i].name);
+		if (kv && apply_key(&d->report, s, kv, &group_keys[i], &ctx, &g->v) && i == GK_PROGRAMS)
 			g->programs_kv = kv;
 	}
 }
@@ -245,8 +344,10 @@ struct program_build {
 	struct conf_section *s;
 	struct program_config *p;
 	struct proc_config tmpl;        /* per-process fields that are the same for every process */
-	struct conf_kv *k[PK_MAX];
+	struct conf_kv *k[PK_MAX];      /* as written in the section, or in [DEFAULT] */
 	struct conf_kv defaults[PK_MAX];/* stand-ins for unset keys: their messages point at the section line */
+	bool failed[PK_MAX];            /* the key's value is in error (reported) */
+	bool shared;                    /* the program is in several groups */
 	char **env_keys, **env_values;
 };
 
@@ -257,6 +358,7 @@ static struct conf_kv *key_or_default(struct program_build *b, enum program_key 
 	if (!program_keys[i].def)
 		return NULL;
 	struct conf_kv *d = &b->defaults[i];
+	d->file = b->s->file;
 	d->key = d->written = (char *) program_keys[i].name;
 	d->value = (char *) program_keys[i].def;
 	d->line = b->s->line;
@@ -266,7 +368,9 @@ static struct conf_kv *key_or_default(struct program_build *b, enum program_key 
 static bool apply_program_key(struct program_build *b, enum program_key i, const struct expand_ctx *ctx, void *base)
 {
 	struct conf_kv *kv = key_or_default(b, i);
-	return !kv || apply_key(b->R, b->s, kv, &program_keys[i], ctx, base);
+	if (kv && !apply_key(b->R, b->s, kv, &program_keys[i], ctx, base))
+		b->failed[i] = true;
+	return !b->failed[i];
 }
 
 static bool build_proc_name(struct program_build *b, const struct expand_ctx *ctx, struct proc_config *pc)
@@ -308,10 +412,17 @@ static bool build_argv(struct program_build *b, const struct expand_ctx *ctx, st
 
 static bool build_proc_env(struct program_build *b, const struct expand_ctx *ctx, struct proc_config *pc)
 {
-	if (b->k[PK_ENVIRONMENT] && b->env_keys)
-		return build_env(b->R, b->s, b->k[PK_ENVIRONMENT], b->env_keys, b->env_values, ctx, b->c->environment,
-		                 &pc->env);
-	pc->env = strv_copy(b->c->environment);
+	char **own = NULL;
+	if (!b->k[PK_ENVIRONMENT] || !b->env_keys) {
+		pc->env = strv_copy(b->c->environment);
+		return true;
+	}
+	if (!build_env(b->R, b->s, b->k[PK_ENVIRONMENT], b->env_keys, b->env_values, ctx, b->c->environment, &pc->env,
+	               &own))
+		return false;
+	if (pc == b->p->procs)          /* once per program */
+		compare_env(b->R, b->s, b->k[PK_ENVIRONMENT], ctx, b->c->environment, own);
+	strv_free(own);
 	return true;
 }
 
@@ -328,14 +439,15 @@ static bool build_log(struct program_build *b, const struct expand_ctx *ctx, enu
 		return false;
 	if (strcasecmp(v, "auto") == 0) {
 		lc->kind = LOGFILE_AUTO;
-		char *file = xasprintf("%s-%s.log", pc->name, err_stream ? "stderr" : "stdout");
+		char *file = b->shared ? xasprintf("%s_%s-%s.log", b->p->group, pc->name, err_stream ? "stderr" : "stdout")
+		                       : xasprintf("%s-%s.log", pc->name, err_stream ? "stderr" : "stdout");
 		lc->path = config_path_join(b->c->log_dir, file);
 		free(file);
 	} else if (!*v || strcasecmp(v, "none") == 0 || strcasecmp(v, "off") == 0) {
 		lc->kind = LOGFILE_NONE;
 	} else {
 		lc->kind = LOGFILE_PATH;
-		lc->path = config_path_join(b->s->file->here, v);
+		lc->path = config_path_join(kv_here(b->s, kv), v);
 	}
 	free(v);
 	if (err_stream && b->p->redirect_stderr) {
@@ -412,17 +524,114 @@ static bool check_program(struct program_build *b)
 	for (int st = 0; st < 2; st++) {
 		struct conf_kv *kv = b->k[st ? PK_STDERR_LOGFILE : PK_STDOUT_LOGFILE];
 		uint64_t maxbytes = st ? b->tmpl.stderr_log.maxbytes : b->tmpl.stdout_log.maxbytes;
-		if ((!kv || strcasecmp(kv->value, "auto") == 0) && maxbytes == 0 && !(st && p->redirect_stderr))
+		bool bad = b->failed[st ? PK_STDERR_LOGFILE_MAXBYTES : PK_STDOUT_LOGFILE_MAXBYTES];
+		if ((!kv || strcasecmp(kv->value, "auto") == 0) && maxbytes == 0 && !bad && !(st && p->redirect_stderr))
 			conf_sec_report(R, CONF_WARNING, s, "AUTO %s log without rotation (%s_logfile_maxbytes = 0) may fill the disk",
 			                st ? "stderr" : "stdout", st ? "stderr" : "stdout");
 	}
 	return ok;
 }
 
-static void build_program(struct conf_doc *d, struct drover_config *c, struct conf_section *s, struct group_info *g,
-                          size_t *total, struct program_config *p)
+/* Offer the names in DIR to SG (for "did you mean" of a command). */
+static void suggest_from_dir(struct suggest *sg, const char *dir)
 {
-	struct program_build b = { .d = d, .R = &d->report, .c = c, .s = s, .p = p };
+	DIR *dp = opendir(dir);
+	if (!dp)
+		return;
+	for (struct dirent *e; (e = readdir(dp)); )
+		if (e->d_name[0] != '.')
+			suggest_offer(sg, e->d_name);
+	(void) closedir(dp);
+}
+
+static bool is_executable(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+/* The command as the spawn will look for it: an absolute path, a path relative to the
+ * program's directory, or a name on the PATH it runs with. Missing now is a warning (it may be
+ * deployed before the program starts), with the nearest name when one looks like a typo. */
+static void check_command(struct program_build *b, const struct proc_config *pc)
+{
+	const char *cmd = pc->argv[0];
+	struct conf_kv *kv = b->k[PK_COMMAND];
+	struct suggest sg;
+
+	if (strchr(cmd, '/')) {
+		if (cmd[0] != '/' && !pc->directory)
+			return;                 /* relative to droverd's working directory when it spawns */
+		char *full = cmd[0] == '/' ? xstrdup(cmd) : config_path_join(pc->directory, cmd);
+		if (!is_executable(full)) {
+			const char *slash = strrchr(full, '/');
+			char *dir = slash == full ? xstrdup("/") : xstrndup(full, (size_t) (slash - full));
+			suggest_init(&sg, slash + 1);
+			suggest_from_dir(&sg, dir);
+			struct stat st;
+			const char *what = stat(full, &st) < 0 ? "does not exist" : "is not an executable file";
+			if (suggest_result(&sg) && strcmp(suggest_result(&sg), slash + 1) != 0)
+				conf_kv_report(b->R, CONF_WARNING, b->s, kv, "'%s' %s (did you mean '%s/%s'?)", config_quote(full), what,
+				               strcmp(dir, "/") == 0 ? "" : dir, suggest_result(&sg));
+			else
+				conf_kv_report(b->R, CONF_WARNING, b->s, kv, "'%s' %s", config_quote(full), what);
+			free(dir);
+		}
+		free(full);
+		return;
+	}
+	const char *path = strv_env_get(pc->env, "PATH");
+	if (!path && b->p->environment_file)
+		return;                     /* the file may set PATH */
+	if (!path)
+		path = getenv("PATH");
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	char **dirs = config_split_list(path, ":");
+	suggest_init(&sg, cmd);
+	for (char **dir = dirs; dir && *dir; dir++) {
+		char *cand = config_path_join(*dir, cmd);
+		bool found = is_executable(cand);
+		free(cand);
+		if (found) {
+			strv_free(dirs);
+			return;
+		}
+	}
+	for (char **dir = dirs; dir && *dir; dir++)
+		suggest_from_dir(&sg, *dir);
+	strv_free(dirs);
+	if (suggest_result(&sg) && strcmp(suggest_result(&sg), cmd) != 0)
+		conf_kv_report(b->R, CONF_WARNING, b->s, kv, "command '%s' is not on the PATH (did you mean '%s'?)",
+		               config_quote(cmd), suggest_result(&sg));
+	else
+		conf_kv_report(b->R, CONF_WARNING, b->s, kv, "command '%s' is not on the PATH", config_quote(cmd));
+}
+
+/* An explicit log file in a directory that does not exist: supervisord refuses the config;
+ * drover runs the program and loses its output until the directory is there. */
+static void check_log_dirs(struct program_build *b, const struct proc_config *pc)
+{
+	const struct logfile_config *lc[2] = { &pc->stdout_log, &pc->stderr_log };
+	for (int st = 0; st < 2; st++) {
+		if (lc[st]->kind != LOGFILE_PATH)
+			continue;
+		const char *slash = strrchr(lc[st]->path, '/');
+		char *dir = slash == lc[st]->path ? xstrdup("/") : xstrndup(lc[st]->path, (size_t) (slash - lc[st]->path));
+		struct stat sb;
+		if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode))
+			conf_kv_report(b->R, CONF_WARNING, b->s, key_or_default(b, st ? PK_STDERR_LOGFILE : PK_STDOUT_LOGFILE),
+			               "directory %s does not exist: the output is lost until it does", dir);
+		free(dir);
+	}
+}
+
+/* [program:x] as a member of group G (NULL: its own group). SHARED: it is in several groups,
+ * so its AUTO log files are named after group and process. */
+static void build_program(struct conf_doc *d, struct drover_config *c, struct conf_section *s, struct group_info *g,
+                          bool shared, size_t *total, struct program_config *p)
+{
+	struct program_build b = { .d = d, .R = &d->report, .c = c, .s = s, .p = p, .shared = shared };
 	struct expand_ctx ctx = { .program_name = s->name, .here = s->file->here, .host_node_name = d->host,
 	                          .process_num = -1, .numprocs = -1, .env = { environ } };
 	bool ok = true;
@@ -443,11 +652,12 @@ static void build_program(struct conf_doc *d, struct drover_config *c, struct co
 			b.k[k] = kv;
 		else if (program_key_supervisord_only(kv->key))
 			conf_kv_report(b.R, CONF_WARNING, s, kv, "supervisord setting not implemented by drover; ignored");
-		else {
-			conf_kv_report(b.R, CONF_ERROR, s, kv, "unknown key '%s'", config_quote(kv->written));
-			ok = false;
-		}
+		else
+			unknown_key(b.R, s, kv, CONF_KEYS_PROGRAM);
 	}
+	for (int i = 0; i < PK_MAX; i++)
+		if (!b.k[i] && !program_keys[i].derived && d->defaults)
+			b.k[i] = conf_section_get(d->defaults, program_keys[i].name);
 
 	/* Keys set once per program: numprocs first, %(numprocs)d may appear in the others. */
 	ok &= apply_program_key(&b, PK_NUMPROCS, &ctx, p);
@@ -459,8 +669,11 @@ static void build_program(struct conf_doc *d, struct drover_config *c, struct co
 			continue;
 		ok &= apply_program_key(&b, (enum program_key) i, &ctx, k->target == CT_PROC ? (void *) &b.tmpl : (void *) p);
 	}
-	p->group_priority = g ? g->priority : p->priority;
+	p->group_priority = g ? g->v.priority : p->priority;
 	ok &= check_program(&b);
+	check_user(b.R, s, b.k[PK_USER], p->user);
+	if (ok && p->numprocs == 0)
+		conf_kv_report(b.R, CONF_WARNING, s, key_or_default(&b, PK_NUMPROCS), "the program has no process (numprocs = 0)");
 
 	if (!b.k[PK_COMMAND]) {
 		conf_sec_report(b.R, CONF_ERROR, s, "command: missing (every program needs a command)");
@@ -491,6 +704,10 @@ static void build_program(struct conf_doc *d, struct drover_config *c, struct co
 		p->nprocs++;
 		if (!build_proc(&b, &ctx, pc))
 			break;              /* one process's errors are the others' too: report them once */
+		if (n == 0) {
+			check_command(&b, pc);
+			check_log_dirs(&b, pc);
+		}
 	}
 	strv_free(b.env_keys);
 	strv_free(b.env_values);
@@ -523,7 +740,8 @@ static bool dep_cycle(struct conf_doc *d, struct drover_config *c, struct conf_s
 	return false;
 }
 
-/* Sections named twice: every later one is reported (and marked dup) at its own line. */
+/* Two sections that name the same program or group in different words ("[program:a]" and
+ * "[program: a]"; the same words are one section, merged): the later one is an error. */
 static struct named *sections_by_name(struct conf_doc *d, enum conf_section_kind kind, const char *what, size_t *ret_n)
 {
 	size_t n = 0;
@@ -542,7 +760,7 @@ static struct named *sections_by_name(struct conf_doc *d, enum conf_section_kind
 		}
 		struct conf_section *again = (struct conf_section *) v[i].ptr;
 		const struct conf_section *f = v[first].ptr;
-		again->dup = true;
+		again->kind = SEC_INVALID;
 		conf_sec_report(&d->report, CONF_ERROR, again, "duplicate %s '%s' (first defined at %s:%u)", what, again->name,
 		                f->file->path, f->line);
 	}
@@ -557,53 +775,75 @@ static struct drover_config *build_config(struct conf_doc *d, const char *main_a
 
 	c->file = xstrdup(main_abs);
 	build_daemon(d, c);
+	if (d->defaults)
+		for (size_t i = 0; i < d->defaults->nkv; i++)
+			if (!d->defaults->kv[i].dup && !config_key_known(CONF_KEYS_ANY, d->defaults->kv[i].key))
+				unknown_key(R, d->defaults, &d->defaults->kv[i], CONF_KEYS_ANY);
 
 	/* groups, in file order */
 	size_t ngroups = 0, nmembers = 0;
-	struct named *gnames = sections_by_name(d, SEC_GROUP, "group", &ngroups);
+	free(sections_by_name(d, SEC_GROUP, "group", &ngroups));
 	struct group_info *groups = xcalloc(ngroups ? ngroups : 1, sizeof(*groups));
 	ngroups = 0;
 	for (size_t i = 0; i < d->nsec; i++)
 		if (d->sec[i]->kind == SEC_GROUP)
 			groups[ngroups++].s = d->sec[i];
-	free(gnames);
 	for (size_t i = 0; i < ngroups; i++) {
-		if (groups[i].s->dup)
-			continue;
 		parse_group(d, &groups[i]);
-		nmembers += strv_length(groups[i].programs);
+		nmembers += strv_length(groups[i].v.programs);
 	}
-	/* program name -> its group, by listing order: a program listed twice is reported at the later listing */
+	/* program name -> its groups, in listing order. A program listed by two groups runs once in
+	 * each (supervisord does so); listed twice by one group, it is there once. */
 	struct named *members = xcalloc(nmembers ? nmembers : 1, sizeof(*members));
 	nmembers = 0;
 	for (size_t i = 0; i < ngroups; i++)
-		for (char **n = groups[i].programs; n && *n; n++, nmembers++)
+		for (char **n = groups[i].v.programs; n && *n; n++, nmembers++)
 			members[nmembers] = (struct named) { *n, nmembers, &groups[i] };
 	qsort(members, nmembers, sizeof(*members), named_cmp);
-	for (size_t i = 1; i < nmembers; i++) {
-		if (strcmp(members[i].name, members[i - 1].name) != 0)
+	for (size_t i = 1, first = 0; i < nmembers; i++) {
+		if (strcmp(members[i].name, members[first].name) != 0) {
+			first = i;
 			continue;
-		const struct group_info *g = members[i].ptr, *first = members[i - 1].ptr;
-		if (g == first)
-			conf_kv_report(R, CONF_ERROR, g->s, g->programs_kv, "'%s' is listed twice", config_quote(members[i].name));
-		else
-			conf_kv_report(R, CONF_ERROR, g->s, g->programs_kv, "program '%s' is already in [%s] (%s:%u)",
-			               config_quote(members[i].name), first->s->header, first->s->file->path, first->s->line);
+		}
+		const struct group_info *g = members[i].ptr, *f = members[first].ptr;
+		for (size_t k = first; k < i; k++)
+			if (members[k].ptr == g) {
+				conf_kv_report(R, CONF_WARNING, g->s, g->programs_kv, "'%s' is listed twice; once is enough",
+				               config_quote(members[i].name));
+				members[i].ptr = NULL;
+				break;
+			}
+		if (members[i].ptr)
+			conf_kv_report(R, CONF_WARNING, g->s, g->programs_kv, "program '%s' is also in [%s] (%s:%u): it runs once "
+			               "in each group, as supervisord does", config_quote(members[i].name), f->s->header,
+			               f->s->file->path, f->s->line);
 	}
 
-	/* programs, in file order */
+	/* programs, in file order; one per group that lists it */
 	size_t np = 0;
-	struct named *pnames = sections_by_name(d, SEC_PROGRAM, "program", &np);
-	c->programs = xcalloc(np ? np : 1, sizeof(*c->programs));
-	struct conf_section **psec = xcalloc(np ? np : 1, sizeof(*psec));
+	free(sections_by_name(d, SEC_PROGRAM, "program", &np));
+	c->programs = xcalloc(np + nmembers + 1, sizeof(*c->programs));
+	struct conf_section **psec = xcalloc(np + nmembers + 1, sizeof(*psec));
 	size_t total = 0;
 	for (size_t i = 0; i < d->nsec; i++) {
 		struct conf_section *s = d->sec[i];
-		if (s->kind != SEC_PROGRAM || s->dup)
+		if (s->kind != SEC_PROGRAM)
 			continue;
-		const struct named *m = named_find(members, nmembers, s->name);
-		psec[c->nprograms] = s;
-		build_program(d, c, s, m ? (struct group_info *) m->ptr : NULL, &total, &c->programs[c->nprograms++]);
+		const struct named *m = named_find(members, nmembers, s->name), *end = members + nmembers;
+		size_t in = 0;
+		for (const struct named *x = m; x && x < end && strcmp(x->name, s->name) == 0; x++)
+			in += x->ptr != NULL;
+		if (!in) {
+			psec[c->nprograms] = s;
+			build_program(d, c, s, NULL, false, &total, &c->programs[c->nprograms++]);
+			continue;
+		}
+		for (const struct named *x = m; x < end && strcmp(x->name, s->name) == 0; x++) {
+			if (!x->ptr)
+				continue;
+			psec[c->nprograms] = s;
+			build_program(d, c, s, (struct group_info *) x->ptr, in > 1, &total, &c->programs[c->nprograms++]);
+		}
 	}
 
 	/* names listed by groups and depends_on must exist; group names must not shadow programs */
@@ -613,15 +853,19 @@ static struct drover_config *build_config(struct conf_doc *d, const char *main_a
 	qsort(byname, c->nprograms, sizeof(*byname), named_cmp);
 	for (size_t i = 0; i < ngroups; i++) {
 		struct group_info *g = &groups[i];
-		if (g->s->dup)
+		if (g->s->kind != SEC_GROUP)
 			continue;
-		for (char **n = g->programs; n && *n; n++)
+		for (char **n = g->v.programs; n && *n; n++)
 			if (!named_find(byname, c->nprograms, *n))
 				conf_kv_report(R, CONF_ERROR, g->s, g->programs_kv, "unknown program '%s' (no [program:%s])",
 				               config_quote(*n), config_quote(*n));
+		/* supervisord would silently drop the program: its own group of one has the same name */
 		const struct named *same = named_find(byname, c->nprograms, g->s->name);
-		const struct named *m = named_find(members, nmembers, g->s->name);
-		if (same && (!m || m->ptr != g))
+		bool member = false;
+		for (const struct named *x = named_find(members, nmembers, g->s->name);
+		     x && x < members + nmembers && strcmp(x->name, g->s->name) == 0; x++)
+			member |= x->ptr == g;
+		if (same && !member)
 			conf_sec_report(R, CONF_ERROR, g->s,
 			                "group name '%s' is also the name of [program:%s] (%s:%u), which is not in this group",
 			                g->s->name, g->s->name, c->programs[same->idx].file, c->programs[same->idx].line);
@@ -694,10 +938,9 @@ static struct drover_config *build_config(struct conf_doc *d, const char *main_a
 	free(logs);
 	free(byname);
 	free(psec);
-	free(pnames);
 	free(members);
 	for (size_t i = 0; i < ngroups; i++)
-		strv_free(groups[i].programs);
+		strv_free(groups[i].v.programs);
 	free(groups);
 	return c;
 }

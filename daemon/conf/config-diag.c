@@ -90,6 +90,6 @@ void conf_kv_report(struct conf_report *R, enum conf_level level, const struct c
 {
 	va_list ap;
 	va_start(ap, fmt);
-	conf_vreport(R, level, s->file, kv->line, s, kv, fmt, ap);
+	conf_vreport(R, level, kv->file ? kv->file : s->file, kv->line, s, kv, fmt, ap);
 	va_end(ap);
 }

@@ -8,14 +8,21 @@
 #include <sys/types.h>
 
 struct conf_kv {
+	struct conf_file *file; /* where it is written (a section repeated across files has keys from several) */
 	char *key;              /* lower case: keys are case-insensitive as in supervisord (configparser) */
 	char *written;          /* as the user wrote it */
 	char *value;            /* continuation lines joined with '\n' */
 	unsigned line;
-	bool dup;               /* a repeated key: reported, then ignored */
+	bool dup;               /* overridden by a later one of the same key (reported): ignored */
 };
 
-enum conf_section_kind { SEC_DROVER, SEC_SUPERVISORD, SEC_INCLUDE, SEC_PROGRAM, SEC_GROUP, SEC_IGNORED, SEC_INVALID };
+enum conf_section_kind {
+	SEC_DROVER, SEC_SUPERVISORD, SEC_INCLUDE, SEC_PROGRAM, SEC_GROUP,
+	SEC_DEFAULT,            /* [DEFAULT]: values for keys the other sections do not set */
+	SEC_IGNORED,            /* a section drover does not use (reported once) */
+	SEC_INVALID,            /* a header in error (reported): its keys are skipped */
+	SEC_MERGED,             /* a repeated section: its keys were moved into the first one */
+};
 
 struct conf_file {
 	char *path;             /* as shown in messages */
@@ -36,7 +43,6 @@ struct conf_section {
 	unsigned line;
 	struct conf_kv *kv;
 	size_t nkv;
-	bool dup;               /* a repeated [program:x] / [group:x]: reported, then ignored */
 };
 
 /* Diagnostics collected while reading and building, sorted into file and line order at the end. */
@@ -53,12 +59,12 @@ struct conf_doc {
 	size_t nfiles;
 	struct conf_section **sec;  /* in reading order */
 	size_t nsec;
-	struct conf_section *drover, *supervisord;
+	struct conf_section *drover, *supervisord, *defaults;   /* once merged, NULL when absent */
 	char host[256];             /* %(host_node_name)s */
 	bool root;                  /* refuse group- and world-writable files */
 };
 
-/* The first (not repeated) KEY of S, or NULL. */
+/* The value of KEY in S (the last one written), or NULL. */
 struct conf_kv *conf_section_get(const struct conf_section *s, const char *key);
 
 #endif

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "conf/config.h"
+#include "conf/suggest.h"
 #include "util.h"
 
 static const char *const ready_names[] = { "startsecs", "scoreboard", NULL };
@@ -180,8 +181,8 @@ const char *config_name_invalid(const char *name)
 		return "is not a usable name";
 	for (const char *p = name; *p; p++) {
 		unsigned char c = (unsigned char) *p;
-		if (c <= ' ' || c >= 0x7f)
-			return "may contain only printable ASCII characters without blanks";
+		if (c <= ' ' || c == 0x7f)         /* UTF-8 letters are fine, as in supervisord */
+			return "may contain no blanks or control characters";
 		if (c == ':' || c == '/')
 			return "may not contain ':' or '/'";
 	}
@@ -353,7 +354,15 @@ static int parse_signal(const struct config_key *k, const char *v, const struct 
 {
 	int sig = signal_from_string(v);
 	if (sig < 0) {
-		*ret_error = xasprintf("unknown signal '%s' (a name such as TERM or SIGTERM, or a number)", config_quote(v));
+		struct suggest sg;
+		suggest_init(&sg, strncasecmp(v, "SIG", 3) == 0 ? v + 3 : v);
+		for (int n = 1; n < 32; n++)
+			if (strcmp(signal_to_string(n), "?") != 0)
+				suggest_offer(&sg, signal_to_string(n));
+		if (suggest_result(&sg))
+			*ret_error = xasprintf("unknown signal '%s' (did you mean %s?)", config_quote(v), suggest_result(&sg));
+		else
+			*ret_error = xasprintf("unknown signal '%s' (a name such as TERM or SIGTERM, or a number)", config_quote(v));
 		return -EINVAL;
 	}
 	*FIELD(k, base, int) = sig;
@@ -584,84 +593,112 @@ bool config_key_owns_memory(const struct config_key *k)
 
 const struct config_key program_keys[PK_MAX] = {
 	/* name, parse, type, target, offset, min, max, names, default, per_process, derived, reload */
-	[PK_COMMAND]       = { "command", T(CV_ARGV), PROC(argv), NOBOUNDS, NULL, true, false, CR_RESTART },
+	[PK_COMMAND]       = { "command", T(CV_ARGV), PROC(argv), NOBOUNDS, NULL, true, false, CR_RESTART, false },
 	[PK_PROCESS_NAME]  = { "process_name", T(CV_PROC_NAME), PROC(name), NOBOUNDS, "%(program_name)s", true, false,
-	                       CR_RESTART },
-	[PK_NUMPROCS]      = { "numprocs", T(CV_INT), PROG(numprocs), BOUNDS(1, 10000), "1", false, false, CR_IDENTITY },
+	                       CR_RESTART, false },
+	[PK_NUMPROCS]      = { "numprocs", T(CV_INT), PROG(numprocs), BOUNDS(0, CONFIG_NUMPROCS_MAX), "1", false, false,
+	                       CR_IDENTITY, true },
 	[PK_NUMPROCS_START] = { "numprocs_start", T(CV_INT), PROG(numprocs_start), BOUNDS(0, 1000000), "0", false, false,
-	                        CR_IDENTITY },
-	[PK_DIRECTORY]     = { "directory", T(CV_PATH), PROC(directory), NOBOUNDS, NULL, true, false, CR_RESTART },
-	[PK_USER]          = { "user", T(CV_STRING), PROG(user), NOBOUNDS, NULL, false, false, CR_RESTART },
-	[PK_ENVIRONMENT]   = { "environment", T(CV_ENV), PROC(env), NOBOUNDS, NULL, true, false, CR_RESTART },
-	[PK_UMASK]         = { "umask", T(CV_UMASK), PROG(umask), BOUNDS(0, 0777), NULL, false, false, CR_RESTART },
+	                        CR_IDENTITY, false },
+	[PK_DIRECTORY]     = { "directory", T(CV_PATH), PROC(directory), NOBOUNDS, NULL,
+	                       true, false, CR_RESTART, false },
+	[PK_USER]          = { "user", T(CV_STRING), PROG(user), NOBOUNDS, NULL, false, false, CR_RESTART, false },
+	[PK_ENVIRONMENT]   = { "environment", T(CV_ENV), PROC(env), NOBOUNDS, NULL, true, false, CR_RESTART, false },
+	[PK_UMASK]         = { "umask", T(CV_UMASK), PROG(umask), BOUNDS(0, 0777), NULL,
+	                       false, false, CR_RESTART, false },
 	[PK_PRIORITY]      = { "priority", T(CV_INT), PROG(priority), BOUNDS(-1000000, 1000000), "999", false, false,
-	                       CR_LIVE },
-	[PK_AUTOSTART]     = { "autostart", T(CV_BOOL), PROG(autostart), NOBOUNDS, "true", false, false, CR_LIVE },
+	                       CR_LIVE, false },
+	[PK_AUTOSTART]     = { "autostart", T(CV_BOOL), PROG(autostart), NOBOUNDS, "true",
+	                       false, false, CR_LIVE, false },
 	[PK_AUTORESTART]   = { "autorestart", T(CV_AUTORESTART), PROG(autorestart), NOBOUNDS, "unexpected", false, false,
-	                       CR_LIVE },
-	[PK_EXITCODES]     = { "exitcodes", T(CV_EXITCODES), PROG(exitcodes), NOBOUNDS, "0", false, false, CR_LIVE },
-	[PK_STARTSECS]     = { "startsecs", T(CV_INT), PROG(startsecs), SECS, "1", false, false, CR_LIVE },
+	                       CR_LIVE, false },
+	[PK_EXITCODES]     = { "exitcodes", T(CV_EXITCODES), PROG(exitcodes), NOBOUNDS, "0",
+	                       false, false, CR_LIVE, false },
+	[PK_STARTSECS]     = { "startsecs", T(CV_INT), PROG(startsecs), SECS, "1", false, false, CR_LIVE, true },
 	[PK_STARTRETRIES]  = { "startretries", T(CV_RETRIES), PROG(startretries), BOUNDS(0, 1000000), "3", false, false,
-	                       CR_LIVE },
-	[PK_STOPSIGNAL]    = { "stopsignal", T(CV_SIGNAL), PROG(stopsignal), NOBOUNDS, "TERM", false, false, CR_LIVE },
-	[PK_STOPWAITSECS]  = { "stopwaitsecs", T(CV_INT), PROG(stopwaitsecs), SECS, "10", false, false, CR_LIVE },
-	[PK_STOPASGROUP]   = { "stopasgroup", T(CV_BOOL), PROG(stopasgroup), NOBOUNDS, "false", false, false, CR_RESTART },
+	                       CR_LIVE, true },
+	[PK_STOPSIGNAL]    = { "stopsignal", T(CV_SIGNAL), PROG(stopsignal), NOBOUNDS, "TERM",
+	                       false, false, CR_LIVE, false },
+	[PK_STOPWAITSECS]  = { "stopwaitsecs", T(CV_INT), PROG(stopwaitsecs), SECS, "10", false, false, CR_LIVE, true },
+	[PK_STOPASGROUP]   = { "stopasgroup", T(CV_BOOL), PROG(stopasgroup), NOBOUNDS, "false",
+	                       false, false, CR_RESTART, false },
 	/* default: stopasgroup's value (the builder fills it) */
-	[PK_KILLASGROUP]   = { "killasgroup", T(CV_BOOL), PROG(killasgroup), NOBOUNDS, NULL, false, false, CR_RESTART },
+	[PK_KILLASGROUP]   = { "killasgroup", T(CV_BOOL), PROG(killasgroup), NOBOUNDS, NULL,
+	                       false, false, CR_RESTART, false },
 	[PK_REDIRECT_STDERR] = { "redirect_stderr", T(CV_BOOL), PROG(redirect_stderr), NOBOUNDS, "false", false, false,
-	                         CR_RESTART },
+	                         CR_RESTART, false },
 	[PK_STDOUT_LOGFILE] = { "stdout_logfile", T(CV_LOGFILE), PROC(stdout_log), NOBOUNDS, "AUTO", true, false,
-	                        CR_RESTART },
+	                        CR_RESTART, false },
 	[PK_STDOUT_LOGFILE_MAXBYTES] = { "stdout_logfile_maxbytes", T(CV_SIZE), PROC(stdout_log.maxbytes), SIZE_MAX_,
-	                                 "50MB", false, false, CR_LIVE },
+	                                 "50MB", false, false, CR_LIVE, false },
 	[PK_STDOUT_LOGFILE_BACKUPS] = { "stdout_logfile_backups", T(CV_INT), PROC(stdout_log.backups), BOUNDS(0, 1000),
-	                                "10", false, false, CR_LIVE },
+	                                "10", false, false, CR_LIVE, true },
 	[PK_STDERR_LOGFILE] = { "stderr_logfile", T(CV_LOGFILE), PROC(stderr_log), NOBOUNDS, "AUTO", true, false,
-	                        CR_RESTART },
+	                        CR_RESTART, false },
 	[PK_STDERR_LOGFILE_MAXBYTES] = { "stderr_logfile_maxbytes", T(CV_SIZE), PROC(stderr_log.maxbytes), SIZE_MAX_,
-	                                 "50MB", false, false, CR_LIVE },
+	                                 "50MB", false, false, CR_LIVE, false },
 	[PK_STDERR_LOGFILE_BACKUPS] = { "stderr_logfile_backups", T(CV_INT), PROC(stderr_log.backups), BOUNDS(0, 1000),
-	                                "10", false, false, CR_LIVE },
-	[PK_READY]         = { "ready", T(CV_ENUM), PROG(ready), 0, 0, ready_names, "startsecs", false, false, CR_RESTART },
+	                                "10", false, false, CR_LIVE, true },
+	[PK_READY]         = { "ready", T(CV_ENUM), PROG(ready), 0, 0, ready_names, "startsecs",
+	                       false, false, CR_RESTART, false },
 	[PK_HEARTBEAT_TIMEOUT] = { "heartbeat_timeout", T(CV_INT), PROG(heartbeat_timeout), SECS, "0", false, false,
-	                           CR_LIVE },
-	[PK_BACKOFF]       = { "backoff", T(CV_ENUM), PROG(backoff), 0, 0, backoff_names, "linear", false, false, CR_LIVE },
+	                           CR_LIVE, false },
+	[PK_BACKOFF]       = { "backoff", T(CV_ENUM), PROG(backoff), 0, 0, backoff_names, "linear",
+	                       false, false, CR_LIVE, false },
 	[PK_BACKOFF_INITIAL] = { "backoff_initial", T(CV_INT), PROG(backoff_initial), BOUNDS(1, CONFIG_SECONDS_MAX), "1",
-	                         false, false, CR_LIVE },
+	                         false, false, CR_LIVE, false },
 	[PK_BACKOFF_MAX]   = { "backoff_max", T(CV_INT), PROG(backoff_max), BOUNDS(1, CONFIG_SECONDS_MAX), "60", false,
-	                       false, CR_LIVE },
-	[PK_BACKOFF_RESET] = { "backoff_reset", T(CV_INT), PROG(backoff_reset), SECS, "0", false, false, CR_LIVE },
-	[PK_FATAL_RETRY]   = { "fatal_retry", T(CV_INT), PROG(fatal_retry), SECS, "0", false, false, CR_LIVE },
-	[PK_KILLTREE]      = { "killtree", T(CV_BOOL), PROG(killtree), NOBOUNDS, "true", false, false, CR_RESTART },
-	[PK_DEPENDS_ON]    = { "depends_on", T(CV_NAMES), PROG(depends_on), NOBOUNDS, NULL, false, false, CR_LIVE },
+	                       false, CR_LIVE, false },
+	[PK_BACKOFF_RESET] = { "backoff_reset", T(CV_INT), PROG(backoff_reset), SECS, "0",
+	                       false, false, CR_LIVE, false },
+	[PK_FATAL_RETRY]   = { "fatal_retry", T(CV_INT), PROG(fatal_retry), SECS, "0", false, false, CR_LIVE, false },
+	[PK_KILLTREE]      = { "killtree", T(CV_BOOL), PROG(killtree), NOBOUNDS, "true",
+	                       false, false, CR_RESTART, false },
+	[PK_DEPENDS_ON]    = { "depends_on", T(CV_NAMES), PROG(depends_on), NOBOUNDS, NULL,
+	                       false, false, CR_LIVE, false },
 	[PK_RESTART_WITH_DEPENDENCY] = { "restart_with_dependency", T(CV_BOOL), PROG(restart_with_dependency), NOBOUNDS,
-	                                 "false", false, false, CR_LIVE },
+	                                 "false", false, false, CR_LIVE, false },
 	[PK_ENVIRONMENT_FILE] = { "environment_file", T(CV_PATH_LIST), PROG(environment_file), NOBOUNDS, NULL, false,
-	                          false, CR_RESTART },
-	[PK_GROUP]         = { "group", T(CV_STRING), PROG(group), NOBOUNDS, NULL, false, true, CR_RESTART },
-	[PK_GROUP_PRIORITY] = { "group_priority", T(CV_INT), PROG(group_priority), NOBOUNDS, NULL, false, true, CR_LIVE },
+	                          false, CR_RESTART, false },
+	[PK_GROUP]         = { "group", T(CV_STRING), PROG(group), NOBOUNDS, NULL, false, true, CR_RESTART, false },
+	[PK_GROUP_PRIORITY] = { "group_priority", T(CV_INT), PROG(group_priority), NOBOUNDS, NULL,
+	                       false, true, CR_LIVE, false },
 };
 
 /* [supervisord] is applied before [drover]: a key of both that shares a field ([drover] log_dir
  * and [supervisord] childlogdir, pidfile, user) takes [drover]'s value when both set it. */
 const struct config_key daemon_keys[DK_MAX] = {
-	[DK_NAME]         = { "name", T(CV_INSTANCE), DMN(name), NOBOUNDS, "drover", false, false, CR_FIXED },
-	[DK_LOG_DIR]      = { "log_dir", T(CV_DIR), DMN(log_dir), NOBOUNDS, "/var/log/drover", false, false, CR_MERGED },
-	[DK_RUN_DIR]      = { "run_dir", T(CV_DIR), DMN(run_dir), NOBOUNDS, "/run/drover", false, false, CR_STARTUP },
-	[DK_CONTROL_MODE] = { "control_mode", T(CV_MODE), DMN(control_mode), BOUNDS(0, 0777), "0600", false, false, CR_LIVE },
+	[DK_NAME]         = { "name", T(CV_INSTANCE), DMN(name), NOBOUNDS, "drover", false, false, CR_FIXED, false },
+	[DK_LOG_DIR]      = { "log_dir", T(CV_DIR), DMN(log_dir), NOBOUNDS, "/var/log/drover",
+	                       false, false, CR_MERGED, false },
+	[DK_RUN_DIR]      = { "run_dir", T(CV_DIR), DMN(run_dir), NOBOUNDS, "/run/drover",
+	                       false, false, CR_STARTUP, false },
+	[DK_CONTROL_MODE] = { "control_mode", T(CV_MODE), DMN(control_mode), BOUNDS(0, 0777), "0600",
+	                       false, false, CR_LIVE, false },
 	[DK_CONTROL_GROUP] = { "control_group", T(CV_UNIX_GROUP), DMN(control_group), NOBOUNDS, NULL, false, false,
-	                       CR_LIVE },
-	[DK_INCLUDE]      = { "include", T(CV_GLOBS), CT_NONE, 0, NOBOUNDS, NULL, false, false, CR_MERGED },
-	[DK_SUBREAPER]    = { "subreaper", T(CV_BOOL), DMN(subreaper), NOBOUNDS, "true", false, false, CR_LIVE },
-	[DK_PIDFILE]      = { "pidfile", T(CV_PATH), DMN(pidfile), NOBOUNDS, NULL, false, false, CR_STARTUP },
-	[DK_USER]         = { "user", T(CV_STRING), DMN(user), NOBOUNDS, NULL, false, false, CR_STARTUP },
-	[DK_SV_CHILDLOGDIR] = { "childlogdir", T(CV_DIR), DMN(log_dir), NOBOUNDS, NULL, false, false, CR_MERGED },
-	[DK_SV_ENVIRONMENT] = { "environment", T(CV_ENV), DMN(environment), NOBOUNDS, NULL, false, false, CR_MERGED },
-	[DK_SV_UMASK]     = { "umask", T(CV_OCTAL), DMN(umask), BOUNDS(0, 0777), NULL, false, false, CR_MERGED },
-	[DK_SV_MINFDS]    = { "minfds", T(CV_LONG), DMN(minfds), BOUNDS(0, 1 << 20), NULL, false, false, CR_STARTUP },
-	[DK_SV_MINPROCS]  = { "minprocs", T(CV_LONG), DMN(minprocs), BOUNDS(0, 1 << 22), NULL, false, false, CR_STARTUP },
-	[DK_SV_PIDFILE]   = { "pidfile", T(CV_PATH), DMN(pidfile), NOBOUNDS, NULL, false, false, CR_STARTUP },
-	[DK_SV_USER]      = { "user", T(CV_STRING), DMN(user), NOBOUNDS, NULL, false, false, CR_STARTUP },
+	                       CR_LIVE, false },
+	[DK_INCLUDE]      = { "include", T(CV_GLOBS), CT_NONE, 0, NOBOUNDS, NULL, false, false, CR_MERGED, false },
+	[DK_SUBREAPER]    = { "subreaper", T(CV_BOOL), DMN(subreaper), NOBOUNDS, "true", false, false, CR_LIVE, false },
+	[DK_PIDFILE]      = { "pidfile", T(CV_PATH), DMN(pidfile), NOBOUNDS, NULL, false, false, CR_STARTUP, false },
+	[DK_USER]         = { "user", T(CV_STRING), DMN(user), NOBOUNDS, NULL, false, false, CR_STARTUP, false },
+	[DK_SV_CHILDLOGDIR] = { "childlogdir", T(CV_DIR), DMN(log_dir), NOBOUNDS, NULL,
+	                       false, false, CR_MERGED, false },
+	[DK_SV_ENVIRONMENT] = { "environment", T(CV_ENV), DMN(environment), NOBOUNDS, NULL,
+	                       false, false, CR_MERGED, false },
+	[DK_SV_UMASK]     = { "umask", T(CV_OCTAL), DMN(umask), BOUNDS(0, 0777), NULL, false, false, CR_MERGED, false },
+	[DK_SV_MINFDS]    = { "minfds", T(CV_LONG), DMN(minfds), BOUNDS(0, 1 << 20), NULL,
+	                       false, false, CR_STARTUP, false },
+	[DK_SV_MINPROCS]  = { "minprocs", T(CV_LONG), DMN(minprocs), BOUNDS(0, 1 << 22), NULL,
+	                       false, false, CR_STARTUP, false },
+	[DK_SV_PIDFILE]   = { "pidfile", T(CV_PATH), DMN(pidfile), NOBOUNDS, NULL, false, false, CR_STARTUP, false },
+	[DK_SV_USER]      = { "user", T(CV_STRING), DMN(user), NOBOUNDS, NULL, false, false, CR_STARTUP, false },
+};
+
+const struct config_key group_keys[GK_MAX] = {
+	[GK_PROGRAMS] = { "programs", T(CV_NAMES), CT_NONE, offsetof(struct conf_group, programs), NOBOUNDS, NULL, false,
+	                  false, CR_IDENTITY, false },
+	[GK_PRIORITY] = { "priority", T(CV_INT), CT_NONE, offsetof(struct conf_group, priority), BOUNDS(-1000000, 1000000),
+	                  "999", false, false, CR_LIVE, false },
 };
 
 bool daemon_key_is_drover(enum daemon_key k)
@@ -693,22 +730,85 @@ static bool in_list(const char *const *list, const char *name)
 	return false;
 }
 
-bool program_key_supervisord_only(const char *name)
-{
-	static const char *const keys[] = {
-		"serverurl", "stdout_capture_maxbytes", "stderr_capture_maxbytes", "stdout_events_enabled",
-		"stderr_events_enabled", "stdout_syslog", "stderr_syslog", NULL,
-	};
-	return in_list(keys, name);
-}
+
+static const char *const supervisord_program_only[] = {
+	"serverurl", "stdout_capture_maxbytes", "stderr_capture_maxbytes", "stdout_events_enabled",
+	"stderr_events_enabled", "stdout_syslog", "stderr_syslog", NULL,
+};
+
+static const char *const supervisord_only[] = {
+	"logfile", "logfile_maxbytes", "logfile_backups", "loglevel", "nodaemon", "silent",
+	"directory", "identifier", "nocleanup", "strip_ansi", NULL,
+};
 
 bool supervisord_key_known(const char *name)
 {
-	static const char *const keys[] = {
-		"logfile", "logfile_maxbytes", "logfile_backups", "loglevel", "nodaemon", "silent",
-		"directory", "identifier", "nocleanup", "strip_ansi", NULL,
-	};
-	return in_list(keys, name);
+	return in_list(supervisord_only, name);
+}
+
+bool program_key_supervisord_only(const char *name)
+{
+	return in_list(supervisord_program_only, name);
+}
+
+/* Offer every key of that section to CB. */
+static void each_key(enum config_keys_of which, void (*cb)(void *, const char *), void *ctx)
+{
+	bool any = which == CONF_KEYS_ANY;
+	if (any || which == CONF_KEYS_PROGRAM) {
+		for (size_t i = 0; i < PK_MAX; i++)
+			if (!program_keys[i].derived)
+				cb(ctx, program_keys[i].name);
+		for (size_t i = 0; supervisord_program_only[i]; i++)
+			cb(ctx, supervisord_program_only[i]);
+	}
+	if (any || which == CONF_KEYS_GROUP)
+		for (size_t i = 0; i < GK_MAX; i++)
+			cb(ctx, group_keys[i].name);
+	if (any || which == CONF_KEYS_DROVER || which == CONF_KEYS_SUPERVISORD)
+		for (size_t i = 0; i < DK_MAX; i++)
+			if (any || daemon_key_is_drover((enum daemon_key) i) == (which == CONF_KEYS_DROVER))
+				cb(ctx, daemon_keys[i].name);
+	if (any || which == CONF_KEYS_SUPERVISORD)
+		for (size_t i = 0; supervisord_only[i]; i++)
+			cb(ctx, supervisord_only[i]);
+	if (any || which == CONF_KEYS_INCLUDE)
+		cb(ctx, "files");
+}
+
+struct known_ctx {
+	const char *name;
+	bool found;
+};
+
+static void known_cb(void *ctx, const char *key)
+{
+	struct known_ctx *k = ctx;
+	k->found |= strcmp(k->name, key) == 0;
+}
+
+bool config_key_known(enum config_keys_of which, const char *name)
+{
+	struct known_ctx k = { name, false };
+	each_key(which, known_cb, &k);
+	return k.found;
+}
+
+static void suggest_cb(void *ctx, const char *key)
+{
+	suggest_offer(ctx, key);
+}
+
+const char *config_key_suggest(enum config_keys_of which, const char *name, char *buf, size_t size)
+{
+	struct suggest sg;
+	suggest_init(&sg, name);
+	each_key(which, suggest_cb, &sg);
+	const char *best = suggest_result(&sg);
+	if (!best || size == 0)
+		return NULL;
+	snprintf(buf, size, "%s", best);
+	return buf;
 }
 
 const char *config_reload_to_string(enum config_reload r)

@@ -12,6 +12,7 @@
 
 #define CONFIG_SECONDS_MAX (86400 * 365)
 #define CONFIG_NAME_MAX    127          /* program, group and process names */
+#define CONFIG_NUMPROCS_MAX 10000
 
 enum config_value_type {
 	CV_STRING,      /* char *: text as written; empty = NULL */
@@ -86,6 +87,7 @@ struct config_key {
 	bool per_process;               /* expanded once per process: %(process_num)d is known */
 	bool derived;                   /* set by the builder from other sections, never written in this one */
 	enum config_reload reload;
+	bool negative_is_zero;          /* supervisord takes any integer and acts on a negative one as on 0 */
 };
 
 enum program_key {
@@ -131,6 +133,24 @@ static inline bool config_keyset_empty(const struct config_keyset *s)
 {
 	return !s->bits[0] && !s->bits[1];
 }
+
+enum group_key { GK_PROGRAMS, GK_PRIORITY, GK_MAX };
+/* [group:x]: stored into the builder's group record (struct conf_group). */
+extern const struct config_key group_keys[GK_MAX];
+
+/* Which section a key is looked up for. */
+enum config_keys_of { CONF_KEYS_PROGRAM, CONF_KEYS_GROUP, CONF_KEYS_DROVER, CONF_KEYS_SUPERVISORD, CONF_KEYS_INCLUDE,
+                      CONF_KEYS_ANY };
+/* NAME is a key of that section: one drover reads, or one of supervisord's that drover ignores. */
+bool config_key_known(enum config_keys_of which, const char *name);
+/* The key of that section nearest to NAME (a likely typo) into BUF, or NULL. */
+const char *config_key_suggest(enum config_keys_of which, const char *name, char *buf, size_t size);
+
+/* The builder's record of a [group:x]. */
+struct conf_group {
+	char **programs;
+	int priority;
+};
 
 /* Index of a key of [program:x] (lower case) that a user may write, or -1. */
 int program_key_lookup(const char *name);

@@ -20,6 +20,7 @@
 #include "conf/config-keys.h"
 #include "conf/config.h"
 #include "conf/expand.h"
+#include "conf/suggest.h"
 #include "util.h"
 
 extern char **environ;
@@ -77,8 +78,8 @@ struct reader {
 	bool cont, keyline;     /* what the current line is */
 	bool syntax_error;      /* we reported this line already */
 	bool before_first_section;
+	unsigned key_indent;    /* indentation of the line that started the current key */
 	struct conf_section *cur;    /* keys go here; NULL = skip them */
-	struct conf_section *include;/* this file's [include] */
 };
 
 static const char *find_chars_or_comment(const char *s, const char *e, const char *chars)
@@ -107,6 +108,28 @@ static bool header_is(const char *header, const char *prefix, const char **ret_n
 	return false;
 }
 
+/* Section types supervisord knows besides its own [supervisord], [include], [program:x] and
+ * [group:x]: drover ignores them with a warning. */
+static const char *const ignored_plain[] = { "supervisorctl", "unix_http_server", "inet_http_server" };
+static const char *const ignored_prefix[] = { "rpcinterface", "eventlistener", "fcgi-program", "ctlplugin" };
+
+/* What a misspelt section header was probably meant to be ("[programs:web]" -> "[program:web]"). */
+static char *section_suggestion(const char *header)
+{
+	static const char *const types[] = { "program", "group", "include", "supervisord", "drover", "DEFAULT",
+	                                     "supervisorctl", "unix_http_server", "inet_http_server", "rpcinterface",
+	                                     "eventlistener", "fcgi-program", "ctlplugin" };
+	const char *colon = strchr(header, ':');
+	char *type = xstrndup(header, colon ? (size_t) (colon - header) : strlen(header));
+	struct suggest sg;
+	suggest_init(&sg, type);
+	for (size_t i = 0; i < ELEMENTSOF(types); i++)
+		suggest_offer(&sg, types[i]);
+	free(type);
+	const char *best = suggest_result(&sg);
+	return best ? xasprintf("[%s%s]", best, colon ? colon : "") : NULL;
+}
+
 static void begin_section(struct reader *r, const char *start, const char *end)
 {
 	struct conf_doc *L = r->L;
@@ -122,29 +145,20 @@ static void begin_section(struct reader *r, const char *start, const char *end)
 	r->cur = NULL;
 	r->before_first_section = false;
 
-	static const char *const ignored_plain[] = { "supervisorctl", "unix_http_server", "inet_http_server" };
-	static const char *const ignored_prefix[] = { "rpcinterface", "eventlistener", "fcgi-program", "ctlplugin" };
-
-	if (strcmp(s->header, "drover") == 0 || strcmp(s->header, "supervisord") == 0) {
-		bool drover = s->header[0] == 'd';
-		struct conf_section **first = drover ? &L->drover : &L->supervisord;
-		if (*first) {
-			conf_sec_report(&L->report, CONF_ERROR, s, "section is repeated (first at %s:%u)", (*first)->file->path, (*first)->line);
-			return;
-		}
-		*first = s;
-		s->kind = drover ? SEC_DROVER : SEC_SUPERVISORD;
-	} else if (strcmp(s->header, "include") == 0) {
-		if (r->include) {
-			conf_sec_report(&L->report, CONF_ERROR, s, "section is repeated in this file (first at line %u)", r->include->line);
-			return;
-		}
-		r->include = s;
+	if (strcmp(s->header, "drover") == 0)
+		s->kind = SEC_DROVER;
+	else if (strcmp(s->header, "supervisord") == 0)
+		s->kind = SEC_SUPERVISORD;
+	else if (strcmp(s->header, "include") == 0)
 		s->kind = SEC_INCLUDE;
-	} else if (header_is(s->header, "program", &name) || header_is(s->header, "group", &name)) {
+	else if (strcmp(s->header, "DEFAULT") == 0)
+		s->kind = SEC_DEFAULT;
+	else if (header_is(s->header, "program", &name) || header_is(s->header, "group", &name)) {
 		const char *what = s->header[0] == 'p' ? "program" : "group";
 		if (!name) {
-			conf_sec_report(&L->report, CONF_ERROR, s, "section has no name: write [%s:NAME]", what);
+			/* supervisord reads only [program:NAME]: a bare [program] is a section of no meaning */
+			s->kind = SEC_IGNORED;
+			conf_sec_report(&L->report, CONF_WARNING, s, "section has no name; ignored (write [%s:NAME])", what);
 			return;
 		}
 		char *n = trim_dup(name, name + strlen(name));
@@ -166,19 +180,61 @@ static void begin_section(struct reader *r, const char *start, const char *end)
 		for (size_t i = 0; i < ELEMENTSOF(ignored_prefix); i++)
 			if (header_is(s->header, ignored_prefix[i], &name))
 				s->kind = SEC_IGNORED;
-		if (s->kind == SEC_IGNORED)
+		if (s->kind == SEC_IGNORED) {
 			conf_sec_report(&L->report, CONF_WARNING, s, "supervisord section not used by drover; ignored");
-		else if (!*s->header)
+		} else if (!*s->header) {
 			conf_sec_report(&L->report, CONF_ERROR, s, "empty section name");
-		else
-			conf_sec_report(&L->report, CONF_ERROR, s, "unknown section");
+		} else {
+			/* supervisord ignores sections it does not know */
+			char *meant = section_suggestion(s->header);
+			s->kind = SEC_IGNORED;
+			if (meant)
+				conf_sec_report(&L->report, CONF_WARNING, s, "unknown section; ignored (did you mean %s?)", meant);
+			else
+				conf_sec_report(&L->report, CONF_WARNING, s, "unknown section; ignored");
+			free(meant);
+		}
 		return;
 	}
 	r->cur = s;
 }
 
-/* Classify the line exactly as inih 55 will (comment, continuation, section, key = value),
- * before inih sees it: the handler then knows the line number and what the line was. */
+/* A continuation line that reads as a key of the section it is in ("  autostart = false"):
+ * supervisord joins it into the value above, and so does drover, but it is likely a mistake. */
+static void check_continuation(struct reader *r, const char *s, const char *e)
+{
+	struct conf_section *sec = r->cur;
+	if (!sec || sec->nkv == 0 || strcmp(sec->kv[sec->nkv - 1].key, "environment") == 0)
+		return;                             /* environment= continues with KEY=VALUE lines by design */
+	const char *w = s;
+	while (w < e && (isalnum((unsigned char) *w) || *w == '_'))
+		w++;
+	const char *after = w;
+	while (after < e && (*after == ' ' || *after == '\t'))
+		after++;
+	if (w == s || after == e || (*after != '=' && *after != ':'))
+		return;
+	char *word = xstrndup(s, (size_t) (w - s));
+	for (char *c = word; *c; c++)
+		*c = (char) tolower((unsigned char) *c);
+	if (config_key_known(sec->kind == SEC_PROGRAM ? CONF_KEYS_PROGRAM : sec->kind == SEC_GROUP ? CONF_KEYS_GROUP
+	                     : sec->kind == SEC_DROVER ? CONF_KEYS_DROVER : sec->kind == SEC_SUPERVISORD ? CONF_KEYS_SUPERVISORD
+	                     : sec->kind == SEC_INCLUDE ? CONF_KEYS_INCLUDE : CONF_KEYS_ANY, word)) {
+		char *t = xstrndup(s, (size_t) (e - s));
+		conf_file_report(&r->L->report, CONF_WARNING, r->f, r->lineno,
+		                 "[%s] indented line '%s' continues the value of '%s' (line %u), as supervisord reads it; "
+		                 "remove the indentation if '%s' is a key of its own", sec->header, config_quote(t),
+		                 sec->kv[sec->nkv - 1].written, sec->kv[sec->nkv - 1].line, word);
+		free(t);
+	}
+	free(word);
+}
+
+/* Classify the line as supervisord's parser does (comment, continuation, section, key = value),
+ * before inih sees it: the handler then knows the line number and what the line was. A line is
+ * a continuation only when it is indented deeper than the key it continues; an indented line
+ * that is not (keys indented alike under their header) is served to inih without its
+ * indentation, so inih reads it as a key of its own, as supervisord does. */
 static void classify_line(struct reader *r)
 {
 	const char *line = r->line, *p = line, *e = line + r->line_len;
@@ -193,9 +249,15 @@ static void classify_line(struct reader *r)
 		s++;
 	if (s == e || strchr(START_COMMENT, *s))
 		return;
-	if (r->prev_key && s > line) {
+	unsigned indent = (unsigned) (s - p);
+	if (r->prev_key && indent > r->key_indent) {
 		r->cont = true;
+		check_continuation(r, s, e);
 		return;
+	}
+	if (indent > 0) {
+		r->line_len -= (size_t) (s - r->line);
+		r->line = s;
 	}
 	if (*s == '[') {
 		const char *end = find_chars_or_comment(s + 1, e, "]");
@@ -215,6 +277,7 @@ static void classify_line(struct reader *r)
 	if (end < e && (*end == '=' || *end == ':')) {
 		r->keyline = true;
 		r->prev_key = end > s;
+		r->key_indent = indent;
 		return;
 	}
 	char *t = xstrndup(s, (size_t) (e - s));
@@ -304,15 +367,8 @@ static int reader_handler(void *user, const char *section, const char *name, con
 		r->cur = NULL;                  /* ignore the rest of the section */
 		return 1;
 	}
-	struct conf_kv kv = { .key = lower_dup(name), .written = xstrdup(name), .value = xstrdup(value), .line = r->lineno };
-	for (size_t i = 0; i < s->nkv; i++) {
-		if (!s->kv[i].dup && strcmp(s->kv[i].key, kv.key) == 0) {
-			conf_kv_report(&L->report, CONF_ERROR, s, &kv, "key is repeated (first set at line %u); indent a line to continue a value",
-			         s->kv[i].line);
-			kv.dup = true;
-			break;
-		}
-	}
+	struct conf_kv kv = { .file = r->f, .key = lower_dup(name), .written = xstrdup(name), .value = xstrdup(value),
+	                      .line = r->lineno };
 	s->kv = xrealloc(s->kv, s->nkv + 1, sizeof(*s->kv));
 	s->kv[s->nkv++] = kv;
 	return 1;
@@ -406,16 +462,49 @@ static struct conf_file *cfile_new(struct conf_doc *L, const char *path, const c
 	return f;
 }
 
-/* Include one file named by an [include] or [drover] include line. */
+/* Where a missing include pattern was looked for, for the warning: the first directory of the
+ * pattern that does not exist, or the directory searched. */
+static char *include_miss(const char *full)
+{
+	char *dir = dir_of(full);
+	if (strpbrk(dir, "*?[")) {
+		free(dir);
+		return xstrdup("matches no file");
+	}
+	struct stat st;
+	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
+		char *r = xasprintf("matches no file in %s", dir);
+		free(dir);
+		return r;
+	}
+	/* the deepest missing ancestor is the one to create */
+	char *missing = xstrdup(dir);
+	for (;;) {
+		char *up = dir_of(missing);
+		if (strcmp(up, missing) == 0 || (stat(up, &st) == 0 && S_ISDIR(st.st_mode))) {
+			free(up);
+			break;
+		}
+		free(missing);
+		missing = up;
+	}
+	char *r = xasprintf("matches no file: directory %s does not exist", missing);
+	free(missing);
+	free(dir);
+	return r;
+}
+
+/* Include one file named by an [include] or [drover] include line (KV, in section S). */
 static void include_file(struct conf_doc *L, struct conf_section *s, struct conf_kv *kv, const char *path, bool explicit)
 {
-	struct conf_file *parent = s->file;
+	struct conf_file *parent = kv->file;
 	char *buf = NULL;
 	size_t len = 0;
 	const char *why = NULL;
 
 	if (parent->depth + 1 > CONFIG_INCLUDE_DEPTH) {
-		conf_kv_report(&L->report, CONF_ERROR, s, kv, "'%s': includes nested deeper than %d levels", config_quote(path), CONFIG_INCLUDE_DEPTH);
+		conf_kv_report(&L->report, CONF_ERROR, s, kv, "'%s': includes nested deeper than %d levels", config_quote(path),
+		               CONFIG_INCLUDE_DEPTH);
 		return;
 	}
 	if (L->nfiles >= CONFIG_FILES_MAX) {
@@ -424,11 +513,20 @@ static void include_file(struct conf_doc *L, struct conf_section *s, struct conf
 	}
 	char *abs = absolute(path);
 	struct conf_file *f = cfile_new(L, path, abs, parent);
-	free(abs);
 	int r = read_whole(L, f, &buf, &len, &why);
+	if (r == -ENOENT && explicit) {
+		/* supervisord: "No file matches via include"; it runs on */
+		char *miss = include_miss(abs);
+		conf_kv_report(&L->report, CONF_WARNING, s, kv, "'%s' %s; skipped", config_quote(path), miss);
+		free(miss);
+		free(abs);
+		return;
+	}
+	free(abs);
 	if (r < 0) {
 		if ((r == -EISDIR || (r == -EINVAL && why)) && !explicit) {
-			conf_kv_report(&L->report, CONF_WARNING, s, kv, "'%s' is %s; skipped", config_quote(path), r == -EISDIR ? "a directory" : "not a regular file");
+			conf_kv_report(&L->report, CONF_WARNING, s, kv, "'%s' is %s; skipped", config_quote(path),
+			               r == -EISDIR ? "a directory" : "not a regular file");
 			return;
 		}
 		conf_kv_report(&L->report, CONF_ERROR, s, kv, "cannot read '%s': %s", config_quote(path), why ? why : strerror(-r));
@@ -436,7 +534,8 @@ static void include_file(struct conf_doc *L, struct conf_section *s, struct conf
 	}
 	for (struct conf_file *a = parent; a; a = a->parent) {
 		if (a->dev == f->dev && a->ino == f->ino) {
-			conf_kv_report(&L->report, CONF_ERROR, s, kv, "include loop: '%s' is already being read (%s)", config_quote(path), a->path);
+			conf_kv_report(&L->report, CONF_ERROR, s, kv, "include loop: '%s' is already being read (%s)", config_quote(path),
+			               a->path);
 			free(buf);
 			return;
 		}
@@ -444,7 +543,8 @@ static void include_file(struct conf_doc *L, struct conf_section *s, struct conf
 	for (size_t i = 0; i + 1 < L->nfiles; i++) {
 		struct conf_file *o = L->files[i];
 		if (o != f && o->dev == f->dev && o->ino == f->ino && o->ino != 0) {
-			conf_kv_report(&L->report, CONF_WARNING, s, kv, "'%s' was already included (as %s); skipped", config_quote(path), o->path);
+			conf_kv_report(&L->report, CONF_WARNING, s, kv, "'%s' was already included (as %s); skipped", config_quote(path),
+			               o->path);
 			free(buf);
 			return;
 		}
@@ -466,9 +566,12 @@ static char *glob_escape(const char *s)
 	return d;
 }
 
+/* The space-separated paths and globs of one include line, relative to the file that has it;
+ * each glob's matches in sorted order, as supervisord reads them. */
 static void process_includes(struct conf_doc *L, struct conf_section *s, struct conf_kv *kv)
 {
-	struct expand_ctx ctx = { .here = s->file->here, .host_node_name = L->host, .process_num = -1, .numprocs = -1,
+	struct conf_file *file = kv->file;
+	struct expand_ctx ctx = { .here = file->here, .host_node_name = L->host, .process_num = -1, .numprocs = -1,
 	                          .env = { environ } };
 	char *value, *err, **words;
 
@@ -480,10 +583,12 @@ static void process_includes(struct conf_doc *L, struct conf_section *s, struct 
 	/* space-separated globs, as supervisord's files.split(): no quoting */
 	words = config_split_list(value, " \t\n");
 	free(value);
+	if (!words)
+		conf_kv_report(&L->report, CONF_WARNING, s, kv, "names no file");
 	for (char **w = words; w && *w; w++) {
 		bool pattern = strpbrk(*w, "*?[") != NULL;
 		/* messages show paths relative to how the including file was named */
-		char *shown_dir = strrchr(s->file->path, '/') ? dir_of(s->file->path) : xstrdup(".");
+		char *shown_dir = strrchr(file->path, '/') ? dir_of(file->path) : xstrdup(".");
 		char *shown = (*w)[0] == '/' ? xstrdup(*w)
 		              : strcmp(shown_dir, ".") == 0 ? xstrdup(*w) : config_path_join(shown_dir, *w);
 		free(shown_dir);
@@ -492,7 +597,7 @@ static void process_includes(struct conf_doc *L, struct conf_section *s, struct 
 			free(shown);
 			continue;
 		}
-		char *edir = glob_escape(s->file->here);
+		char *edir = glob_escape(file->here);
 		char *full = (*w)[0] == '/' ? xstrdup(*w) : config_path_join(edir, *w);
 		free(edir);
 		glob_t g;
@@ -500,8 +605,15 @@ static void process_includes(struct conf_doc *L, struct conf_section *s, struct 
 		if (r == 0) {
 			for (size_t i = 0; i < g.gl_pathc; i++)
 				include_file(L, s, kv, g.gl_pathv[i], false);
-		} else if (r != GLOB_NOMATCH) {
-			conf_kv_report(&L->report, CONF_ERROR, s, kv, "cannot expand '%s': %s", config_quote(*w), r == GLOB_NOSPACE ? "out of memory" : "read error");
+		} else if (r == GLOB_NOMATCH) {
+			char *abs = (*w)[0] == '/' ? xstrdup(*w) : config_path_join(file->here, *w);
+			char *miss = include_miss(abs);
+			conf_kv_report(&L->report, CONF_WARNING, s, kv, "'%s' %s", config_quote(shown), miss);
+			free(miss);
+			free(abs);
+		} else {
+			conf_kv_report(&L->report, CONF_ERROR, s, kv, "cannot expand '%s': %s", config_quote(*w),
+			               r == GLOB_NOSPACE ? "out of memory" : "read error");
 		}
 		if (r == 0 || r == GLOB_NOMATCH)
 			globfree(&g);
@@ -509,6 +621,25 @@ static void process_includes(struct conf_doc *L, struct conf_section *s, struct 
 		free(shown);
 	}
 	strv_free(words);
+}
+
+/* The include line of file F in sections of KIND: the last KEY written in F (a key written
+ * twice takes the last value, as supervisord does), or NULL. */
+static struct conf_kv *last_include_line(struct conf_doc *L, struct conf_file *f, size_t first,
+                                         enum conf_section_kind kind, const char *key, struct conf_section **ret_sec)
+{
+	struct conf_kv *found = NULL;
+	for (size_t i = first; i < L->nsec; i++) {
+		struct conf_section *s = L->sec[i];
+		if (s->kind != kind || s->file != f)
+			continue;
+		for (size_t k = 0; k < s->nkv; k++)
+			if (strcmp(s->kv[k].key, key) == 0) {
+				found = &s->kv[k];
+				*ret_sec = s;
+			}
+	}
+	return found;
 }
 
 static void parse_buffer(struct conf_doc *L, struct conf_file *f, const char *buf, size_t len)
@@ -536,35 +667,138 @@ static void parse_buffer(struct conf_doc *L, struct conf_file *f, const char *bu
 	if (rr > 0 && L->report.nerrors == 0)          /* we classify every line as inih does; belt and braces */
 		conf_file_report(&L->report, CONF_ERROR, f, (unsigned) rr, "syntax error");
 
-	/* Includes are read once this file is done, in order: their sections follow this file's. */
-	size_t last = L->nsec;
-	for (size_t i = first; i < last; i++) {
-		struct conf_section *s = L->sec[i];
-		if (s->file != f || (s->kind != SEC_INCLUDE && s->kind != SEC_DROVER))
+	/* Includes are read once this file is done, in the order of their lines: their sections
+	 * follow this file's. */
+	struct conf_section *si = NULL, *sd = NULL;
+	struct conf_kv *inc = last_include_line(L, f, first, SEC_INCLUDE, "files", &si);
+	struct conf_kv *drv = last_include_line(L, f, first, SEC_DROVER, "include", &sd);
+	if (inc && drv && drv->line < inc->line) {
+		process_includes(L, sd, drv);
+		drv = NULL;
+	}
+	if (inc)
+		process_includes(L, si, inc);
+	if (drv)
+		process_includes(L, sd, drv);
+}
+
+/* ---- repeated sections and keys, as supervisord's parser (strict=False) treats them ---- */
+
+struct sec_ref {
+	struct conf_section *s;
+	size_t order;
+};
+
+static int sec_ref_cmp(const void *a, const void *b)
+{
+	const struct sec_ref *x = a, *y = b;
+	int r = strcmp(x->s->header, y->s->header);
+	if (r)
+		return r;
+	/* each file's [include] stands for itself: an included file's [include] is its own */
+	if (x->s->kind == SEC_INCLUDE && x->s->file->index != y->s->file->index)
+		return x->s->file->index < y->s->file->index ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+struct kv_ref {
+	const char *key;
+	size_t order;
+};
+
+static int kv_ref_cmp(const void *a, const void *b)
+{
+	const struct kv_ref *x = a, *y = b;
+	int r = strcmp(x->key, y->key);
+	return r ? r : x->order < y->order ? -1 : x->order > y->order;
+}
+
+static const char *where(const struct conf_file *here, const struct conf_file *f, unsigned line, char *buf, size_t size)
+{
+	if (here == f)
+		snprintf(buf, size, "line %u", line);
+	else
+		snprintf(buf, size, "%s:%u", f->path, line);
+	return buf;
+}
+
+/* A section repeated (in one file or across files) is one section: later keys join the first
+ * occurrence, which keeps its place. A key repeated in a section takes its last value. */
+static void merge(struct conf_doc *L)
+{
+	struct sec_ref *v = xcalloc(L->nsec ? L->nsec : 1, sizeof(*v));
+	size_t n = 0;
+	char at[PATH_MAX + 32];
+
+	for (size_t i = 0; i < L->nsec; i++) {
+		enum conf_section_kind k = L->sec[i]->kind;
+		if (k != SEC_IGNORED && k != SEC_INVALID)
+			v[n++] = (struct sec_ref) { L->sec[i], i };
+	}
+	qsort(v, n, sizeof(*v), sec_ref_cmp);
+	for (size_t i = 1, first = 0; i < n; i++) {
+		struct conf_section *a = v[first].s, *b = v[i].s;
+		if (strcmp(a->header, b->header) != 0 || (a->kind == SEC_INCLUDE && a->file != b->file)) {
+			first = i;
 			continue;
-		bool found = false;
-		for (size_t k = 0; k < s->nkv; k++) {
-			struct conf_kv *kv = &s->kv[k];
-			if (kv->dup)
-				continue;
-			if (s->kind == SEC_INCLUDE && strcmp(kv->key, "files") != 0) {
-				conf_kv_report(&L->report, CONF_ERROR, s, kv, "unknown key (the only key of [include] is 'files')");
-				continue;
-			}
-			if (strcmp(kv->key, s->kind == SEC_INCLUDE ? "files" : "include") != 0)
-				continue;
-			found = true;
-			process_includes(L, s, kv);
 		}
-		if (s->kind == SEC_INCLUDE && !found)
-			conf_sec_report(&L->report, CONF_ERROR, s, "section has no 'files' key");
+		conf_sec_report(&L->report, CONF_WARNING, b, "section is repeated (first at %s): its keys are merged into it, "
+		                "later values win", where(b->file, a->file, a->line, at, sizeof(at)));
+		if (b->nkv) {
+			a->kv = xrealloc(a->kv, a->nkv + b->nkv, sizeof(*a->kv));
+			memcpy(a->kv + a->nkv, b->kv, b->nkv * sizeof(*b->kv));
+			a->nkv += b->nkv;
+		}
+		free(b->kv);
+		b->kv = NULL;
+		b->nkv = 0;
+		b->kind = SEC_MERGED;
+	}
+	free(v);
+
+	for (size_t i = 0; i < L->nsec; i++) {
+		struct conf_section *s = L->sec[i];
+		if (s->kind == SEC_MERGED || s->nkv < 2)
+			continue;
+		struct kv_ref *k = xcalloc(s->nkv, sizeof(*k));
+		for (size_t j = 0; j < s->nkv; j++)
+			k[j] = (struct kv_ref) { s->kv[j].key, j };
+		qsort(k, s->nkv, sizeof(*k), kv_ref_cmp);
+		for (size_t j = 1; j < s->nkv; j++) {
+			if (strcmp(k[j].key, k[j - 1].key) != 0)
+				continue;
+			struct conf_kv *old = &s->kv[k[j - 1].order], *now = &s->kv[k[j].order];
+			old->dup = true;
+			if (strcmp(old->value, now->value) != 0)
+					conf_kv_report(&L->report, CONF_WARNING, s, now, "key is repeated: this value replaces the one at %s, "
+				               "as supervisord does", where(now->file, old->file, old->line, at, sizeof(at)));
+		}
+		free(k);
+	}
+
+	for (size_t i = 0; i < L->nsec; i++) {
+		struct conf_section *s = L->sec[i];
+		if (s->kind == SEC_DROVER && !L->drover)
+			L->drover = s;
+		else if (s->kind == SEC_SUPERVISORD && !L->supervisord)
+			L->supervisord = s;
+		else if (s->kind == SEC_DEFAULT && !L->defaults)
+			L->defaults = s;
+		else if (s->kind == SEC_INCLUDE) {
+			if (!conf_section_get(s, "files"))
+				conf_sec_report(&L->report, CONF_ERROR, s, "section has no 'files' key");
+			for (size_t k = 0; k < s->nkv; k++)
+				if (strcmp(s->kv[k].key, "files") != 0)
+					conf_kv_report(&L->report, CONF_WARNING, s, &s->kv[k],
+					               "unknown key; ignored (the only key of [include] is 'files')");
+		}
 	}
 }
 
 struct conf_kv *conf_section_get(const struct conf_section *s, const char *key)
 {
-	for (size_t i = 0; i < s->nkv; i++)
-		if (!s->kv[i].dup && strcmp(s->kv[i].key, key) == 0)
+	for (size_t i = s->nkv; i-- > 0; )
+		if (strcmp(s->kv[i].key, key) == 0)
 			return &s->kv[i];
 	return NULL;
 }
@@ -612,6 +846,7 @@ void conf_read_buffer(struct conf_doc *d, const char *buf, size_t len, const cha
 	struct conf_file *f = cfile_new(d, filename, abs, NULL);
 	free(abs);
 	parse_buffer(d, f, buf, len);
+	merge(d);
 	*ret_main = f;
 }
 
@@ -632,5 +867,6 @@ int conf_read_file(struct conf_doc *d, const char *path, struct conf_file **ret_
 	}
 	parse_buffer(d, f, buf, len);
 	free(buf);
+	merge(d);
 	return 0;
 }

@@ -3,6 +3,7 @@
  * comparing config-compare.c. */
 #include "conf/config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "conf/config-compare.h"
@@ -40,6 +41,27 @@ struct drover_config *config_free(struct drover_config *c)
 	free(c->file);
 	free(c);
 	return NULL;
+}
+
+int config_check_print(const char *path, const struct drover_config *c, const struct config_diag *d, bool strict)
+{
+	size_t nw = strv_length(d->warnings), ne = strv_length(d->errors);
+	for (char **w = d->warnings; w && *w; w++)
+		fprintf(stderr, "warning: %s\n", *w);
+	for (char **e = d->errors; e && *e; e++)
+		fprintf(stderr, "error: %s\n", *e);
+	if (!c) {
+		printf("%s: %zu error%s, %zu warning%s\n", path, ne, ne == 1 ? "" : "s", nw, nw == 1 ? "" : "s");
+		return 1;
+	}
+	if (strict && nw) {
+		printf("%s: %zu warning%s (--strict: warnings fail)\n", path, nw, nw == 1 ? "" : "s");
+		return 1;
+	}
+	printf("%s: ok (%zu program%s%s", path, c->nprograms, c->nprograms == 1 ? "" : "s", nw ? ", " : ")\n");
+	if (nw)
+		printf("%zu warning%s)\n", nw, nw == 1 ? "" : "s");
+	return 0;
 }
 
 void config_diag_clear(struct config_diag *d)

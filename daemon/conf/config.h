@@ -107,6 +107,11 @@ int config_load_buffer(const char *buf, size_t len, const char *filename, struct
                        struct config_diag *diag);
 
 struct drover_config *config_free(struct drover_config *c);
+
+/* droverd -t: print every warning and error of D ("warning: FILE:LINE: ...", "error: ...") on
+ * stderr and a summary on stdout; return the exit status: 1 when C is NULL (errors), or when
+ * STRICT and there is a warning; else 0. */
+int config_check_print(const char *path, const struct drover_config *c, const struct config_diag *d, bool strict);
 void config_diag_clear(struct config_diag *d);
 
 bool program_exitcode_expected(const struct program_config *p, int code);

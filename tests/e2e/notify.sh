@@ -133,10 +133,10 @@ PYEOF
 
 # Startup failure: STATUS= and ERRNO=, no READY=1.
 : > "$NLOG"
-printf '[drover]\nname = %s\nbogus_key = 1\n' "$NAME" > "$T/broken.ini"
+printf '[drover]\nname = %s\nsubreaper = often\n' "$NAME" > "$T/broken.ini"
 env NOTIFY_SOCKET="$SOCK" "$DROVERD" -c "$T/broken.ini" >> "$DAEMON_LOG" 2>&1 && fail "droverd started with a broken config"
 wait_for 3 has ' ERRNO='
-grep -q ' STATUS=.*bogus_key' "$NLOG" || fail "startup failure: STATUS= does not name the error: $(cat "$NLOG")"
+grep -q ' STATUS=.*subreaper' "$NLOG" || fail "startup failure: STATUS= does not name the error: $(cat "$NLOG")"
 grep -q ' READY=1$' "$NLOG" && fail "READY=1 sent by a droverd that failed to start"
 cat "$NLOG"
 

@@ -27,15 +27,15 @@ base_lines=$(wc -l < "$CONF")
 # Each variant: text appended after the base config | substring the error must contain.
 # @L@ stands for the line number of the first appended line.
 variants=(
-	'[program:c]\ncommand = /bin/sleep 1\nbogus_key = 1|@L+2@: [program:c] bogus_key'
-	'[program:c]\ncommand = /bin/sleep 1\nnumprocs = 0|@L+2@: [program:c] numprocs'
-	'[program:c]\ncommand = /bin/sleep 1\nnumprocs = -3|@L+2@: [program:c] numprocs'
+	'[program:c]\ncommand = /bin/sleep 1\nstartsecs = 1e3|@L+2@: [program:c] startsecs'
+	'[program:c]\ncommand = /bin/sleep 1\nnumprocs = 10001|@L+2@: [program:c] numprocs'
+	'[program:c]\ncommand = /bin/sleep 1\nnumprocs = 1.5|@L+2@: [program:c] numprocs'
 	'[program:c]\ncommand = /bin/sleep 1\nnumprocs = many|@L+2@: [program:c] numprocs'
 	'[program:c]\ncommand = /bin/sleep 1\nnumprocs = 99999999999999999999|@L+2@: [program:c] numprocs'
 	'[program:c]\ncommand = /bin/sleep 1\nnumprocs = 2|@L@: [program:c]'
-	'[program:c]\ncommand = /bin/sleep 1\nstartsecs = -1|@L+2@: [program:c] startsecs'
+	'[program:c]\ncommand = /bin/sleep 1\nstartsecs = -1x|@L+2@: [program:c] startsecs'
 	'[program:c]\ncommand = /bin/sleep 1\nstartsecs = 1.5x|@L+2@: [program:c] startsecs'
-	'[program:c]\ncommand = /bin/sleep 1\nstartretries = -2|@L+2@: [program:c] startretries'
+	'[program:c]\ncommand = /bin/sleep 1\nstartretries = forever|@L+2@: [program:c] startretries'
 	'[program:c]\ncommand = /bin/sleep 1\nstopwaitsecs = abc|@L+2@: [program:c] stopwaitsecs'
 	'[program:c]\ncommand = /bin/sleep 1\nstopsignal = BOGUS|@L+2@: [program:c] stopsignal'
 	'[program:c]\ncommand = /bin/sleep 1\nstopsignal = 99|@L+2@: [program:c] stopsignal'
@@ -46,7 +46,7 @@ variants=(
 	'[program:c]\ncommand = /bin/sleep 1\numask = 999|@L+2@: [program:c] umask'
 	'[program:c]\ncommand = /bin/sleep 1\npriority = high|@L+2@: [program:c] priority'
 	'[program:c]\ncommand = /bin/sleep 1\nstdout_logfile_maxbytes = 12XB|@L+2@: [program:c] stdout_logfile_maxbytes'
-	'[program:c]\ncommand = /bin/sleep 1\nstdout_logfile_backups = -1|@L+2@: [program:c] stdout_logfile_backups'
+	'[program:c]\ncommand = /bin/sleep 1\nstdout_logfile_backups = 1001|@L+2@: [program:c] stdout_logfile_backups'
 	'[program:c]\ncommand = /bin/sleep 1\nredirect_stderr = perhaps|@L+2@: [program:c] redirect_stderr'
 	'[program:c]\ncommand = /bin/sleep 1\nready = whenever|@L+2@: [program:c] ready'
 	'[program:c]\ncommand = /bin/sleep 1\nheartbeat_timeout = -5|@L+2@: [program:c] heartbeat_timeout'
@@ -57,21 +57,21 @@ variants=(
 	'[program:c]\ncommand = /bin/sleep %(nosuch)s|@L+1@: [program:c] command'
 	'[program:c]\ncommand = /bin/sleep %(program_name|@L+1@: [program:c] command'
 	'[program:c]\ncommand = /bin/sleep %(ENV_DROVER_NO_SUCH_VAR)s|@L+1@: [program:c] command'
-	'[program:a]\ncommand = /bin/sleep 1|@L@: [program:a]'
+	'[program: a]\ncommand = /bin/sleep 1|@L@: [program: a]'
 	'[program:]\ncommand = /bin/sleep 1|@L@'
 	'[program:c\ncommand = /bin/sleep 1|@L@'
 	'garbage line without equals|@L@'
-	'[program:c]\ncommand = /bin/sleep 1\ncommand = /bin/sleep 2|@L+2@: [program:c] command'
+	'[program:c]\ncommand = /bin/sleep 1\nenvironment = A=1 B=2|@L+2@: [program:c] environment'
 	'[program:c]\ncommand = /bin/sleep 1\ndepends_on = nosuch|@L+2@: [program:c] depends_on'
 	'[program:c]\ncommand = /bin/sleep 1\ndepends_on = c|@L+2@: [program:c] depends_on'
 	'[program:c]\ncommand = /bin/sleep 1\nbackoff = sideways|@L+2@: [program:c] backoff'
 	'[program:c]\ncommand = /bin/sleep 1\nfatal_retry = -1|@L+2@: [program:c] fatal_retry'
 	'[program:c]\ncommand = /bin/sleep 1\nkilltree = sure|@L+2@: [program:c] killtree'
-	'[drover]\nbogus = 1|@L+1@: [drover] bogus'
+	'[drover]\nlog_dir =|@L+1@: [drover] log_dir'
 	'[drover]\nname = another-name|name'
 	'[drover]\ncontrol_mode = 0999|@L+1@: [drover] control_mode'
 	'[drover]\nsubreaper = often|@L+1@: [drover] subreaper'
-	'[drover]\ninclude = @T@/missing.ini|@L+1@: [drover] include'
+	'[drover]\ninclude = @T@/fifo.ini|@L+1@: [drover] include'
 	'[include]\nfiles = @T@/loop.ini|loop.ini'
 	'[group:g]\nprograms = a,nosuch|@L+1@: [group:g] programs'
 	'[program:c]\ncommand = /bin/sleep 1\nstartsecs = 99999999999|@L+2@: [program:c] startsecs'
@@ -79,6 +79,7 @@ variants=(
 	'[program:c]\ncommand = /bin/sleep 1\nstdout_logfile = NONE\nstdout_logfile_maxbytes = -1MB|@L+3@: [program:c] stdout_logfile_maxbytes'
 )
 printf '[include]\nfiles = %s/loop.ini\n' "$T" > "$T/loop.ini"
+mkfifo "$T/fifo.ini"
 [ "${#variants[@]}" -ge 50 ] || fail "only ${#variants[@]} variants"
 
 n=0

@@ -13,6 +13,7 @@
 #include "daemon/conf/cmdline.h"
 #include "daemon/conf/config-keys.h"
 #include "daemon/conf/expand.h"
+#include "daemon/conf/suggest.h"
 #include "util.h"
 
 static void split_is(const char *s, const char *const *want, size_t n)
@@ -95,14 +96,89 @@ static void test_env(void **state)
 	env_is("PATH=/a:/b,URL=http://h:80/x?y=1&z", (const char *const[]) { "PATH", "/a:/b", "URL", "http://h:80/x?y=1&z" }, 2);
 	env_is("A=1,A=2", (const char *const[]) { "A", "1", "A", "2" }, 2);
 	env_is("my.key=v", (const char *const[]) { "my.key", "v" }, 1);
+	/* an unquoted value keeps its inner blanks (the whole value), not its outer ones */
+	env_is("A=hello world ,B= x  y ", (const char *const[]) { "A", "hello world", "B", "x  y" }, 2);
+	env_is("JAVA_OPTS=-Xmx1g -Dx=1", (const char *const[]) { "JAVA_OPTS", "-Xmx1g -Dx=1" }, 1);
+	env_is("A=\"x \" ", (const char *const[]) { "A", "x " }, 1);
 	env_bad("A", "expected '=' after 'A'");
 	env_bad("=1", "expected KEY=VALUE");
 	env_bad(",A=1", "empty entry");
 	env_bad("A=1,,B=2", "empty entry");
-	env_bad("A=1 B=2", "expected ','");
+	env_bad("A=1 B=2", "expected ','");     /* a missing comma, not a value with a blank */
+	env_bad("A=x y=z", "expected ',' after the value of A, at 'y=z'");
 	env_bad("A=\"x", "value of A: unterminated double quote");
 	env_bad("A='x", "unterminated single quote");
 	env_bad("A=x\\", "trailing backslash");
+}
+
+/* What supervisord 4.2.5 reads from an environment= line, as measured with it. */
+static void sv_env_is(const char *s, const char *const *kv, int n)
+{
+	char **k = NULL, **v = NULL;
+	int r = cmdline_env_supervisord(s, &k, &v);
+	if (r != n)
+		fail_msg("'%s': %d pairs, want %d", s, r, n);
+	for (int i = 0; i < n; i++) {
+		assert_string_equal(k[i], kv[2 * i]);
+		assert_string_equal(v[i], kv[2 * i + 1]);
+	}
+	if (n >= 0)
+		assert_null(k[n]);
+	strv_free(k);
+	strv_free(v);
+}
+
+static void test_env_supervisord(void **state)
+{
+	(void) state;
+	sv_env_is("A=1,B=2", (const char *const[]) { "A", "1", "B", "2" }, 2);
+	sv_env_is("A=hello world", (const char *const[]) { "A", "hello" }, 1);
+	sv_env_is("B=x,A=hello world", (const char *const[]) { "B", "x", "A", "hello" }, 2);
+	sv_env_is("A=http://h:80/x?y=1", (const char *const[]) { "A", "http://h:80/x", "y", "1" }, 2);
+	sv_env_is("A=x#y", (const char *const[]) { "A", "x" }, 1);
+	sv_env_is("A=1 2 B=3", (const char *const[]) { "A", "1", "B", "3" }, 2);
+	sv_env_is("A='x y',B=\"p,q\"", (const char *const[]) { "A", "x y", "B", "p,q" }, 2);
+	sv_env_is("A=a\"b c\"", (const char *const[]) { "A", "a\"b" }, 1);
+	sv_env_is("A=1,A=2", (const char *const[]) { "A", "2" }, 1);
+	sv_env_is("K=caf\xc3\xa9", (const char *const[]) { "K", "caf" }, 1);    /* é is one character, skipped */
+	sv_env_is("", NULL, 0);
+	/* refused by supervisord */
+	sv_env_is("A=hello world,B=x", NULL, -EINVAL);
+	sv_env_is("A=1\n  B=2", NULL, -EINVAL);
+	sv_env_is("A=,B=1", NULL, -EINVAL);
+	sv_env_is("A=\"x", NULL, -EINVAL);
+	sv_env_is("A", NULL, -EINVAL);
+}
+
+static void test_suggest(void **state)
+{
+	(void) state;
+	assert_int_equal(suggest_distance("autorestat", "autorestart", 5), 1);
+	assert_int_equal(suggest_distance("stopsingal", "stopsignal", 5), 1);      /* a swap is one edit */
+	assert_int_equal(suggest_distance("TERM", "term", 5), 0);
+	assert_int_equal(suggest_distance("abc", "xyzxyz", 2), 3);                 /* stops above the limit */
+	assert_int_equal(suggest_distance("", "ab", 5), 2);
+	struct suggest sg;
+	suggest_init(&sg, "comand");
+	suggest_offer(&sg, "numprocs");
+	suggest_offer(&sg, "command");
+	suggest_offer(&sg, "commands");
+	assert_string_equal(suggest_result(&sg), "command");
+	suggest_init(&sg, "xy");                    /* a short word: only a change of case */
+	suggest_offer(&sg, "xz");
+	assert_null(suggest_result(&sg));
+	suggest_offer(&sg, "XY");
+	assert_string_equal(suggest_result(&sg), "XY");
+	suggest_init(&sg, "user");
+	suggest_offer(&sg, "umask");
+	assert_null(suggest_result(&sg));           /* three edits: not a typo */
+	char buf[32];
+	assert_string_equal(config_key_suggest(CONF_KEYS_PROGRAM, "autorestat", buf, sizeof(buf)), "autorestart");
+	assert_string_equal(config_key_suggest(CONF_KEYS_SUPERVISORD, "logfiel", buf, sizeof(buf)), "logfile");
+	assert_null(config_key_suggest(CONF_KEYS_GROUP, "command", buf, sizeof(buf)));
+	assert_true(config_key_known(CONF_KEYS_PROGRAM, "stdout_syslog"));
+	assert_false(config_key_known(CONF_KEYS_PROGRAM, "group"));
+	assert_true(config_key_known(CONF_KEYS_INCLUDE, "files"));
 }
 
 static void expand_is(const char *in, const struct expand_ctx *c, const char *want)
@@ -235,6 +311,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_split),
 		cmocka_unit_test(test_env),
+		cmocka_unit_test(test_env_supervisord),
+		cmocka_unit_test(test_suggest),
 		cmocka_unit_test(test_expand),
 		cmocka_unit_test(test_values),
 	};

@@ -740,6 +740,19 @@ static bool dep_cycle(struct conf_doc *d, struct drover_config *c, struct conf_s
 	return false;
 }
 
+/* A log file that is droverd's own output (the container pattern: every program to
+ * /dev/stdout): programs share it by design. */
+static bool is_own_output(const char *path)
+{
+	static const char *const prefixes[] = { "/dev/stdout", "/dev/stderr", "/dev/fd/", "/proc/self/fd/" };
+	for (size_t i = 0; i < ELEMENTSOF(prefixes); i++) {
+		size_t n = strlen(prefixes[i]);
+		if (strncmp(path, prefixes[i], n) == 0 && (prefixes[i][n - 1] == '/' || !path[n]))
+			return true;
+	}
+	return false;
+}
+
 /* Two sections that name the same program or group in different words ("[program:a]" and
  * "[program: a]"; the same words are one section, merged): the later one is an error. */
 static struct named *sections_by_name(struct conf_doc *d, enum conf_section_kind kind, const char *what, size_t *ret_n)
@@ -921,17 +934,21 @@ static struct drover_config *build_config(struct conf_doc *d, const char *main_a
 			                procs[i].name, a->name, a->file, a->line);
 	}
 	qsort(logs, nlogs, sizeof(*logs), named_cmp);
+	bool warned = false;        /* a file shared by several programs: said once */
 	for (size_t i = 1; i < nlogs; i++) {
-		if (strcmp(logs[i].name, logs[i - 1].name) != 0)
+		if (strcmp(logs[i].name, logs[i - 1].name) != 0) {
+			warned = false;
 			continue;
+		}
 		const struct logfile_config *a = logs[i - 1].ptr, *b = logs[i].ptr;
 		size_t bi = logs[i].idx / 2, ai = logs[i - 1].idx / 2;
 		const char *stream = logs[i].idx % 2 ? "stderr_logfile" : "stdout_logfile";
 		bool err = a->kind == LOGFILE_AUTO || b->kind == LOGFILE_AUTO;
-		if (ai == bi && !err)
-			continue;               /* numprocs sharing one explicit file, or stdout and stderr together */
+		if (!err && (ai == bi || warned || is_own_output(logs[i].name)))
+			continue;               /* numprocs sharing one file, stdout and stderr together, droverd's stdout */
 		conf_sec_report(R, err ? CONF_ERROR : CONF_WARNING, psec[bi], "%s: log file %s is also used by [program:%s]%s",
 		                stream, logs[i].name, c->programs[ai].name, err ? "; set the log file explicitly" : "");
+		warned = !err;
 	}
 
 	free(procs);

@@ -159,15 +159,27 @@ int config_value_enum(const char *s, const char *const *names)
 	return -EINVAL;
 }
 
-const char *config_quote(const char *s)
+/* Escaped, one line, cut after CUT bytes; four rotating buffers. */
+static const char *quote(const char *s, size_t cut)
 {
-	static char bufs[4][100];
+	static char bufs[4][1040];
 	static unsigned i;
 	char *b = bufs[i++ % 4];
-	escape_line(b, 80, s ? s : "");
-	if (strlen(s ? s : "") > 60 || strlen(b) >= 79)
-		strcpy(b + (strlen(b) > 60 ? 60 : strlen(b)), "...");
+	s = s ? s : "";
+	escape_line(b, cut + 20, s);
+	if (strlen(s) > cut || strlen(b) >= cut + 19)
+		strcpy(b + (strlen(b) > cut ? cut : strlen(b)), "...");
 	return b;
+}
+
+const char *config_quote(const char *s)
+{
+	return quote(s, 60);
+}
+
+const char *config_quote_path(const char *s)
+{
+	return quote(s, 1000);
 }
 
 const char *config_name_invalid(const char *name)

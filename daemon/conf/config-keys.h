@@ -186,6 +186,8 @@ bool config_key_owns_memory(const struct config_key *k);
 /* What the user wrote, quoted for a message: escaped, one line, cut at 60 bytes. Four rotating
  * buffers, so up to four quotes can appear in one message (single-threaded callers only). */
 const char *config_quote(const char *s);
+/* The same for a path: cut only at 1000 bytes. */
+const char *config_quote_path(const char *s);
 
 /* Value parsers: 0 on success; -EINVAL (not of the syntax) or -ERANGE (outside the bounds). */
 int config_value_bool(const char *s, bool *ret);

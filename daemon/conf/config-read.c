@@ -494,8 +494,10 @@ static char *include_miss(const char *full)
 	return r;
 }
 
-/* Include one file named by an [include] or [drover] include line (KV, in section S). */
-static void include_file(struct conf_doc *L, struct conf_section *s, struct conf_kv *kv, const char *path, bool explicit)
+/* Include one file named by an [include] or [drover] include line (KV, in section S); WRITTEN
+ * is the name as the line has it, for messages about a name that matches nothing. */
+static void include_file(struct conf_doc *L, struct conf_section *s, struct conf_kv *kv, const char *path,
+                         const char *written, bool explicit)
 {
 	struct conf_file *parent = kv->file;
 	char *buf = NULL;
@@ -517,7 +519,7 @@ static void include_file(struct conf_doc *L, struct conf_section *s, struct conf
 	if (r == -ENOENT && explicit) {
 		/* supervisord: "No file matches via include"; it runs on */
 		char *miss = include_miss(abs);
-		conf_kv_report(&L->report, CONF_WARNING, s, kv, "'%s' %s; skipped", config_quote(path), miss);
+		conf_kv_report(&L->report, CONF_WARNING, s, kv, "'%s' %s; skipped", config_quote_path(written), miss);
 		free(miss);
 		free(abs);
 		return;
@@ -593,7 +595,7 @@ static void process_includes(struct conf_doc *L, struct conf_section *s, struct 
 		              : strcmp(shown_dir, ".") == 0 ? xstrdup(*w) : config_path_join(shown_dir, *w);
 		free(shown_dir);
 		if (!pattern) {
-			include_file(L, s, kv, shown, true);
+			include_file(L, s, kv, shown, *w, true);
 			free(shown);
 			continue;
 		}
@@ -604,11 +606,11 @@ static void process_includes(struct conf_doc *L, struct conf_section *s, struct 
 		int r = glob(full, 0, NULL, &g);
 		if (r == 0) {
 			for (size_t i = 0; i < g.gl_pathc; i++)
-				include_file(L, s, kv, g.gl_pathv[i], false);
+				include_file(L, s, kv, g.gl_pathv[i], g.gl_pathv[i], false);
 		} else if (r == GLOB_NOMATCH) {
 			char *abs = (*w)[0] == '/' ? xstrdup(*w) : config_path_join(file->here, *w);
 			char *miss = include_miss(abs);
-			conf_kv_report(&L->report, CONF_WARNING, s, kv, "'%s' %s", config_quote(shown), miss);
+			conf_kv_report(&L->report, CONF_WARNING, s, kv, "'%s' %s", config_quote_path(*w), miss);
 			free(miss);
 			free(abs);
 		} else {

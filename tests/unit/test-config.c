@@ -996,10 +996,17 @@ static void test_warnings(void **state)
 	assert_null(d.warnings);
 	config_free(c);
 	/* two programs sharing an explicit file: a warning */
-	c = load_ok_diag("[program:a]\ncommand=x\nstdout_logfile=/tmp/s.log\n[program:b]\ncommand=x\nstdout_logfile=/tmp/s.log\n", &d);
+	c = load_ok_diag("[program:a]\ncommand=x\nstdout_logfile=/tmp/s.log\n[program:b]\ncommand=x\nstdout_logfile=/tmp/s.log\n"
+	                 "[program:c]\ncommand=x\nstdout_logfile=/tmp/s.log\n", &d);
 	assert_true(diag_has(d.warnings, "[program:b]", "also used by [program:a]", NULL));
+	assert_int_equal(count(d.warnings), 1);        /* once per shared file */
 	config_free(c);
 	config_diag_clear(&d);
+	/* droverd's own output is shared by design (the container pattern) */
+	config_free(quiet("[program:a]\ncommand=x\nstdout_logfile=/dev/stdout\nstdout_logfile_maxbytes=0\n"
+	                  "[program:b]\ncommand=y\nstdout_logfile=/dev/stdout\nstdout_logfile_maxbytes=0\n"
+	                  "stderr_logfile=/proc/self/fd/2\nstderr_logfile_maxbytes=0\n"
+	                  "[program:c]\ncommand=z\nstderr_logfile=/proc/self/fd/2\nstderr_logfile_maxbytes=0\n"));
 }
 
 /* ---- what supervisord 4.2.5 accepts, drover runs (with a warning where it differs or ignores) ---- */

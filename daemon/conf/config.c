@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "conf/config-compare.h"
 #include "conf/config-keys.h"
 #include "util.h"
 
@@ -77,26 +76,6 @@ bool program_exitcode_expected(const struct program_config *p, int code)
 	if (code < 0 || code > 255)
 		return false;
 	return p->exitcodes[code / 8] & (1u << (code % 8));
-}
-
-bool proc_config_restart_equal(const struct program_config *pa, const struct proc_config *a,
-                               const struct program_config *pb, const struct proc_config *b)
-{
-	struct config_keyset set;
-	config_proc_diff(pa, a, pb, b, &set);
-	return !config_keyset_restarts(&set);
-}
-
-bool config_program_live_equal(const struct program_config *a, const struct program_config *b)
-{
-	for (size_t i = 0; i < a->nprocs && i < b->nprocs; i++) {
-		struct config_keyset set;
-		config_proc_diff(a, &a->procs[i], b, &b->procs[i], &set);
-		for (unsigned k = 0; k < PK_MAX; k++)
-			if (config_keyset_has(&set, k) && program_keys[k].reload == CR_LIVE)
-				return false;
-	}
-	return true;
 }
 
 const char *autorestart_to_string(enum autorestart a)

@@ -116,16 +116,6 @@ void config_diag_clear(struct config_diag *d);
 
 bool program_exitcode_expected(const struct program_config *p, int code);
 
-/* Two processes are "the same" for reload when this returns true (every setting that a
- * restart would change is equal). config_program_live_equal compares the in-place keys. */
-bool proc_config_restart_equal(const struct program_config *pa, const struct proc_config *a,
-                               const struct program_config *pb, const struct proc_config *b);
-
-/* Every in-place ("live") setting of two programs is equal: priority, autostart, autorestart,
- * exitcodes, startsecs, startretries, stopsignal, stopwaitsecs, heartbeat_timeout, backoff*,
- * fatal_retry, depends_on, restart_with_dependency, log maxbytes/backups. */
-bool config_program_live_equal(const struct program_config *a, const struct program_config *b);
-
 const char *autorestart_to_string(enum autorestart a);
 const char *ready_mode_to_string(enum ready_mode m);
 const char *backoff_mode_to_string(enum backoff_mode m);

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/conf/config-compare.h"
 #include "daemon/conf/config.h"
 #include "util.h"
 
@@ -748,45 +749,51 @@ static void test_pidfile_user(void **state)
 
 /* ---- reload comparisons ---- */
 
-static void test_restart_equal(void **state)
+/* The keys a change of which restarts a process and those applied in place, written out here
+ * (not taken from the key table) so that a changed classification shows as a failing test. */
+static struct config_keyset diff_of(const struct drover_config *x, const struct drover_config *y)
+{
+	struct config_keyset set;
+	config_proc_diff(&x->programs[0], &x->programs[0].procs[0], &y->programs[0], &y->programs[0].procs[0], &set);
+	return set;
+}
+
+static void test_restart_or_live(void **state)
 {
 	(void) state;
 	static const char base[] = "[program:a]\ncommand=/bin/a 1\nstartsecs=1\n";
 	struct drover_config *x = load_ok(base), *y = load_ok(base);
-	const struct program_config *pa = &x->programs[0], *pb = &y->programs[0];
-	assert_true(proc_config_restart_equal(pa, &pa->procs[0], pb, &pb->procs[0]));
-	assert_true(config_program_live_equal(pa, pb));
+	struct config_keyset set = diff_of(x, y);
+	assert_true(config_keyset_empty(&set));
 	config_free(y);
 
 	static const char *const live[] = { "startsecs=5", "priority=1", "autorestart=true", "exitcodes=0,1",
 	                                    "startretries=9", "stopsignal=INT", "stopwaitsecs=3", "heartbeat_timeout=2",
 	                                    "backoff=exponential", "fatal_retry=5", "autostart=false",
-	                                    "stdout_logfile_maxbytes=1KB" };
+	                                    "stdout_logfile_maxbytes=1KB", "stderr_logfile_backups=3", "depends_on=b",
+	                                    "restart_with_dependency=true", "backoff_reset=9" };
 	for (size_t i = 0; i < ELEMENTSOF(live); i++) {
-		char *t = xasprintf("[program:a]\ncommand=/bin/a 1\n%s\n", live[i]);
+		char *t = xasprintf("[program:a]\ncommand=/bin/a 1\n%s\n[program:b]\ncommand=/bin/b\n", live[i]);
 		y = load_ok(t);
-		pb = &y->programs[0];
-		assert_true(proc_config_restart_equal(pa, &pa->procs[0], pb, &pb->procs[0]));
-		assert_false(config_program_live_equal(pa, pb));
+		set = diff_of(x, y);
+		if (config_keyset_empty(&set) || config_keyset_restarts(&set))
+			fail_msg("%s should apply in place", live[i]);
 		config_free(y);
 		free(t);
 	}
 	static const char *const restart[] = { "environment=A=1", "directory=/tmp", "user=nobody", "umask=022",
 	                                       "stdout_logfile=/tmp/o.log", "stderr_logfile=NONE", "redirect_stderr=true",
 	                                       "stopasgroup=true", "killasgroup=true", "ready=scoreboard", "killtree=false",
-	                                       "process_name=other" };
+	                                       "process_name=other", "command=/bin/a 2", "environment_file=/etc/x" };
 	for (size_t i = 0; i < ELEMENTSOF(restart); i++) {
 		char *t = xasprintf("[program:a]\ncommand=/bin/a 1\n%s\n", restart[i]);
 		y = load_ok(t);
-		pb = &y->programs[0];
-		if (proc_config_restart_equal(pa, &pa->procs[0], pb, &pb->procs[0]))
+		set = diff_of(x, y);
+		if (!config_keyset_restarts(&set))
 			fail_msg("%s should need a restart", restart[i]);
 		config_free(y);
 		free(t);
 	}
-	y = load_ok("[program:a]\ncommand=/bin/a 2\n");
-	assert_false(proc_config_restart_equal(pa, &pa->procs[0], &y->programs[0], &y->programs[0].procs[0]));
-	config_free(y);
 	config_free(x);
 	assert_null(config_free(NULL));
 	config_diag_clear(NULL);
@@ -1276,7 +1283,7 @@ int main(void)
 		cmocka_unit_test(test_groups),
 		cmocka_unit_test(test_supervisord_compat),
 		cmocka_unit_test(test_pidfile_user),
-		cmocka_unit_test(test_restart_equal),
+		cmocka_unit_test(test_restart_or_live),
 		cmocka_unit_test(test_bad_program_values),
 		cmocka_unit_test(test_bad_commands),
 		cmocka_unit_test(test_bad_quotes_env_expansions),

@@ -5,72 +5,29 @@
 #include <string.h>
 
 #include "core/events.h"
+#include "core/pidindex.h"
 #include "os/notify.h"
 #include "util.h"
 
 struct table tab;
 
-/* pid -> process, open addressing with linear probing, kept current on every pid change. */
-static struct process **pid_index;
-static size_t pid_cap;   /* a power of two, at least twice the number of processes */
+static struct pidindex by_pid;           /* live workers by pid, kept current on every pid change */
 
 static struct drover_config **retired;   /* configs replaced by a reload, still pointed into */
 static size_t nretired;
 
-static size_t pid_hash(pid_t pid)
-{
-	return ((size_t) pid * 2654435761u) & (pid_cap - 1);
-}
-
-static void index_insert(struct process *p)
-{
-	size_t h = pid_hash(p->pid);
-	while (pid_index[h])
-		h = (h + 1) & (pid_cap - 1);
-	pid_index[h] = p;
-}
-
-/* Remove p, found under its old pid; the entries after it move back so that no probe chain breaks. */
-static void index_remove(struct process *p, pid_t pid)
-{
-	size_t mask = pid_cap - 1, i = pid_hash(pid);
-	while (pid_index[i] && pid_index[i] != p)
-		i = (i + 1) & mask;
-	if (!pid_index[i])
-		return;
-	pid_index[i] = NULL;
-	for (size_t j = (i + 1) & mask; pid_index[j]; j = (j + 1) & mask) {
-		size_t k = pid_hash(pid_index[j]->pid);
-		bool reachable = i <= j ? (i < k && k <= j) : (i < k || k <= j);   /* k in (i, j] */
-		if (!reachable) {
-			pid_index[i] = pid_index[j];
-			pid_index[j] = NULL;
-			i = j;
-		}
-	}
-}
-
 static void index_rebuild(void)
 {
-	size_t cap = 64;
-	while (cap < tab.n * 2 + 2)
-		cap *= 2;
-	free(pid_index);
-	pid_index = xcalloc(cap, sizeof(*pid_index));
-	pid_cap = cap;
+	pidindex_free(&by_pid);
+	pidindex_reserve(&by_pid, tab.n);
 	for (size_t i = 0; i < tab.n; i++)
 		if (tab.procs[i]->pid > 0)
-			index_insert(tab.procs[i]);
+			pidindex_insert(&by_pid, tab.procs[i]->pid, tab.procs[i]);
 }
 
 struct process *table_find_pid(pid_t pid)
 {
-	if (pid <= 0 || !pid_index)
-		return NULL;
-	for (size_t h = pid_hash(pid); pid_index[h]; h = (h + 1) & (pid_cap - 1))
-		if (pid_index[h]->pid == pid)
-			return pid_index[h];
-	return NULL;
+	return pidindex_find(&by_pid, pid);
 }
 
 static void counts_rebuild(void)
@@ -91,9 +48,9 @@ static void on_state_changed(void *ctx, struct process *p, enum proc_state old)
 static void on_pid_changed(void *ctx, struct process *p, pid_t old)
 {
 	if (old > 0)
-		index_remove(p, old);
+		pidindex_remove(&by_pid, old);
 	if (p->pid > 0)
-		index_insert(p);
+		pidindex_insert(&by_pid, p->pid, p);
 }
 
 static struct events_subscriber subscriber = {
@@ -165,7 +122,7 @@ void table_drop(bool (*drop)(const struct process *p))
 		if (drop(p)) {
 			events_gone(p);
 			if (p->pid > 0)
-				index_remove(p, p->pid);
+				pidindex_remove(&by_pid, p->pid);
 			process_free(p);
 			dropped++;
 			continue;
@@ -188,9 +145,7 @@ void table_free(void)
 	free(tab.procs);
 	tab.procs = NULL;
 	tab.n = 0;
-	free(pid_index);
-	pid_index = NULL;
-	pid_cap = 0;
+	pidindex_free(&by_pid);
 	tab.config = config_free(tab.config);
 	for (size_t i = 0; i < nretired; i++)
 		config_free(retired[i]);

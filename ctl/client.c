@@ -125,31 +125,6 @@ uint64_t client_random_u64(void)
 	return v;
 }
 
-/* A limit from /proc/sys/fs/mqueue; -errno when it cannot be read. */
-static int read_proc_long(const char *path, long *ret)
-{
-	char buf[64];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n;
-	do
-		n = read(fd, buf, sizeof(buf) - 1);
-	while (n < 0 && errno == EINTR);
-	int saved = errno;
-	(void) close(fd);
-	if (n < 0)
-		return -saved;
-	buf[n] = '\0';
-	char *end;
-	errno = 0;
-	long v = strtol(buf, &end, 10);
-	if (end == buf || errno != 0 || v <= 0)
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
-
 /* mq_timed*() want an absolute CLOCK_REALTIME time (POSIX); we keep deadlines on the monotonic
  * clock and convert just before each call, so a clock step costs at most one slice. */
 static struct timespec realtime_at(uint64_t mono_deadline_ns)
@@ -171,9 +146,9 @@ static int create_reply_queue(struct client *c)
 	 * our size and flow-controlled by droverd, so a smaller queue costs only a few syscalls. */
 	long maxmsg = 4, msgsize = 4096, v;
 	/* The kernel refuses attributes above its limits even for root: read them, never assume. */
-	if (read_proc_long("/proc/sys/fs/mqueue/msg_max", &v) == 0 && v < maxmsg)
+	if (read_proc_long("/proc/sys/fs/mqueue/msg_max", &v) == 0 && v > 0 && v < maxmsg)
 		maxmsg = v;
-	if (read_proc_long("/proc/sys/fs/mqueue/msgsize_max", &v) == 0 && v < msgsize)
+	if (read_proc_long("/proc/sys/fs/mqueue/msgsize_max", &v) == 0 && v > 0 && v < msgsize)
 		msgsize = v;
 	if (msgsize < PROTO_MSG_MIN)
 		return -EPROTO;

@@ -14,13 +14,13 @@ int cmd_pid_run(struct ctl_ctx *ctx, const struct cmd_args *a)
 	int r = ctl_call(ctx, PROTO_PID, 0, 0, a->npos, a->pos, 0, &rep);
 	if (r)
 		return r;
-	if (rep.result == -ENOENT && a->npos > 0) {
-		ctl_print_no_such(ctx, a, &rep);
-		r = CTL_EXIT_FAILED;
-		goto out;
-	}
 	if (rep.result < 0) {
 		r = ctl_reply_error(ctx, "pid", &rep);
+		goto out;
+	}
+	if (rep.nunmatched > 0) {
+		ctl_print_unmatched(ctx, &rep, a->pos, a->npos);
+		r = CTL_EXIT_FAILED;
 		goto out;
 	}
 	json_init(&j, ctx->out);

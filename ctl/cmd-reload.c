@@ -46,7 +46,7 @@ int cmd_reload_run(struct ctl_ctx *ctx, const struct cmd_args *a)
 
 	size_t n = rep.results ? rep.nrecords : 0, unchanged = 0;
 	for (size_t i = 0; i < n; i++)
-		if (rep.results[i].result == RELOAD_UNCHANGED)
+		if (rep.results[i].action == RELOAD_UNCHANGED)
 			unchanged++;
 
 	if (ctx->json) {
@@ -56,7 +56,7 @@ int cmd_reload_run(struct ctl_ctx *ctx, const struct cmd_args *a)
 		for (size_t s = 0; s < ELEMENTSOF(sections); s++) {
 			json_begin_array(&j, sections[s].key);
 			for (size_t i = 0; i < n; i++)
-				if (rep.results[i].result == (int32_t) sections[s].action)
+				if (rep.results[i].action == sections[s].action)
 					json_strn(&j, NULL, rep.results[i].name, FIELD_LEN(rep.results[i].name));
 			json_end_array(&j);
 		}
@@ -69,7 +69,7 @@ int cmd_reload_run(struct ctl_ctx *ctx, const struct cmd_args *a)
 		char name[PROTO_NAME_MAX * 4];
 		for (size_t s = 0; s < ELEMENTSOF(sections); s++)
 			for (size_t i = 0; i < n; i++)
-				if (rep.results[i].result == (int32_t) sections[s].action) {
+				if (rep.results[i].action == sections[s].action) {
 					SAFE_FIELD(name, rep.results[i].name);
 					fprintf(ctx->out, "%s: %s%s\n", sections[s].key, name, sections[s].suffix);
 				}

@@ -8,42 +8,6 @@
 #include "drover.h"
 #include "util.h"
 
-int cmd_report_parse(struct ctl_ctx *ctx, struct cmd_args *a, int argc, char **argv)
-{
-	static const struct { const char *opt; unsigned flag; } flags[] = {
-		{ "--ready", CTL_REPORT_READY }, { "--heartbeat", CTL_REPORT_HEARTBEAT },
-		{ "--busy", CTL_REPORT_BUSY }, { "--idle", CTL_REPORT_IDLE },
-	};
-	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i], *v = NULL;
-		bool matched = false;
-		int r;
-		if (arg[0] != '-' || !arg[1]) {
-			if ((r = cmd_push_pos(ctx, a, arg)) != 0)
-				return r;
-			continue;
-		}
-		if (cmd_opt_common(ctx, a, arg))
-			continue;
-		for (size_t k = 0; k < ELEMENTSOF(flags); k++)
-			if (strcmp(arg, flags[k].opt) == 0) {
-				a->report |= flags[k].flag;
-				matched = true;
-			}
-		if (matched)
-			continue;
-		if ((r = cmd_opt(ctx, a, argc, argv, &i, "--status", 0, true, &v)) != 0) {
-			if (r < 0)
-				return CTL_EXIT_USAGE;
-			a->report |= CTL_REPORT_STATUS;
-			a->status_text = v;
-			continue;
-		}
-		return cmd_bad_option(ctx, a, arg);
-	}
-	return 0;
-}
-
 int cmd_report_validate(struct ctl_ctx *ctx, struct cmd_args *a)
 {
 	if (a->report == 0) {

@@ -12,7 +12,7 @@ int cmd_status_run(struct ctl_ctx *ctx, const struct cmd_args *a)
 	int r = ctl_call(ctx, PROTO_STATUS, 0, 0, a->npos, a->pos, 0, &rep);
 	if (r)
 		return r;
-	if (rep.result < 0 && rep.result != -ENOENT) {
+	if (rep.result < 0) {
 		r = ctl_reply_error(ctx, "status", &rep);
 		goto out;
 	}
@@ -23,8 +23,8 @@ int cmd_status_run(struct ctl_ctx *ctx, const struct cmd_args *a)
 	else
 		status_print_table(ctx->out, rep.status, n);
 
-	if (rep.result == -ENOENT) {
-		ctl_print_no_such(ctx, a, &rep);
+	if (rep.nunmatched > 0) {
+		ctl_print_unmatched(ctx, &rep, a->pos, a->npos);
 		r = CTL_EXIT_FAILED;
 		goto out;
 	}

@@ -16,43 +16,6 @@
 
 #define TAIL_FOLLOW 0x100u      /* arg2 flag: stream into the FIFO named by args[1] */
 
-int cmd_tail_parse(struct ctl_ctx *ctx, struct cmd_args *a, int argc, char **argv)
-{
-	bool opts = true;
-	a->lines = CTL_TAIL_LINES_DEFAULT;
-	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i], *v = NULL;
-		int r;
-		if (opts && arg[0] == '-' && arg[1]) {
-			if (strcmp(arg, "--") == 0) {
-				opts = false;
-				continue;
-			}
-			if (cmd_opt_common(ctx, a, arg))
-				continue;
-			if (strcmp(arg, "-f") == 0 || strcmp(arg, "--follow") == 0) {
-				a->follow = true;
-				continue;
-			}
-			if ((r = cmd_opt(ctx, a, argc, argv, &i, "--lines", 'n', true, &v)) != 0) {
-				int64_t n;
-				if (r < 0)
-					return CTL_EXIT_USAGE;
-				if (parse_int64(v, 0, CTL_TAIL_LINES_MAX, &n) < 0) {
-					ctl_errorx(ctx, "tail: invalid line count '%s' (0..%d)", v, CTL_TAIL_LINES_MAX);
-					return CTL_EXIT_USAGE;
-				}
-				a->lines = (uint32_t) n;
-				continue;
-			}
-			return cmd_bad_option(ctx, a, arg);
-		}
-		if ((r = cmd_push_pos(ctx, a, arg)) != 0)
-			return r;
-	}
-	return 0;
-}
-
 int cmd_tail_validate(struct ctl_ctx *ctx, struct cmd_args *a)
 {
 	if (a->npos < 2 || strcmp(a->pos[1], "stdout") == 0)
@@ -69,16 +32,31 @@ int cmd_tail_validate(struct ctl_ctx *ctx, struct cmd_args *a)
 	return 0;
 }
 
-/* A failed TAIL reply: no such process, not supported, or the daemon's text. */
+/* A failed TAIL reply: the code says why. */
 static int tail_error(struct ctl_ctx *ctx, const struct cmd_args *a, const struct proto_reply *rep)
 {
-	if (rep->result == -ENOENT && (!rep->message || !rep->message[0])) {
-		struct cmd_args one = *a;
-		one.npos = 1;
-		ctl_print_no_such(ctx, &one, rep);
+	char name[256];
+	escape_line(name, sizeof(name), a->pos[0]);
+	switch (rep->result) {
+	case -ENOENT:
+		fprintf(ctx->json ? ctx->err : ctx->out, "%s%s: ERROR (no such process)\n",
+		        ctx->json ? "droverctl: " : "", name);
 		return CTL_EXIT_FAILED;
+	case -ENOTUNIQ:
+		ctl_errorx(ctx, "tail: '%s' names more than one process", name);
+		return CTL_EXIT_FAILED;
+	case -ENODATA:
+		ctl_errorx(ctx, "tail: %s: stderr is redirected to stdout (redirect_stderr)", name);
+		return CTL_EXIT_FAILED;
+	case -EPERM:
+		if (a->follow) {
+			ctl_errorx(ctx, "tail -f: droverd refused the FIFO: not private (mode 0600, in a 0700 "
+			           "directory of its owner)");
+			return CTL_EXIT_FAILED;
+		}
+		break;
 	}
-	return ctl_reply_error(ctx, "tail", rep);
+	return ctl_reply_error(ctx, a->follow ? "tail -f" : "tail", rep);
 }
 
 static int write_all(int fd, const char *p, size_t n)

@@ -3,6 +3,7 @@
 #include "cmd.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -14,37 +15,40 @@
 
 static int cmd_help_run(struct ctl_ctx *ctx, const struct cmd_args *a);
 
-/* The only place a command name maps to code (cf. CVE-2017-11610: no name-to-function lookup). */
+#define ACTION_OPTS (CMD_O_NO_WAIT | CMD_O_TIMEOUT)
+#define REPORT_OPTS (CMD_O_READY | CMD_O_HEARTBEAT | CMD_O_BUSY | CMD_O_IDLE | CMD_O_STATUS)
+
+/* The only place a command name maps to code (no name-to-function lookup anywhere else). */
 static const struct cmd_entry cmd_table[] = {
 	{ "status", "[PATTERN...]", "show processes: state, pid, uptime, restarts, worker status",
-	  0, PROTO_ARGS_MAX, false, true, cmd_parse_plain, NULL, cmd_status_run },
+	  0, PROTO_ARGS_MAX, 0, false, true, NULL, cmd_status_run },
 	{ "start", "PATTERN... [--no-wait] [--timeout SECONDS]", "start processes and wait until RUNNING (or given up)",
-	  1, PROTO_ARGS_MAX, false, true, cmd_action_parse, NULL, cmd_action_run },
+	  1, PROTO_ARGS_MAX, ACTION_OPTS, false, true, NULL, cmd_action_run },
 	{ "stop", "PATTERN... [--no-wait] [--timeout SECONDS]", "stop processes and wait until they are down",
-	  1, PROTO_ARGS_MAX, false, true, cmd_action_parse, NULL, cmd_action_run },
+	  1, PROTO_ARGS_MAX, ACTION_OPTS, false, true, NULL, cmd_action_run },
 	{ "restart", "PATTERN... [--no-wait] [--timeout SECONDS]", "stop, then start processes; wait until RUNNING",
-	  1, PROTO_ARGS_MAX, false, true, cmd_action_parse, NULL, cmd_action_run },
+	  1, PROTO_ARGS_MAX, ACTION_OPTS, false, true, NULL, cmd_action_run },
 	{ "signal", "SIG PATTERN...", "send a signal (TERM, SIGTERM or a number) to processes",
-	  2, PROTO_ARGS_MAX, false, true, cmd_parse_plain, cmd_signal_validate, cmd_signal_run },
+	  2, PROTO_ARGS_MAX, 0, false, true, cmd_signal_validate, cmd_signal_run },
 	{ "pid", "[PATTERN]", "print the daemon's pid, or the pids of the matched processes",
-	  0, 1, false, true, cmd_parse_plain, NULL, cmd_pid_run },
+	  0, 1, 0, false, true, NULL, cmd_pid_run },
 	{ "reload", "", "reread the config and apply the difference",
-	  0, 0, false, true, cmd_parse_plain, NULL, cmd_reload_run },
+	  0, 0, 0, false, true, NULL, cmd_reload_run },
 	{ "shutdown", "", "stop every process and make droverd exit",
-	  0, 0, false, true, cmd_parse_plain, NULL, cmd_shutdown_run },
+	  0, 0, 0, false, true, NULL, cmd_shutdown_run },
 	{ "tail", "[-f] [-n LINES] PROCESS [stdout|stderr]", "print the last lines of a process's output; -f follows it",
-	  1, 2, false, true, cmd_tail_parse, cmd_tail_validate, cmd_tail_run },
+	  1, 2, CMD_O_FOLLOW | CMD_O_LINES, false, true, cmd_tail_validate, cmd_tail_run },
 	{ "wait", "STATE PATTERN... [--timeout SECONDS]", "wait until processes reach STATE (default timeout 60 s)",
-	  2, PROTO_ARGS_MAX, false, true, cmd_wait_parse, cmd_wait_validate, cmd_wait_run },
+	  2, PROTO_ARGS_MAX, CMD_O_TIMEOUT, false, true, cmd_wait_validate, cmd_wait_run },
 	{ "report", "[--ready] [--heartbeat] [--busy|--idle] [--status TEXT]", "report to the scoreboard from a shell worker",
-	  0, 0, false, false, cmd_report_parse, cmd_report_validate, cmd_report_run },
+	  0, 0, REPORT_OPTS, false, false, cmd_report_validate, cmd_report_run },
 	{ "version", "", "print droverctl's and droverd's versions",
-	  0, 0, false, true, cmd_parse_plain, NULL, cmd_version_run },
+	  0, 0, 0, false, true, NULL, cmd_version_run },
 	{ "help", "[COMMAND]", "show this help, or one command's usage",
-	  0, 1, false, false, cmd_parse_plain, NULL, cmd_help_run },
+	  0, 1, 0, false, false, NULL, cmd_help_run },
 	/* Process names one per line, for the bash completion. */
 	{ "_names", "", "",
-	  0, 0, true, true, cmd_parse_plain, NULL, cmd_names_run },
+	  0, 0, 0, true, true, NULL, cmd_names_run },
 };
 
 const struct cmd_entry *cmd_find(const char *name)
@@ -99,85 +103,150 @@ void ctl_errorx(struct ctl_ctx *ctx, const char *fmt, ...)
 
 /* ---- option scanning ---------------------------------------------------------------------- */
 
-int cmd_bad_option(struct ctl_ctx *ctx, const struct cmd_args *a, const char *arg)
+#define CMD_O_JSON (1u << 30)
+#define CMD_O_HELP (1u << 31)
+
+/* Every option any command takes: the templates (cmd_entry.options) select from these. */
+static const struct cmd_option {
+	unsigned bit;
+	const char *name;            /* long name, without "--" */
+	char short_name;             /* 0: none */
+	bool has_arg;
+} cmd_options[] = {
+	{ CMD_O_JSON,      "json",      0,   false },
+	{ CMD_O_HELP,      "help",      'h', false },
+	{ CMD_O_NO_WAIT,   "no-wait",   0,   false },
+	{ CMD_O_TIMEOUT,   "timeout",   0,   true },
+	{ CMD_O_FOLLOW,    "follow",    'f', false },
+	{ CMD_O_LINES,     "lines",     'n', true },
+	{ CMD_O_READY,     "ready",     0,   false },
+	{ CMD_O_HEARTBEAT, "heartbeat", 0,   false },
+	{ CMD_O_BUSY,      "busy",      0,   false },
+	{ CMD_O_IDLE,      "idle",      0,   false },
+	{ CMD_O_STATUS,    "status",    0,   true },
+};
+
+static int usage_error(struct ctl_ctx *ctx, const struct cmd_entry *c, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int usage_error(struct ctl_ctx *ctx, const struct cmd_entry *c, const char *fmt, ...)
 {
-	ctl_errorx(ctx, "%s: unknown option '%s'", a->cmd->name, arg);
-	cmd_usage_one(ctx->err, a->cmd);
+	va_list ap;
+	fprintf(ctx->err, "droverctl: %s: ", c->name);
+	va_start(ap, fmt);
+	vfprintf(ctx->err, fmt, ap);
+	va_end(ap);
+	fputc('\n', ctx->err);
+	cmd_usage_one(ctx->err, c);
 	return CTL_EXIT_USAGE;
 }
 
-int cmd_push_pos(struct ctl_ctx *ctx, struct cmd_args *a, const char *arg)
+/* What an option means: the same in every command that takes it. */
+static int option_apply(struct ctl_ctx *ctx, struct cmd_args *a, const struct cmd_option *o, const char *v)
 {
-	if (a->npos >= ELEMENTSOF(a->pos)) {
-		ctl_errorx(ctx, "%s: too many arguments (at most %zu)", a->cmd->name, ELEMENTSOF(a->pos));
-		return CTL_EXIT_USAGE;
-	}
-	a->pos[a->npos++] = arg;
-	return 0;
-}
+	static const struct { unsigned bit, flag; } report_flags[] = {
+		{ CMD_O_READY, CTL_REPORT_READY }, { CMD_O_HEARTBEAT, CTL_REPORT_HEARTBEAT },
+		{ CMD_O_BUSY, CTL_REPORT_BUSY }, { CMD_O_IDLE, CTL_REPORT_IDLE },
+	};
+	int64_t n;
 
-int cmd_opt_common(struct ctl_ctx *ctx, struct cmd_args *a, const char *arg)
-{
-	if (strcmp(arg, "--json") == 0) {
+	switch (o->bit) {
+	case CMD_O_JSON:
 		ctx->json = true;
-		return 1;
-	}
-	if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+		return 0;
+	case CMD_O_HELP:
 		a->help = true;
-		return 1;
+		return 0;
+	case CMD_O_NO_WAIT:
+		a->no_wait = true;
+		return 0;
+	case CMD_O_TIMEOUT:
+		if (parse_seconds(v, &a->wait_s) < 0)
+			return usage_error(ctx, a->cmd, "invalid --timeout '%s'", v);
+		return 0;
+	case CMD_O_FOLLOW:
+		a->follow = true;
+		return 0;
+	case CMD_O_LINES:
+		if (parse_int64(v, 0, CTL_TAIL_LINES_MAX, &n) < 0)
+			return usage_error(ctx, a->cmd, "invalid line count '%s' (0..%d)", v, CTL_TAIL_LINES_MAX);
+		a->lines = (uint32_t) n;
+		return 0;
+	case CMD_O_STATUS:
+		a->report |= CTL_REPORT_STATUS;
+		a->status_text = v;
+		return 0;
 	}
+	for (size_t i = 0; i < ELEMENTSOF(report_flags); i++)
+		if (o->bit == report_flags[i].bit)
+			a->report |= report_flags[i].flag;
 	return 0;
 }
 
-int cmd_opt(struct ctl_ctx *ctx, const struct cmd_args *a, int argc, char **argv, int *i,
-            const char *long_name, char short_name, bool has_arg, const char **ret_value)
+/* The words after the command: options of the entry's template (anywhere, until "--"), then
+ * positional arguments, by getopt_long(). */
+static int parse_words(struct ctl_ctx *ctx, struct cmd_args *a, int argc, char **argv)
 {
-	const char *arg = argv[*i];
-	const char *value = NULL;
-	size_t ln = long_name ? strlen(long_name) : 0;
+	const struct cmd_entry *c = a->cmd;
+	struct option longopts[ELEMENTSOF(cmd_options) + 1];
+	const struct cmd_option *byval[ELEMENTSOF(cmd_options)];
+	char shortopts[2 * ELEMENTSOF(cmd_options) + 2];
+	size_t nl = 0, ns = 0;
+	unsigned allowed = c->options | CMD_O_JSON | CMD_O_HELP;
 
-	if (long_name && strncmp(arg, long_name, ln) == 0 && (arg[ln] == '\0' || (has_arg && arg[ln] == '='))) {
-		if (arg[ln] == '=')
-			value = arg + ln + 1;
-	} else if (short_name && arg[0] == '-' && arg[1] == short_name && (arg[2] == '\0' || has_arg)) {
-		if (arg[2])
-			value = arg + 2;
-	} else
-		return 0;
-
-	if (!has_arg)
-		return 1;
-	if (!value) {
-		if (*i + 1 >= argc) {
-			ctl_errorx(ctx, "%s: option '%s' needs an argument", a->cmd ? a->cmd->name : "droverctl", arg);
-			if (a->cmd)
-				cmd_usage_one(ctx->err, a->cmd);
-			return -1;
+	shortopts[ns++] = ':';   /* a missing argument is ':', not '?' */
+	for (size_t i = 0; i < ELEMENTSOF(cmd_options); i++) {
+		const struct cmd_option *o = &cmd_options[i];
+		if (!(allowed & o->bit))
+			continue;
+		byval[nl] = o;
+		longopts[nl] = (struct option) { o->name, o->has_arg ? required_argument : no_argument, NULL,
+		                                 (int) (256 + nl) };
+		nl++;
+		if (o->short_name) {
+			shortopts[ns++] = o->short_name;
+			if (o->has_arg)
+				shortopts[ns++] = ':';
 		}
-		value = argv[++*i];
 	}
-	*ret_value = value;
-	return 1;
-}
+	longopts[nl] = (struct option) { 0 };
+	shortopts[ns] = '\0';
 
-/* Positional arguments only (plus --json, -h and "--"). */
-int cmd_parse_plain(struct ctl_ctx *ctx, struct cmd_args *a, int argc, char **argv)
-{
-	bool opts = true;
-	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i];
-		if (opts && arg[0] == '-' && arg[1]) {
-			if (strcmp(arg, "--") == 0) {
-				opts = false;
-				continue;
-			}
-			if (cmd_opt_common(ctx, a, arg))
-				continue;
-			return cmd_bad_option(ctx, a, arg);
+	opterr = 0;
+	optind = 0;   /* glibc: start afresh (this runs once per command line, and in unit tests) */
+	for (;;) {
+		const struct cmd_option *o = NULL;
+		int r, ch = getopt_long(argc, argv, shortopts, longopts, NULL);
+		if (ch == -1)
+			break;
+		if (ch == '?' || ch == ':') {
+			const char *word = argv[optind - 1];
+			char shown[256], opt[3] = { '-', (char) optopt, '\0' };
+			/* a bad short option inside a cluster ("-fx") is named alone */
+			if (optopt && !(word[0] == '-' && word[1] == '-'))
+				word = opt;
+			escape_line(shown, sizeof(shown), word);
+			if (ch == ':')
+				return usage_error(ctx, c, "option '%s' needs an argument", shown);
+			return usage_error(ctx, c, "unknown option '%s'", shown);
 		}
-		int r = cmd_push_pos(ctx, a, arg);
+		if (ch >= 256)
+			o = byval[ch - 256];
+		else
+			for (size_t i = 0; i < nl && !o; i++)
+				if (byval[i]->short_name == ch)
+					o = byval[i];
+		if (!o)
+			return usage_error(ctx, c, "unknown option");
+		r = option_apply(ctx, a, o, optarg);
 		if (r)
 			return r;
+	}
+	for (int i = optind; i < argc; i++) {
+		if (a->npos >= ELEMENTSOF(a->pos)) {
+			ctl_errorx(ctx, "%s: too many arguments (at most %zu)", c->name, ELEMENTSOF(a->pos));
+			return CTL_EXIT_USAGE;
+		}
+		a->pos[a->npos++] = argv[i];
 	}
 	return 0;
 }
@@ -194,24 +263,23 @@ int cmd_parse(struct ctl_ctx *ctx, int argc, char **argv, struct cmd_args *ret)
 	}
 	c = cmd_find(argv[0]);
 	if (!c) {
-		ctl_errorx(ctx, "unknown command '%s' (see 'droverctl help')", argv[0]);
+		char shown[256];
+		escape_line(shown, sizeof(shown), argv[0]);
+		ctl_errorx(ctx, "unknown command '%s' (see 'droverctl help')", shown);
 		return CTL_EXIT_USAGE;
 	}
 	ret->cmd = c;
 	ret->wait_s = -1;
-	r = c->parse(ctx, ret, argc, argv);
+	ret->lines = CTL_TAIL_LINES_DEFAULT;
+	r = parse_words(ctx, ret, argc, argv);
 	if (r)
 		return r;
 	if (ret->help)
 		return 0;
-	if ((int) ret->npos < c->min_args || (c->max_args >= 0 && (int) ret->npos > c->max_args)) {
-		if ((int) ret->npos < c->min_args)
-			ctl_errorx(ctx, "%s: missing argument", c->name);
-		else
-			ctl_errorx(ctx, "%s: too many arguments", c->name);
-		cmd_usage_one(ctx->err, c);
-		return CTL_EXIT_USAGE;
-	}
+	if ((int) ret->npos < c->min_args)
+		return usage_error(ctx, c, "missing argument");
+	if (c->max_args >= 0 && (int) ret->npos > c->max_args)
+		return usage_error(ctx, c, "too many arguments");
 	return c->validate ? c->validate(ctx, ret) : 0;
 }
 
@@ -259,53 +327,56 @@ int parse_seconds(const char *s, double *ret)
 
 int cmd_parse_global(struct ctl_ctx *ctx, int argc, char **argv, struct ctl_globals *ret, int *ret_index)
 {
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
 	struct ctl_globals g = { .timeout_s = CTL_TIMEOUT_DEFAULT_S };
-	struct cmd_args none = { 0 };
-	int i;
 
-	for (i = 1; i < argc; i++) {
-		const char *arg = argv[i], *v = NULL;
-		int r;
-		if (arg[0] != '-' || !arg[1])
+	opterr = 0;
+	optind = 0;
+	for (;;) {
+		/* "+": the first word that is not an option is the command */
+		int ch = getopt_long(argc, argv, "+:c:n:h", longopts, NULL);
+		char shown[256];
+		if (ch == -1)
 			break;
-		if (strcmp(arg, "--") == 0) {
-			i++;
+		switch (ch) {
+		case 'c':
+			g.config = optarg;
 			break;
-		}
-		if (strcmp(arg, "--json") == 0) {
+		case 'n':
+			g.name = optarg;
+			break;
+		case 'j':
 			g.json = true;
-			continue;
-		}
-		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+			break;
+		case 'h':
 			g.help = true;
-			continue;
-		}
-		if ((r = cmd_opt(ctx, &none, argc, argv, &i, "--config", 'c', true, &v)) != 0) {
-			if (r < 0)
-				return CTL_EXIT_USAGE;
-			g.config = v;
-			continue;
-		}
-		if ((r = cmd_opt(ctx, &none, argc, argv, &i, "--name", 'n', true, &v)) != 0) {
-			if (r < 0)
-				return CTL_EXIT_USAGE;
-			g.name = v;
-			continue;
-		}
-		if ((r = cmd_opt(ctx, &none, argc, argv, &i, "--timeout", 0, true, &v)) != 0) {
-			if (r < 0)
-				return CTL_EXIT_USAGE;
-			if (parse_seconds(v, &g.timeout_s) < 0) {
-				ctl_errorx(ctx, "invalid --timeout '%s' (seconds, > 0, at most %.0f)", v, CTL_TIMEOUT_MAX_S);
+			break;
+		case 't':
+			if (parse_seconds(optarg, &g.timeout_s) < 0) {
+				escape_line(shown, sizeof(shown), optarg);
+				ctl_errorx(ctx, "invalid --timeout '%s' (seconds, > 0, at most %.0f)", shown, CTL_TIMEOUT_MAX_S);
 				return CTL_EXIT_USAGE;
 			}
-			continue;
+			break;
+		case ':':
+			escape_line(shown, sizeof(shown), argv[optind - 1]);
+			ctl_errorx(ctx, "option '%s' needs an argument (see 'droverctl help')", shown);
+			return CTL_EXIT_USAGE;
+		default:
+			escape_line(shown, sizeof(shown), argv[optind - 1]);
+			ctl_errorx(ctx, "unknown option '%s' (see 'droverctl help')", shown);
+			return CTL_EXIT_USAGE;
 		}
-		ctl_errorx(ctx, "unknown option '%s' (see 'droverctl help')", arg);
-		return CTL_EXIT_USAGE;
 	}
 	*ret = g;
-	*ret_index = i;
+	*ret_index = optind;
 	return 0;
 }
 
@@ -388,10 +459,8 @@ int ctl_call(struct ctl_ctx *ctx, uint16_t type, uint32_t arg1, uint32_t arg2,
 
 int ctl_reply_error(struct ctl_ctx *ctx, const char *cmd, const struct proto_reply *r)
 {
-	if (r->result == -ENOSYS)
-		ctl_errorx(ctx, "%s: not supported by this droverd", cmd);
-	else if (r->message && r->message[0]) {
-		/* One prefixed line per line of the daemon's text (reload errors come several). */
+	if (r->message && r->message[0]) {
+		/* One prefixed line per line of the daemon's text (a reload's config errors). */
 		const char *p = r->message;
 		while (*p) {
 			size_t l = strcspn(p, "\n");
@@ -401,61 +470,78 @@ int ctl_reply_error(struct ctl_ctx *ctx, const char *cmd, const struct proto_rep
 			if (*p)
 				p++;
 		}
-	} else
-		ctl_errorx(ctx, "%s: %s", cmd, strerror(r->result < 0 ? -r->result : EIO));
-	return CTL_EXIT_FAILED;
+	} else {
+		switch (r->result) {
+		case -ENOSYS:
+			ctl_errorx(ctx, "%s: not supported by this droverd", cmd);
+			break;
+		case -EBUSY:
+			ctl_errorx(ctx, "%s: droverd is busy: too many pending requests", cmd);
+			break;
+		case -EINVAL:
+			ctl_errorx(ctx, "%s: droverd refused the request as invalid", cmd);
+			break;
+		case -EMSGSIZE:
+			ctl_errorx(ctx, "%s: reply too large", cmd);
+			break;
+		default:
+			ctl_errorx(ctx, "%s: %s", cmd, strerror(r->result < 0 ? -r->result : EIO));
+			break;
+		}
+	}
+	return r->result == -EBUSY ? CTL_EXIT_UNREACHABLE : CTL_EXIT_FAILED;
 }
 
-/* Unmatched patterns: the daemon answers -ENOENT with "no such process: a, b" in message
- * (daemon/ctl-server/control.c); a line of another form is taken as one pattern, or printed as is when it
- * already reads "x: ERROR (...)". */
-void ctl_print_no_such(struct ctl_ctx *ctx, const struct cmd_args *a, const struct proto_reply *rep)
+/* The request pattern a reply refers to by index ("?" when out of range: a daemon bug). */
+static const char *pattern_at(const char *const *patterns, size_t npatterns, uint16_t i)
+{
+	return i < npatterns ? patterns[i] : "?";
+}
+
+void ctl_print_unmatched(struct ctl_ctx *ctx, const struct proto_reply *rep, const char *const *patterns,
+                         size_t npatterns)
 {
 	FILE *f = ctx->json ? ctx->err : ctx->out;
 	const char *prefix = ctx->json ? "droverctl: " : "";
-	const char *p = rep->message ? rep->message : "";
-	char esc[PROTO_NAME_MAX * 4], line[PROTO_NAME_MAX];
+	char esc[PROTO_NAME_MAX * 4];
 
-	if (!*p) {
-		if (a->npos == 1) {
-			escape_line(esc, sizeof(esc), a->pos[0]);
-			fprintf(f, "%s%s: ERROR (no such process)\n", prefix, esc);
-		} else
-			fprintf(f, "%sERROR (no such process)\n", prefix);
-		return;
+	for (uint32_t i = 0; i < rep->nunmatched; i++) {
+		escape_line(esc, sizeof(esc), pattern_at(patterns, npatterns, rep->unmatched[i]));
+		fprintf(f, "%s%s: ERROR (no such process)\n", prefix, esc);
 	}
-	while (*p) {
-		size_t l = strcspn(p, "\n");
-		if (l >= 16 && strncmp(p, "no such process:", 16) == 0) {
-			/* droverd's form: "no such process: a, b" */
-			const char *q = p + 16, *end = p + l;
-			while (q < end) {
-				while (q < end && (*q == ' ' || *q == ','))
-					q++;
-				size_t k = 0;
-				while (q + k < end && q[k] != ',')
-					k++;
-				while (k > 0 && q[k - 1] == ' ')
-					k--;
-				if (k > 0) {
-					snprintf(line, sizeof(line), "%.*s", (int) (k < sizeof(line) ? k : sizeof(line) - 1), q);
-					escape_line(esc, sizeof(esc), line);
-					fprintf(f, "%s%s: ERROR (no such process)\n", prefix, esc);
-				}
-				q += k;
-				while (q < end && *q != ',')
-					q++;
-			}
-		} else if (l > 0) {
-			snprintf(line, sizeof(line), "%.*s", (int) (l < sizeof(line) ? l : sizeof(line) - 1), p);
-			escape_line(esc, sizeof(esc), line);
-			if (strstr(esc, "ERROR"))
-				fprintf(f, "%s%s\n", prefix, esc);
-			else
-				fprintf(f, "%s%s: ERROR (no such process)\n", prefix, esc);
+}
+
+int ctl_print_results(struct ctl_ctx *ctx, const struct proto_reply *rep, const char *const *patterns,
+                      size_t npatterns, const struct result_words *w)
+{
+	size_t n = rep->results ? rep->nrecords : 0;
+	int r = CTL_EXIT_OK;
+	struct json j;
+
+	json_init(&j, ctx->out);
+	if (ctx->json)
+		json_begin_array(&j, NULL);
+	for (size_t i = 0; i < n + rep->nunmatched; i++) {
+		struct proto_result unmatched, *res;
+		if (i < n)
+			res = &rep->results[i];
+		else {
+			/* a pattern that matched nothing reads like a process record */
+			unmatched = (struct proto_result) { .result = -ENOENT, .state = PROC_UNKNOWN };
+			snprintf(unmatched.name, sizeof(unmatched.name), "%s",
+			         pattern_at(patterns, npatterns, rep->unmatched[i - n]));
+			res = &unmatched;
 		}
-		p += l;
-		if (*p)
-			p++;
+		if (!result_ok(res))
+			r = CTL_EXIT_FAILED;
+		if (ctx->json)
+			result_print_json(&j, res, w);
+		else
+			result_print_line(ctx->out, res, w);
 	}
+	if (ctx->json) {
+		json_end_array(&j);
+		json_finish(&j);
+	}
+	return r;
 }

@@ -8,7 +8,7 @@
 
 #include "proto.h"
 
-/* Exit codes (DESIGN.md, man/droverctl.8). */
+/* Exit codes (man/droverctl.8). */
 enum {
 	CTL_EXIT_OK = 0,
 	CTL_EXIT_FAILED = 1,         /* unknown name, wanted state not reached, daemon returned an error */
@@ -42,6 +42,20 @@ struct ctl_ctx {
 #define CTL_REPORT_IDLE      0x08
 #define CTL_REPORT_STATUS    0x10
 
+/* The options a command may take (bits of cmd_entry.options). Each has one meaning in every
+ * command that takes it; --json and -h/--help are taken by all. */
+enum {
+	CMD_O_NO_WAIT   = 1u << 0,   /* --no-wait */
+	CMD_O_TIMEOUT   = 1u << 1,   /* --timeout SECONDS (how long to wait for the state) */
+	CMD_O_FOLLOW    = 1u << 2,   /* -f, --follow */
+	CMD_O_LINES     = 1u << 3,   /* -n, --lines N */
+	CMD_O_READY     = 1u << 4,   /* --ready */
+	CMD_O_HEARTBEAT = 1u << 5,   /* --heartbeat */
+	CMD_O_BUSY      = 1u << 6,   /* --busy */
+	CMD_O_IDLE      = 1u << 7,   /* --idle */
+	CMD_O_STATUS    = 1u << 8,   /* --status TEXT */
+};
+
 struct cmd_entry;
 
 /* A parsed command line: positional arguments point into argv. */
@@ -50,8 +64,8 @@ struct cmd_args {
 	bool help;                   /* -h/--help after the command: print its usage, exit 0 */
 	size_t npos;
 	const char *pos[PROTO_ARGS_MAX];
-	bool no_wait;                /* start/stop/restart */
-	double wait_s;               /* start/stop/restart/wait: --timeout after the command */
+	bool no_wait;                /* --no-wait */
+	double wait_s;               /* --timeout after the command; < 0 when not given */
 	int signo;                   /* signal */
 	int state;                   /* wait: enum proc_state */
 	bool follow;                 /* tail -f */
@@ -62,17 +76,17 @@ struct cmd_args {
 };
 
 /* One row of the closed command table (tmux's cmd_table[]): nothing is looked up by name
- * outside this table. parse turns the words after the command into cmd_args (options and
- * positional arguments); min_args/max_args bound the positional count (-1: no upper bound);
- * validate checks their meaning; run executes and returns the exit code. */
+ * outside this table. cmd_parse() scans the words after the command with getopt_long() and the
+ * entry's option template (options); min_args/max_args bound the positional count (-1: no
+ * upper bound); validate checks their meaning; run executes and returns the exit code. */
 struct cmd_entry {
 	const char *name;
 	const char *usage;           /* arguments, for the usage line */
 	const char *help;            /* one line for `droverctl help` */
 	int min_args, max_args;
+	unsigned options;            /* CMD_O_* */
 	bool hidden;                 /* not in help (completion helpers) */
 	bool needs_daemon;           /* false: runs without droverd (help, report) */
-	int (*parse)(struct ctl_ctx *ctx, struct cmd_args *a, int argc, char **argv);
 	int (*validate)(struct ctl_ctx *ctx, struct cmd_args *a);
 	int (*run)(struct ctl_ctx *ctx, const struct cmd_args *a);
 };
@@ -114,43 +128,38 @@ void ctl_errorx(struct ctl_ctx *ctx, const char *fmt, ...) __attribute__((format
  * exit code (> 0); 0 on a reply, whose own result may still be an error. */
 int ctl_call(struct ctl_ctx *ctx, uint16_t type, uint32_t arg1, uint32_t arg2,
              size_t nargs, const char *const *args, double wait_s, struct proto_reply *ret);
-/* A reply whose result < 0 and that carries no records: print "droverctl: CMD: message" (or
- * "not supported by this droverd" for -ENOSYS) and return CTL_EXIT_FAILED. */
+/* A reply whose result < 0 (the request as a whole failed): print "droverctl: CMD: why" (one
+ * line per line of the daemon's text when it sent some: a reload's config errors) and return
+ * the exit code: CTL_EXIT_UNREACHABLE for -EBUSY, else CTL_EXIT_FAILED. */
 int ctl_reply_error(struct ctl_ctx *ctx, const char *cmd, const struct proto_reply *r);
 
-/* Print "PATTERN: ERROR (no such process)" for a -ENOENT reply (stdout; stderr with --json). */
-void ctl_print_no_such(struct ctl_ctx *ctx, const struct cmd_args *a, const struct proto_reply *rep);
+/* "PATTERN: ERROR (no such process)" for each pattern of the reply's unmatched list (stdout;
+ * stderr with --json, where stdout holds the document). patterns are the request's. */
+void ctl_print_unmatched(struct ctl_ctx *ctx, const struct proto_reply *rep, const char *const *patterns,
+                         size_t npatterns);
+
+/* The records of a START/STOP/RESTART/SIGNAL/WAIT reply and its unmatched patterns, one line
+ * each (a JSON array with --json), worded by w. Returns CTL_EXIT_OK, or CTL_EXIT_FAILED when a
+ * record failed or a pattern matched nothing. */
+struct result_words;
+int ctl_print_results(struct ctl_ctx *ctx, const struct proto_reply *rep, const char *const *patterns,
+                      size_t npatterns, const struct result_words *w);
 
 /* The command implementations (ctl/cmd-*.c). */
 int cmd_status_run(struct ctl_ctx *ctx, const struct cmd_args *a);
 int cmd_names_run(struct ctl_ctx *ctx, const struct cmd_args *a);
-int cmd_action_parse(struct ctl_ctx *ctx, struct cmd_args *a, int argc, char **argv);
 int cmd_action_run(struct ctl_ctx *ctx, const struct cmd_args *a);
 int cmd_signal_validate(struct ctl_ctx *ctx, struct cmd_args *a);
 int cmd_signal_run(struct ctl_ctx *ctx, const struct cmd_args *a);
 int cmd_pid_run(struct ctl_ctx *ctx, const struct cmd_args *a);
 int cmd_reload_run(struct ctl_ctx *ctx, const struct cmd_args *a);
 int cmd_shutdown_run(struct ctl_ctx *ctx, const struct cmd_args *a);
-int cmd_tail_parse(struct ctl_ctx *ctx, struct cmd_args *a, int argc, char **argv);
 int cmd_tail_validate(struct ctl_ctx *ctx, struct cmd_args *a);
 int cmd_tail_run(struct ctl_ctx *ctx, const struct cmd_args *a);
-int cmd_wait_parse(struct ctl_ctx *ctx, struct cmd_args *a, int argc, char **argv);
 int cmd_wait_validate(struct ctl_ctx *ctx, struct cmd_args *a);
 int cmd_wait_run(struct ctl_ctx *ctx, const struct cmd_args *a);
 int cmd_version_run(struct ctl_ctx *ctx, const struct cmd_args *a);
-int cmd_report_parse(struct ctl_ctx *ctx, struct cmd_args *a, int argc, char **argv);
 int cmd_report_validate(struct ctl_ctx *ctx, struct cmd_args *a);
 int cmd_report_run(struct ctl_ctx *ctx, const struct cmd_args *a);
-
-/* Option scanning shared by the parse functions (cmd.c). */
-int cmd_parse_plain(struct ctl_ctx *ctx, struct cmd_args *a, int argc, char **argv);
-/* If argv[*i] is --long (or -s), store its argument (from "--long=V", "-sV" or the next word)
- * and advance *i. Returns 1 matched, 0 not this option, -1 usage error (printed). */
-int cmd_opt(struct ctl_ctx *ctx, const struct cmd_args *a, int argc, char **argv, int *i,
-            const char *long_name, char short_name, bool has_arg, const char **ret_value);
-/* Options every command accepts (--json, -h/--help): 1 consumed, 0 not. */
-int cmd_opt_common(struct ctl_ctx *ctx, struct cmd_args *a, const char *arg);
-int cmd_push_pos(struct ctl_ctx *ctx, struct cmd_args *a, const char *arg);
-int cmd_bad_option(struct ctl_ctx *ctx, const struct cmd_args *a, const char *arg);
 
 #endif

@@ -1,6 +1,7 @@
 /* droverctl output: the status table, per-process result lines, a small JSON writer. */
 #include "output.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -353,37 +354,82 @@ void status_print_json(FILE *f, const struct proto_status *st, size_t n)
 
 /* ---- results ------------------------------------------------------------------------------ */
 
-/* The message of a result line: success word, "ERROR (...)" for failures. */
-static void result_text(char *out, size_t size, int32_t result, const char *message, const char *ok_word)
+bool result_ok(const struct proto_result *res)
 {
-	char msg[PROTO_NAME_MAX * 4];
-	escape_line(msg, sizeof(msg), message ? message : "");
-	if (result >= 0)
-		snprintf(out, size, "%s", msg[0] ? msg : ok_word);
-	else if (strncmp(msg, "ERROR", 5) == 0)
-		snprintf(out, size, "%s", msg);
-	else if (msg[0])
-		snprintf(out, size, "ERROR (%s)", msg);
-	else
-		snprintf(out, size, "ERROR (%s)", strerror((int) -result));
+	return res->result == 0 || res->result == -EINPROGRESS;
 }
 
-void result_print_line(FILE *f, const char *name, int32_t result, const char *message, const char *ok_word)
+/* Why a start gave up (-EIO): the state it ended in says it, as supervisorctl words it. */
+static const char *gave_up(uint8_t state)
 {
-	char n[PROTO_NAME_MAX * 4], text[PROTO_NAME_MAX * 4 + 16];
-	escape_line(n, sizeof(n), name);
-	result_text(text, sizeof(text), result, message, ok_word);
+	switch (state) {
+	case PROC_FATAL:
+		return "spawn error";
+	case PROC_STOPPED:
+		return "stopped";
+	default:
+		return "abnormal termination";
+	}
+}
+
+void result_text(char *out, size_t size, const struct proto_result *res, const struct result_words *w)
+{
+	const char *state = proc_state_to_string((enum proc_state) res->state);
+	const char *why;
+
+	switch (res->result) {
+	case 0:
+		snprintf(out, size, "%s", w->done ? w->done : state);
+		return;
+	case -EINPROGRESS:
+		snprintf(out, size, "%s", w->requested ? w->requested : state);
+		return;
+	case -ETIMEDOUT:
+		snprintf(out, size, "ERROR (not %s after %g s: %s)", w->goal ? w->goal : "done", w->wait_s, state);
+		return;
+	case -EIO:
+		why = gave_up(res->state);
+		break;
+	case -EALREADY:
+		why = "already started";
+		break;
+	case -ESRCH:
+		why = "not running";
+		break;
+	case -ENOENT:
+		why = "no such process";
+		break;
+	case -EIDRM:
+		why = "removed by reload";
+		break;
+	case -ESHUTDOWN:
+		why = "shutting down";
+		break;
+	case -ECANCELED:
+		why = "droverd is shutting down";
+		break;
+	default:
+		why = strerror(res->result < 0 ? -res->result : EIO);
+		break;
+	}
+	snprintf(out, size, "ERROR (%s)", why);
+}
+
+void result_print_line(FILE *f, const struct proto_result *res, const struct result_words *w)
+{
+	char n[PROTO_NAME_MAX * 4], text[PROTO_NAME_MAX + 128];
+	output_safe_field(n, sizeof(n), res->name, sizeof(res->name));
+	result_text(text, sizeof(text), res, w);
 	fprintf(f, "%s: %s\n", n, text);
 }
 
-void result_print_json(struct json *j, const char *name, int32_t result, const char *message, const char *ok_word)
+void result_print_json(struct json *j, const struct proto_result *res, const struct result_words *w)
 {
-	char text[PROTO_NAME_MAX * 4 + 16];
-	result_text(text, sizeof(text), result, message, ok_word);
+	char text[PROTO_NAME_MAX + 128];
+	result_text(text, sizeof(text), res, w);
 	json_begin_object(j, NULL);
-	json_str(j, "name", name);
-	json_bool(j, "ok", result >= 0);
-	/* The daemon's own text, unescaped by the table rules: JSON escapes it. */
-	json_str(j, "message", result >= 0 && (!message || !*message) ? ok_word : (message && *message ? message : text));
+	json_strn(j, "name", res->name, FIELD_LEN(res->name));
+	json_bool(j, "ok", result_ok(res));
+	json_str(j, "message", text);
 	json_end_object(j);
 }

@@ -51,14 +51,25 @@ void format_exit(char *buf, size_t size, int32_t exitstatus);
 void status_describe(const struct proto_status *s, char *buf, size_t size);
 /* The aligned table, one row per record. */
 void status_print_table(FILE *f, const struct proto_status *st, size_t n);
-/* The status document: an array of objects (DESIGN.md "droverctl"; keys in man/droverctl.8). */
+/* The status document: an array of objects (keys in man/droverctl.8). */
 void status_print_json(FILE *f, const struct proto_status *st, size_t n);
 
-/* One result line, supervisorctl style: "web:web_00: started", "x: ERROR (no such process)".
- * ok_word is used when the daemon sent an empty message for a success. */
-void result_print_line(FILE *f, const char *name, int32_t result, const char *message, const char *ok_word);
+/* How a command words the result codes of its records (lib/proto.h); the only place result
+ * codes become words. */
+struct result_words {
+	const char *done;        /* 0: "started"; NULL: the name of the record's state (wait) */
+	const char *requested;   /* -EINPROGRESS (not waited for): "starting" */
+	const char *goal;        /* -ETIMEDOUT: "not GOAL after N s: STATE" ("started", "RUNNING") */
+	double wait_s;           /* the N of that sentence */
+};
+/* A record counts as success: done, or requested without waiting. */
+bool result_ok(const struct proto_result *res);
+/* The text after "NAME: ": "started", "ERROR (already started)", "ERROR (spawn error)"... */
+void result_text(char *out, size_t size, const struct proto_result *res, const struct result_words *w);
+/* One result line, supervisorctl style: "web:web_00: started", "x: ERROR (no such process)". */
+void result_print_line(FILE *f, const struct proto_result *res, const struct result_words *w);
 /* {"name":..., "ok":bool, "message":...} inside an array. */
-void result_print_json(struct json *j, const char *name, int32_t result, const char *message, const char *ok_word);
+void result_print_json(struct json *j, const struct proto_result *res, const struct result_words *w);
 
 /* A record's char array made safe for a terminal (one line, no escape sequences), bounded by
  * field_size even if its NUL is missing. */

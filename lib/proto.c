@@ -21,15 +21,17 @@
  *     u8  ncounters (<= PROTO_COUNTERS_MAX)   u64 counters[ncounters]
  *     u64 log_dropped
  *
- *   struct proto_result (every other reply), 12 bytes + strings:
- *     str name (<= 255)   i32 result   str message (<= 255)
+ *   struct proto_result (every other reply), 12 bytes + the name:
+ *     str name (<= 255)   i32 result (0 or -1..-PROTO_ERRNO_MAX)
+ *     u8  state (< PROC_STATE_MAX)   u8 action (RELOAD: < RELOAD_ACTION_MAX; else 0)
+ *     u16 pattern (< PROTO_ARGS_MAX, or PROTO_PATTERN_NONE)
  *
  * Request args are bounded like names (<= PROTO_NAME_MAX - 1 bytes each): patterns are
  * process names, and the TAIL FIFO path is chosen short by droverctl.
  */
 
 #define STATUS_RECORD_MIN  (4 + 4 + 1 + 1 + 4 + 8 + 4 + 4 + 8 + 8 + 4 + 4 + 1)
-#define RESULT_RECORD_MIN  (4 + 4 + 4)
+#define RESULT_RECORD_MIN  (4 + 4 + 1 + 1 + 2)
 #define PROTO_ST_ALL       (PROTO_ST_READY | PROTO_ST_BUSY | PROTO_ST_HEARTBEAT | PROTO_ST_EXITED | PROTO_ST_SLOT_BAD)
 
 /* ---- names ---- */
@@ -145,6 +147,15 @@ static bool rd_u8(struct reader *r, uint8_t *v)
 	if (r->len - r->off < 1)
 		return false;
 	*v = r->p[r->off++];
+	return true;
+}
+
+static bool rd_u16(struct reader *r, uint16_t *v)
+{
+	if (r->len - r->off < 2)
+		return false;
+	*v = get_u16(r->p + r->off);
+	r->off += 2;
 	return true;
 }
 
@@ -494,14 +505,16 @@ void proto_reply_add_status(struct proto_buf *b, const struct proto_status *s)
 	buf_u64(b, s->log_dropped);
 }
 
-void proto_reply_add_result(struct proto_buf *b, const char *name, int32_t result, const char *message)
+void proto_reply_add_result(struct proto_buf *b, const struct proto_result *res)
 {
-	buf_str(b, name, PROTO_NAME_MAX - 1);
-	buf_u32(b, (uint32_t) result);
-	buf_str(b, message, PROTO_NAME_MAX - 1);
+	buf_str(b, res->name, sizeof(res->name) - 1);
+	buf_u32(b, (uint32_t) res->result);
+	buf_u8(b, res->state);
+	buf_u8(b, res->action);
+	put_u16(buf_reserve(b, 2), res->pattern);
 }
 
-void proto_reply_finish(struct proto_buf *b, uint32_t nrecords)
+void proto_reply_finish(struct proto_buf *b, uint32_t nrecords, size_t nunmatched, const uint16_t *unmatched)
 {
 	size_t off;
 	if (b->len < 8)
@@ -509,6 +522,11 @@ void proto_reply_finish(struct proto_buf *b, uint32_t nrecords)
 	off = 8 + (size_t) get_u32(b->data + 4);
 	if (off + 4 <= b->len)
 		put_u32(b->data + off, nrecords);
+	if (nunmatched > PROTO_ARGS_MAX || !unmatched)
+		nunmatched = 0;
+	buf_u32(b, (uint32_t) nunmatched);
+	for (size_t i = 0; i < nunmatched; i++)
+		put_u16(buf_reserve(b, 2), unmatched[i]);
 }
 
 /* Fragments carry msgsize - header bytes each (msgsize capped at PROTO_MSG_MAX); a payload
@@ -627,13 +645,23 @@ static bool decode_status(struct reader *rd, struct proto_status *s)
 	return true;
 }
 
-static bool decode_result(struct reader *rd, struct proto_result *res)
+static bool decode_result(struct reader *rd, uint16_t type, struct proto_result *res)
 {
 	uint32_t v;
+	uint16_t pattern;
 	if (!rd_str_into(rd, res->name, sizeof(res->name)) || !rd_u32(rd, &v) ||
-	    !rd_str_into(rd, res->message, sizeof(res->message)))
+	    !rd_u8(rd, &res->state) || !rd_u8(rd, &res->action) || !rd_u16(rd, &pattern))
 		return false;
 	res->result = (int32_t) v;
+	if (res->result > 0 || res->result < -PROTO_ERRNO_MAX)
+		return false;
+	if (res->state >= PROC_STATE_MAX)
+		return false;
+	if (type == PROTO_RELOAD ? res->action >= RELOAD_ACTION_MAX : res->action != 0)
+		return false;
+	if (pattern >= PROTO_ARGS_MAX && pattern != PROTO_PATTERN_NONE)
+		return false;
+	res->pattern = pattern;
 	return true;
 }
 
@@ -658,8 +686,9 @@ int proto_reply_decode(const struct proto_assembler *a, struct proto_reply *ret)
 		return -EBADMSG;
 	if (!rd_u32(&rd, &n))
 		return -EBADMSG;
-	/* bound the allocation by what the payload can hold before allocating */
-	if ((size_t) n > (rd.len - rd.off) / (reply_has_status(a->type) ? STATUS_RECORD_MIN : RESULT_RECORD_MIN))
+	/* bound the allocation by what the payload can hold before allocating (4: nunmatched) */
+	if (rd.len - rd.off < 4 ||
+	    (size_t) n > (rd.len - rd.off - 4) / (reply_has_status(a->type) ? STATUS_RECORD_MIN : RESULT_RECORD_MIN))
 		return -EBADMSG;
 
 	if (n > 0 && reply_has_status(a->type)) {
@@ -670,9 +699,16 @@ int proto_reply_decode(const struct proto_assembler *a, struct proto_reply *ret)
 	} else if (n > 0) {
 		r.results = xcalloc(n, sizeof(*r.results));
 		for (uint32_t i = 0; i < n; i++)
-			if (!decode_result(&rd, &r.results[i]))
+			if (!decode_result(&rd, a->type, &r.results[i]))
 				goto bad;
 	}
+	/* the unmatched patterns: bounded, in range, increasing (no duplicates) */
+	if (!rd_u32(&rd, &r.nunmatched) || r.nunmatched > PROTO_ARGS_MAX)
+		goto bad;
+	for (uint32_t i = 0; i < r.nunmatched; i++)
+		if (!rd_u16(&rd, &r.unmatched[i]) || r.unmatched[i] >= PROTO_ARGS_MAX ||
+		    (i > 0 && r.unmatched[i] <= r.unmatched[i - 1]))
+			goto bad;
 	if (rd.off != rd.len)
 		goto bad;
 
@@ -701,4 +737,5 @@ void proto_reply_free(struct proto_reply *r)
 	r->results = NULL;
 	r->nrecords = 0;
 	r->message_len = 0;
+	r->nunmatched = 0;
 }

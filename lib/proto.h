@@ -23,10 +23,29 @@
  *
  * Reply payload (fragments concatenated in order, then decoded once):
  *
- *   i32 result        0 or -errno
- *   str message       human text: error text, version, daemon pid, tail bytes, reload errors
+ *   i32 result        0, or -errno when the request as a whole failed (then no records)
+ *   str message       data, not wording: daemon version and pid, tail bytes, the config errors
+ *                     of a refused reload (FILE:LINE lines of the config reader)
  *   u32 nrecords
  *   records           each a struct proto_status (STATUS, PID) or struct proto_result (others)
+ *   u32 nunmatched    <= PROTO_ARGS_MAX
+ *   u16 unmatched[]   indexes of the request's patterns that matched no process, increasing
+ *
+ * The daemon sends codes and states, never sentences about them: droverctl alone turns a
+ * result code into the words users read (ctl/output.c).
+ *
+ * Result codes of a struct proto_result (START, STOP, RESTART, SIGNAL, WAIT):
+ *   0            done: the wanted state was reached (state says which), or the signal was sent
+ *   -EINPROGRESS the action was taken and not waited for (request arg2 == 0)
+ *   -EALREADY    START: already started (STARTING, RUNNING or BACKOFF)
+ *   -ESRCH       STOP, SIGNAL: not running
+ *   -EIO         START, RESTART: gave up; state says how (FATAL: spawn error, EXITED: abnormal
+ *                termination, STOPPED: stopped meanwhile)
+ *   -ETIMEDOUT   the wait deadline passed; state is where the process is
+ *   -EIDRM       the process is removed by a reload (retiring), or was removed while waited for
+ *   -ESHUTDOWN   droverd is shutting down: nothing is started any more
+ *   -ECANCELED   droverd exited before the wait was over
+ *   other -errno from the action itself (SIGNAL: kill failed)
  */
 #ifndef DROVER_PROTO_H
 #define DROVER_PROTO_H
@@ -37,7 +56,9 @@
 #include <sys/types.h>
 
 #define PROTO_MAGIC          0x31565244u   /* "DRV1" */
-#define PROTO_VERSION        2             /* bump on ANY change of this file's wire format (2: log_dropped) */
+#define PROTO_VERSION        3             /* bump on ANY change of this file's wire format
+                                              * (2: log_dropped; 3: result codes and states instead of
+                                              * messages, unmatched patterns as indexes) */
 #define PROTO_HEADER_SIZE    24
 #define PROTO_REPLY_BIT      0x8000u
 #define PROTO_F_MORE         0x0001u
@@ -127,15 +148,21 @@ struct proto_status {
 #define PROTO_ST_EXITED     0x08
 #define PROTO_ST_SLOT_BAD   0x10     /* the worker's scoreboard slot held invalid data */
 
-/* One process (or one unmatched pattern) in a START/STOP/RESTART/SIGNAL/WAIT/RELOAD reply. */
-struct proto_result {
-	char name[PROTO_NAME_MAX];
-	int32_t result;                  /* 0 or -errno; RELOAD: enum proto_reload_action */
-	char message[PROTO_NAME_MAX];    /* "started", "ERROR (spawn error)", "no such process", state */
-};
-
 enum proto_reload_action { RELOAD_ADDED, RELOAD_CHANGED, RELOAD_UPDATED, RELOAD_REMOVED, RELOAD_UNCHANGED, RELOAD_ACTION_MAX };
 const char *proto_reload_action_to_string(enum proto_reload_action a);
+
+#define PROTO_PATTERN_NONE 0xffffu
+#define PROTO_ERRNO_MAX    4095       /* results are 0 or -1 .. -PROTO_ERRNO_MAX */
+
+/* One process in a START/STOP/RESTART/SIGNAL/WAIT/RELOAD reply. */
+struct proto_result {
+	char name[PROTO_NAME_MAX];       /* group:process as supervisorctl prints it */
+	int32_t result;                  /* 0 or -errno: the result codes above; RELOAD: 0 */
+	uint8_t state;                   /* enum proc_state when answered (RELOAD: PROC_UNKNOWN) */
+	uint8_t action;                  /* RELOAD: enum proto_reload_action; others: 0 */
+	uint16_t pattern;                /* index of the request pattern that matched it first, or
+	                                  * PROTO_PATTERN_NONE (RELOAD) */
+};
 
 /* A decoded reply: records are heap-allocated (status of 1000 processes); free with proto_reply_free. */
 struct proto_reply {
@@ -146,6 +173,8 @@ struct proto_reply {
 	uint32_t nrecords;
 	struct proto_status *status;     /* STATUS, PID */
 	struct proto_result *results;    /* the others */
+	uint32_t nunmatched;
+	uint16_t unmatched[PROTO_ARGS_MAX];  /* indexes of request patterns that matched nothing */
 };
 void proto_reply_free(struct proto_reply *r);
 
@@ -179,9 +208,10 @@ struct proto_buf {
 void proto_buf_free(struct proto_buf *b);
 void proto_reply_begin(struct proto_buf *b, int32_t result, const char *message, size_t message_len);
 void proto_reply_add_status(struct proto_buf *b, const struct proto_status *s);
-void proto_reply_add_result(struct proto_buf *b, const char *name, int32_t result, const char *message);
-/* Patch nrecords in the payload once all records are added. */
-void proto_reply_finish(struct proto_buf *b, uint32_t nrecords);
+void proto_reply_add_result(struct proto_buf *b, const struct proto_result *res);
+/* Once all records are added: patch nrecords in the payload and append the indexes of the
+ * request patterns that matched nothing (increasing, each < PROTO_ARGS_MAX; NULL when none). */
+void proto_reply_finish(struct proto_buf *b, uint32_t nrecords, size_t nunmatched, const uint16_t *unmatched);
 /* Write fragment k (0-based) of payload into out[msgsize]; returns the message size and sets
  * *ret_more; returns 0 when k is past the end. */
 size_t proto_reply_fragment(const struct proto_buf *payload, uint16_t type, uint32_t id,

@@ -2,6 +2,8 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -217,6 +219,29 @@ void escape_line(char *out, size_t size, const char *s)
 		o += n;
 	}
 	out[o] = '\0';
+}
+
+int read_proc_long(const char *path, long *ret)
+{
+	char buf[64];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+	if (fd < 0)
+		return -errno;
+	do
+		n = read(fd, buf, sizeof(buf) - 1);
+	while (n < 0 && errno == EINTR);
+	int saved = errno;
+	(void) close(fd);
+	if (n < 0)
+		return -saved;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	int64_t v;
+	if (parse_int64(buf, LONG_MIN, LONG_MAX, &v) < 0)
+		return -EINVAL;
+	*ret = (long) v;
+	return 0;
 }
 
 int parse_int64(const char *s, int64_t min, int64_t max, int64_t *ret)

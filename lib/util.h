@@ -8,6 +8,8 @@
 #include <stdint.h>
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
+/* The record that embeds member at ptr (libev watchers inside our structs). */
+#define container_of(ptr, type, member) ((type *) (void *) ((char *) (ptr) - offsetof(type, member)))
 #define NSEC_PER_SEC  1000000000ULL
 #define NSEC_PER_MSEC 1000000ULL
 
@@ -43,6 +45,10 @@ int strcpy_bounded(char *dst, size_t size, const char *src);
 /* Write s into out[size] with control characters and non-ASCII escaped (\n, \xNN),
  * cut to size-1; for STATUS= lines, logs and anything that must stay one line. */
 void escape_line(char *out, size_t size, const char *s);
+
+/* A file holding one decimal number (a /proc/sys limit): 0 and *ret, or -errno (-EINVAL when
+ * it holds something else). Reads at most 63 bytes. */
+int read_proc_long(const char *path, long *ret);
 
 /* Parse a whole decimal integer in [min, max]; -EINVAL / -ERANGE otherwise. */
 int parse_int64(const char *s, int64_t min, int64_t max, int64_t *ret);

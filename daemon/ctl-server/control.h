@@ -6,20 +6,7 @@
 
 #include "conf/config.h"
 #include "core/process.h"
-
-/* Counters, shown by `droverctl version` (second line of the VERSION reply, see control.c). */
-struct control_stats {
-	unsigned long received;          /* messages taken off /NAME.ctl */
-	unsigned long bad;               /* malformed or unroutable requests (each answered with an error or dropped) */
-	unsigned long bad_answered;      /* ... of which got an error reply */
-	unsigned long replies_sent;      /* replies delivered whole */
-	unsigned long replies_deferred;  /* replies that met a full queue mid-way and went to an outbox */
-	unsigned long replies_dropped;   /* undeliverable: reply queue full, gone, too slow, or over a bound */
-	unsigned long busy;              /* WAIT/START/STOP/RESTART refused: too many waiters */
-	unsigned long waiters;           /* pending now */
-	unsigned long outboxes;          /* pending now */
-	unsigned long outbox_bytes;      /* pending now */
-};
+#include "ctl-server/server.h"
 
 /* Create /NAME.ctl exclusively (a stale one of ours is replaced, a foreign one refused).
  * The caller holds the instance lock. 0 or -errno; logs once with context. */

@@ -46,6 +46,11 @@ static void fuzz_reply(const uint8_t *data, size_t size)
 				for (uint32_t i = 0; rep.status && i < rep.nrecords; i++)
 					if (rep.status[i].state >= PROC_STATE_MAX || rep.status[i].ncounters > PROTO_COUNTERS_MAX)
 						abort();
+				for (uint32_t i = 0; rep.results && i < rep.nrecords; i++)
+					if (rep.results[i].state >= PROC_STATE_MAX || rep.results[i].result > 0)
+						abort();
+				if (rep.nunmatched > PROTO_ARGS_MAX)
+					abort();
 				proto_reply_free(&rep);
 			}
 			break;

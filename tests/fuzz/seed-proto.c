@@ -68,12 +68,14 @@ int main(int argc, char **argv)
 	proto_reply_begin(&b, 0, "", 0);
 	for (int i = 0; i < 10; i++)
 		proto_reply_add_status(&b, &s);
-	proto_reply_finish(&b, 10);
+	proto_reply_finish(&b, 10, 0, NULL);
 	put_reply(argv[1], n++, PROTO_STATUS, &b, 8192);
 	put_reply(argv[1], n++, PROTO_STATUS, &b, 256);
-	proto_reply_begin(&b, -2, "no such process", 15);
-	proto_reply_add_result(&b, "web", -2, "ERROR (no such process)");
-	proto_reply_finish(&b, 1);
+	struct proto_result res = { .name = "web", .result = -114, .state = PROC_RUNNING, .pattern = 0 };
+	uint16_t unmatched[] = { 1, 2 };
+	proto_reply_begin(&b, 0, "", 0);
+	proto_reply_add_result(&b, &res);
+	proto_reply_finish(&b, 1, 2, unmatched);
 	put_reply(argv[1], n++, PROTO_STOP, &b, 8192);
 	proto_buf_free(&b);
 	printf("%u seeds\n", n);

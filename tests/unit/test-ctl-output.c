@@ -309,47 +309,98 @@ static void test_status_json(void **state)
 	free(c.buf);
 }
 
+static struct proto_result res_of(const char *name, int32_t result, enum proc_state state, uint16_t pattern)
+{
+	struct proto_result r = { .result = result, .state = (uint8_t) state, .pattern = pattern };
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	return r;
+}
+
 static void test_result_lines(void **state)
 {
+	static const struct result_words start = { "started", "starting", "started", 300 };
+	static const struct result_words wait = { NULL, NULL, "RUNNING", 0.5 };
+	struct proto_result r;
 	struct capture c;
 	cap_open(&c);
-	result_print_line(c.f, "web:web_00", 0, "", "started");
-	result_print_line(c.f, "web:web_01", 0, "stopped", "started");
-	result_print_line(c.f, "x", -ENOENT, "no such process", "started");
-	result_print_line(c.f, "web", -ENOEXEC, "ERROR (spawn error)", "started");
-	result_print_line(c.f, "y", -EPERM, "", "started");
+#define LINE(name, code, st, w) (r = res_of((name), (code), (st), 0), result_print_line(c.f, &r, (w)))
+	LINE("web:web_00", 0, PROC_RUNNING, &start);
+	LINE("web:web_01", -EINPROGRESS, PROC_STARTING, &start);
+	LINE("b", -EALREADY, PROC_RUNNING, &start);
+	LINE("x", -ENOENT, PROC_UNKNOWN, &start);
+	LINE("web", -EIO, PROC_FATAL, &start);
+	LINE("web", -EIO, PROC_EXITED, &start);
+	LINE("web", -EIO, PROC_STOPPED, &start);
+	LINE("s", -ESRCH, PROC_STOPPED, &start);
+	LINE("y", -EPERM, PROC_RUNNING, &start);
+	LINE("z", -ETIMEDOUT, PROC_BACKOFF, &start);
+	LINE("gone", -EIDRM, PROC_STOPPED, &start);
+	LINE("late", -ESHUTDOWN, PROC_STOPPED, &start);
+	LINE("end", -ECANCELED, PROC_STARTING, &start);
+	LINE("esc\x1b", 0, PROC_RUNNING, &start);
+	LINE("w", 0, PROC_STOPPED, &wait);
+	LINE("w", -ETIMEDOUT, PROC_STOPPED, &wait);
+#undef LINE
 	assert_string_equal(cap_close(&c),
 		"web:web_00: started\n"
-		"web:web_01: stopped\n"
+		"web:web_01: starting\n"
+		"b: ERROR (already started)\n"
 		"x: ERROR (no such process)\n"
 		"web: ERROR (spawn error)\n"
-		"y: ERROR (Operation not permitted)\n");
+		"web: ERROR (abnormal termination)\n"
+		"web: ERROR (stopped)\n"
+		"s: ERROR (not running)\n"
+		"y: ERROR (Operation not permitted)\n"
+		"z: ERROR (not started after 300 s: BACKOFF)\n"
+		"gone: ERROR (removed by reload)\n"
+		"late: ERROR (shutting down)\n"
+		"end: ERROR (droverd is shutting down)\n"
+		"esc\\x1b: started\n"
+		"w: STOPPED\n"
+		"w: ERROR (not RUNNING after 0.5 s: STOPPED)\n");
 	free(c.buf);
 }
 
-static void test_no_such_lines(void **state)
+/* Records, then the patterns that matched nothing, as lines or as one JSON array; the exit code
+ * says whether all succeeded. */
+static void test_print_results(void **state)
 {
+	static const struct result_words stop = { "stopped", "stopping", "stopped", 300 };
+	const char *patterns[] = { "a", "nope", "g:*", "x\x1b" };
+	struct proto_result recs[2];
+	struct proto_reply rep = { .type = PROTO_STOP };
 	struct ctl_ctx ctx = { 0 };
-	struct cmd_args a = { 0 };
-	struct proto_reply rep = { 0 };
 	struct capture o, e;
-	char msg[] = "no such process: a, g:*, x\x1b";
 
+	recs[0] = res_of("a", 0, PROC_STOPPED, 0);
+	recs[1] = res_of("g:c_0", -EINPROGRESS, PROC_STOPPING, 2);
+	rep.results = recs;
+	rep.nrecords = 2;
 	cap_open(&o);
 	cap_open(&e);
 	ctx.out = o.f;
 	ctx.err = e.f;
-	rep.result = -ENOENT;
-	rep.message = msg;
-	rep.message_len = strlen(msg);
-	ctl_print_no_such(&ctx, &a, &rep);
+	assert_int_equal(ctl_print_results(&ctx, &rep, patterns, 4, &stop), CTL_EXIT_OK);
+	rep.unmatched[0] = 1;
+	rep.unmatched[1] = 3;
+	rep.nunmatched = 2;
+	assert_int_equal(ctl_print_results(&ctx, &rep, patterns, 4, &stop), CTL_EXIT_FAILED);
 	ctx.json = true;
-	ctl_print_no_such(&ctx, &a, &rep);
+	assert_int_equal(ctl_print_results(&ctx, &rep, patterns, 4, &stop), CTL_EXIT_FAILED);
+	/* status, pid: the unmatched alone, on stderr with --json */
+	ctl_print_unmatched(&ctx, &rep, patterns, 4);
+	ctx.json = false;
+	ctl_print_unmatched(&ctx, &rep, patterns, 4);
 	assert_string_equal(cap_close(&o),
-		"a: ERROR (no such process)\ng:*: ERROR (no such process)\nx\\x1b: ERROR (no such process)\n");
+		"a: stopped\ng:c_0: stopping\n"
+		"a: stopped\ng:c_0: stopping\nnope: ERROR (no such process)\nx\\x1b: ERROR (no such process)\n"
+		"[{\"name\":\"a\",\"ok\":true,\"message\":\"stopped\"},"
+		"{\"name\":\"g:c_0\",\"ok\":true,\"message\":\"stopping\"},"
+		"{\"name\":\"nope\",\"ok\":false,\"message\":\"ERROR (no such process)\"},"
+		"{\"name\":\"x\\u001b\",\"ok\":false,\"message\":\"ERROR (no such process)\"}]\n"
+		"nope: ERROR (no such process)\nx\\x1b: ERROR (no such process)\n");
 	assert_string_equal(cap_close(&e),
-		"droverctl: a: ERROR (no such process)\ndroverctl: g:*: ERROR (no such process)\n"
-		"droverctl: x\\x1b: ERROR (no such process)\n");
+		"droverctl: nope: ERROR (no such process)\ndroverctl: x\\x1b: ERROR (no such process)\n");
 	free(o.buf);
 	free(e.buf);
 }
@@ -685,7 +736,7 @@ int main(void)
 		cmocka_unit_test(test_status_table_escapes_names),
 		cmocka_unit_test(test_status_json),
 		cmocka_unit_test(test_result_lines),
-		cmocka_unit_test(test_no_such_lines),
+		cmocka_unit_test(test_print_results),
 		cmocka_unit_test(test_parse_commands_usage),
 		cmocka_unit_test(test_parse_usage_message),
 		cmocka_unit_test(test_parse_commands_ok),

@@ -142,7 +142,7 @@ static void status_reply_roundtrip(size_t msgsize)
 		fill_status(&s, i);
 		proto_reply_add_status(&b, &s);
 	}
-	proto_reply_finish(&b, 1000);
+	proto_reply_finish(&b, 1000, 0, NULL);
 	assert_int_equal(reassemble(&b, PROTO_STATUS, 77, msgsize, &a, &frags), 1);
 	assert_true(frags > 1);
 	assert_int_equal(frags, (b.len + msgsize - PROTO_HEADER_SIZE - 1) / (msgsize - PROTO_HEADER_SIZE));
@@ -164,36 +164,60 @@ static void status_reply_roundtrip(size_t msgsize)
 static void test_status_1000_fragments_8192(void **state) { status_reply_roundtrip(8192); }
 static void test_status_1000_fragments_256(void **state) { status_reply_roundtrip(256); }
 
+static struct proto_result result_rec(const char *name, int32_t result, uint8_t state, uint8_t action,
+                                      uint16_t pattern)
+{
+	struct proto_result r = { .result = result, .state = state, .action = action, .pattern = pattern };
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	return r;
+}
+
 static void test_result_reply_roundtrip(void **state)
 {
 	struct proto_buf b = { 0 };
 	struct proto_assembler a;
 	struct proto_reply rep;
+	struct proto_result r0 = result_rec("web:web_00", 0, PROC_RUNNING, 0, 0);
+	struct proto_result r1 = result_rec("db", -EALREADY, PROC_BACKOFF, 0, 2);
+	uint16_t unmatched[] = { 1, 3, PROTO_ARGS_MAX - 1 };
 	unsigned frags;
 
-	proto_reply_begin(&b, -ENOENT, "partial", 7);
-	proto_reply_add_result(&b, "web:web_00", 0, "started");
-	proto_reply_add_result(&b, "nope", -ENOENT, "ERROR (no such process)");
-	proto_reply_finish(&b, 2);
+	proto_reply_begin(&b, 0, "partial", 7);
+	proto_reply_add_result(&b, &r0);
+	proto_reply_add_result(&b, &r1);
+	proto_reply_finish(&b, 2, ELEMENTSOF(unmatched), unmatched);
 	assert_int_equal(reassemble(&b, PROTO_START, 5, 256, &a, &frags), 1);
 	assert_int_equal(frags, 1);
 	assert_int_equal(proto_reply_decode(&a, &rep), 0);
 	assert_int_equal(rep.type, PROTO_START);
-	assert_int_equal(rep.result, -ENOENT);
+	assert_int_equal(rep.result, 0);
 	assert_string_equal(rep.message, "partial");
 	assert_int_equal(rep.nrecords, 2);
-	assert_string_equal(rep.results[0].name, "web:web_00");
-	assert_int_equal(rep.results[0].result, 0);
-	assert_string_equal(rep.results[0].message, "started");
-	assert_string_equal(rep.results[1].name, "nope");
-	assert_int_equal(rep.results[1].result, -ENOENT);
-	assert_string_equal(rep.results[1].message, "ERROR (no such process)");
+	assert_memory_equal(&rep.results[0], &r0, sizeof(r0));
+	assert_memory_equal(&rep.results[1], &r1, sizeof(r1));
+	assert_int_equal(rep.nunmatched, 3);
+	assert_int_equal(rep.unmatched[0], 1);
+	assert_int_equal(rep.unmatched[1], 3);
+	assert_int_equal(rep.unmatched[2], PROTO_ARGS_MAX - 1);
+	proto_reply_free(&rep);
+	proto_assembler_free(&a);
+
+	/* RELOAD records carry an action */
+	struct proto_result r2 = result_rec("new", 0, PROC_UNKNOWN, RELOAD_ADDED, PROTO_PATTERN_NONE);
+	proto_reply_begin(&b, 0, NULL, 0);
+	proto_reply_add_result(&b, &r2);
+	proto_reply_finish(&b, 1, 0, NULL);
+	assert_int_equal(reassemble(&b, PROTO_RELOAD, 9, 8192, &a, &frags), 1);
+	assert_int_equal(proto_reply_decode(&a, &rep), 0);
+	assert_int_equal(rep.nrecords, 1);
+	assert_memory_equal(&rep.results[0], &r2, sizeof(r2));
+	assert_int_equal(rep.nunmatched, 0);
 	proto_reply_free(&rep);
 	proto_assembler_free(&a);
 
 	/* an empty reply: one fragment */
 	proto_reply_begin(&b, 0, NULL, 0);
-	proto_reply_finish(&b, 0);
+	proto_reply_finish(&b, 0, 0, NULL);
 	assert_int_equal(reassemble(&b, PROTO_VERSION_REQ, 6, 8192, &a, &frags), 1);
 	assert_int_equal(proto_reply_decode(&a, &rep), 0);
 	assert_string_equal(rep.message, "");
@@ -217,7 +241,7 @@ static void test_status_encode_truncates(void **state)
 	s.ncounters = 200;
 	proto_reply_begin(&b, 0, "", 0);
 	proto_reply_add_status(&b, &s);
-	proto_reply_finish(&b, 1);
+	proto_reply_finish(&b, 1, 0, NULL);
 	assert_int_equal(reassemble(&b, PROTO_PID, 1, 8192, &a, &frags), 1);
 	assert_int_equal(proto_reply_decode(&a, &rep), 0);
 	assert_int_equal(strlen(rep.status[0].status_line), PROTO_STATUS_LINE_MAX - 1);
@@ -427,8 +451,9 @@ static void make_fragments(uint8_t frag[][PROTO_MSG_MAX], size_t *lens, unsigned
 	struct proto_buf b = { 0 };
 	proto_reply_begin(&b, 0, NULL, 0);
 	for (int i = 0; i < 20; i++)
-		proto_reply_add_result(&b, "web:web_00000000000000000000000000000000000000", 0, "started");
-	proto_reply_finish(&b, 20);
+		proto_reply_add_result(&b, &(struct proto_result) { .name = "web:web_00000000000000000000000000000000000000",
+		                                                     .state = PROC_RUNNING });
+	proto_reply_finish(&b, 20, 0, NULL);
 	*nfrag = 0;
 	for (uint16_t k = 0;; k++) {
 		bool more;
@@ -532,7 +557,7 @@ static void test_reply_malformed(void **state)
 	fill_status(&s, 3);
 	proto_reply_begin(&b, 0, "m", 1);
 	proto_reply_add_status(&b, &s);
-	proto_reply_finish(&b, 1);
+	proto_reply_finish(&b, 1, 0, NULL);
 	assert_int_equal(decode_raw(PROTO_STATUS, b.data, b.len), 0);
 
 	/* every truncation of the payload */
@@ -570,8 +595,8 @@ static void test_reply_malformed(void **state)
 	free(c);
 	b = (struct proto_buf) { 0 };
 	proto_reply_begin(&b, 0, "", 0);
-	proto_reply_add_result(&b, "x", 0, "y");
-	proto_reply_finish(&b, 1);
+	proto_reply_add_result(&b, &(struct proto_result) { .name = "x" });
+	proto_reply_finish(&b, 1, 0, NULL);
 	c = xmalloc(b.len + 300);
 	memcpy(c, b.data, 12);
 	patch_u32(c + 12, 256);
@@ -582,6 +607,58 @@ static void test_reply_malformed(void **state)
 	memmove(c + 16 + 255, c + 16 + 256, b.len - 12 - 4 - 1);
 	assert_int_equal(decode_raw(PROTO_START, c, b.len - 1 + 255), 0);
 	free(c);
+	proto_buf_free(&b);
+}
+
+/* Result records and the unmatched list are validated field by field: a code that is not 0 or
+ * a negative errno, a state or action out of range, an action where none belongs, a pattern
+ * index out of range, unmatched indexes out of range, repeated or out of order. */
+static void test_result_reply_malformed(void **state)
+{
+	struct proto_buf b = { 0 };
+	uint16_t unmatched[] = { 0, 5 };
+	/* payload: result 0..4, message 4..8, nrecords 8..12; record: name 12..17 ("x"), result
+	 * 17..21, state 21, action 22, pattern 23..25; nunmatched 25..29; indexes 29..33 */
+	enum { RESULT = 17, STATE = 21, ACTION = 22, PATTERN = 23, NUNMATCHED = 25, IDX = 29, LEN = 33 };
+
+	proto_reply_begin(&b, 0, NULL, 0);
+	proto_reply_add_result(&b, &(struct proto_result) { .name = "x", .result = -EALREADY, .state = PROC_RUNNING,
+	                                                     .pattern = 3 });
+	proto_reply_finish(&b, 1, ELEMENTSOF(unmatched), unmatched);
+	assert_int_equal(b.len, LEN);
+	assert_int_equal(decode_raw(PROTO_START, b.data, b.len), 0);
+	for (size_t l = 0; l < b.len; l++)
+		assert_int_equal(decode_raw(PROTO_START, b.data, l), -EBADMSG);
+
+	uint8_t c[LEN];
+#define BAD(type, off, patch) do { \
+		memcpy(c, b.data, LEN); \
+		patch; \
+		assert_int_equal(decode_raw((type), c, LEN), -EBADMSG); \
+	} while (0)
+	BAD(PROTO_START, RESULT, patch_u32(c + RESULT, 1));
+	BAD(PROTO_START, RESULT, patch_u32(c + RESULT, (uint32_t) -(PROTO_ERRNO_MAX + 1)));
+	BAD(PROTO_START, STATE, c[STATE] = PROC_STATE_MAX);
+	BAD(PROTO_START, ACTION, c[ACTION] = RELOAD_CHANGED);
+	BAD(PROTO_RELOAD, ACTION, c[ACTION] = RELOAD_ACTION_MAX);
+	BAD(PROTO_START, PATTERN, (c[PATTERN] = PROTO_ARGS_MAX, c[PATTERN + 1] = 0));
+	BAD(PROTO_START, PATTERN, (c[PATTERN] = 0xfe, c[PATTERN + 1] = 0xff));
+	BAD(PROTO_START, NUNMATCHED, patch_u32(c + NUNMATCHED, 3));
+	BAD(PROTO_START, NUNMATCHED, patch_u32(c + NUNMATCHED, 1));
+	BAD(PROTO_START, NUNMATCHED, patch_u32(c + NUNMATCHED, PROTO_ARGS_MAX + 1));
+	BAD(PROTO_START, IDX, (c[IDX + 2] = 0, c[IDX + 3] = 0));                /* 0, 0: repeated */
+	BAD(PROTO_START, IDX, (c[IDX] = 6, c[IDX + 1] = 0));                    /* 6, 5: out of order */
+	BAD(PROTO_START, IDX, (c[IDX + 2] = PROTO_ARGS_MAX, c[IDX + 3] = 0));   /* out of range */
+#undef BAD
+	/* the limits themselves are fine */
+	memcpy(c, b.data, LEN);
+	patch_u32(c + RESULT, (uint32_t) -PROTO_ERRNO_MAX);
+	c[PATTERN] = 0xff;
+	c[PATTERN + 1] = 0xff;
+	assert_int_equal(decode_raw(PROTO_START, c, LEN), 0);
+	memcpy(c, b.data, LEN);
+	c[ACTION] = RELOAD_UNCHANGED;
+	assert_int_equal(decode_raw(PROTO_RELOAD, c, LEN), 0);
 	proto_buf_free(&b);
 }
 
@@ -619,6 +696,7 @@ int main(void)
 		cmocka_unit_test(test_reply_queue_names),
 		cmocka_unit_test(test_assembler_order_and_foreign),
 		cmocka_unit_test(test_reply_malformed),
+		cmocka_unit_test(test_result_reply_malformed),
 		cmocka_unit_test(test_states_and_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,7 +5,6 @@
 #include <ev.h>
 
 #include "conf/config.h"
-#include "core/process.h"
 #include "ctl-server/server.h"
 
 /* Create /NAME.ctl exclusively (a stale one of ours is replaced, a foreign one refused).

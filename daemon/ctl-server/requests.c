@@ -14,58 +14,30 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/depends.h"
-#include "core/process.h"
+#include "core/manager.h"
 #include "core/reload.h"
-#include "core/supervisor.h"
 #include "ctl-server/server.h"
 #include "ctl-server/waiters.h"
 #include "os/log.h"
-#include "os/logpipe.h"
 #include "util.h"
 
 #define TAIL_FOLLOW 0x100u      /* TAIL arg2 flag: stream into the FIFO named by args[1] */
 
 typedef void handler_fn(const struct proto_request *req, struct route *rt);
 
-/* ---- matching ---- */
-
-struct match {
-	struct process **v;
-	uint16_t *pattern;       /* per v[i]: index of the request pattern that matched it first */
-	size_t n;
-	uint16_t unmatched[PROTO_ARGS_MAX];
-	size_t nunmatched;
-};
-
-/* Every pattern of the request (none = "all"); patterns that match nothing are listed. */
-static void match_request(const struct proto_request *req, struct match *m)
+/* The patterns of the request that matched nothing: their indexes, increasing (the manager
+ * lists them after the processes, in pattern order). */
+static size_t unmatched_of(const struct mgr_set *set, uint16_t idx[PROTO_ARGS_MAX])
 {
-	*m = (struct match) { 0 };
-	if (req->nargs == 0) {
-		(void) supervisor_match("all", &m->v, &m->n);
-		m->pattern = xcalloc(m->n ? m->n : 1, sizeof(*m->pattern));
-		for (size_t j = 0; j < m->n; j++)
-			m->pattern[j] = PROTO_PATTERN_NONE;
-		return;
-	}
-	for (uint32_t i = 0; i < req->nargs; i++) {
-		size_t before = m->n;
-		if (supervisor_match(req->args[i], &m->v, &m->n) == 0)
-			m->unmatched[m->nunmatched++] = (uint16_t) i;
-		if (m->n > before) {
-			m->pattern = xrealloc(m->pattern, m->n, sizeof(*m->pattern));
-			for (size_t j = before; j < m->n; j++)
-				m->pattern[j] = (uint16_t) i;
-		}
-	}
+	size_t n = 0;
+	for (size_t i = set->nprocs; i < set->n && n < PROTO_ARGS_MAX; i++)
+		idx[n++] = (uint16_t) set->v[i].pattern;
+	return n;
 }
 
-static void match_free(struct match *m)
+static void match_request(const struct proto_request *req, struct mgr_set *set)
 {
-	free(m->v);
-	free(m->pattern);
-	*m = (struct match) { 0 };
+	manager_match(req->args, req->nargs, set);
 }
 
 /* ---- status, pid ---- */
@@ -73,18 +45,19 @@ static void match_free(struct match *m)
 static void reply_status(const struct proto_request *req, struct route *rt)
 {
 	struct proto_buf b = { 0 };
-	struct match m;
+	struct mgr_set set;
+	uint16_t unmatched[PROTO_ARGS_MAX];
 
-	match_request(req, &m);
+	match_request(req, &set);
 	proto_reply_begin(&b, 0, NULL, 0);
-	for (size_t i = 0; i < m.n; i++) {
+	for (size_t i = 0; i < set.nprocs; i++) {
 		struct proto_status s;
 		memset(&s, 0, sizeof(s));
-		process_status(m.v[i], &s);
+		manager_status(set.v[i].p, &s);
 		proto_reply_add_status(&b, &s);
 	}
-	proto_reply_finish(&b, (uint32_t) m.n, m.nunmatched, m.unmatched);
-	match_free(&m);
+	proto_reply_finish(&b, (uint32_t) set.nprocs, unmatched_of(&set, unmatched), unmatched);
+	manager_set_free(&set);
 	reply_send(rt, req->type, req->id, &b);
 }
 
@@ -117,68 +90,47 @@ static bool waiter_admit(const struct proto_request *req, struct route *rt)
 	return true;
 }
 
-/* START / STOP / RESTART: act on every matched process at once, then wait (arg2 ms) for all. */
+/* START / STOP / RESTART: the manager acts on every matched process at once; then wait (arg2
+ * ms) until each one the action went ahead for reached its goal or gave up. */
 static void do_action(const struct proto_request *req, struct route *rt)
 {
-	struct match m;
+	struct mgr_set set;
 	struct waiter *w;
+	uint16_t unmatched[PROTO_ARGS_MAX];
 
 	if (!waiter_admit(req, rt))
 		return;
-	match_request(req, &m);
-	struct process **tostop = xcalloc(m.n + 1, sizeof(*tostop));
-	size_t ntostop = 0;
-	w = waiter_new(req, rt, m.n, req->type == PROTO_STOP ? PROTO_WAIT_STOPPED : PROTO_WAIT_STARTED);
-
-	for (size_t i = 0; i < m.n; i++) {
-		struct process *p = m.v[i];
-
-		if (req->type != PROTO_STOP && (sup.shutting_down || p->removed)) {
-			waiter_add_done(w, p, m.pattern[i], p->removed ? -EIDRM : -ESHUTDOWN);
-			continue;
-		}
-		switch (req->type) {
-		case PROTO_START:
-			/* supervisord: STARTING, RUNNING and BACKOFF are "already started" */
-			if (p->state == PROC_STARTING || p->state == PROC_RUNNING || p->state == PROC_BACKOFF) {
-				waiter_add_done(w, p, m.pattern[i], -EALREADY);
-				break;
-			}
-			waiter_add_proc(w, p, m.pattern[i], true);
-			/* a stopping process starts once it is down */
-			if (p->state == PROC_STOPPING)
-				process_restart(p);
-			else
-				process_start(p);
-			break;
-		case PROTO_STOP:
-			if (p->state == PROC_STOPPED || p->state == PROC_EXITED || p->state == PROC_FATAL ||
-			    p->state == PROC_UNKNOWN) {
-				if (p->state == PROC_FATAL)
-					process_stop(p);   /* cancels a pending fatal_retry */
-				waiter_add_done(w, p, m.pattern[i], -ESRCH);
-				break;
-			}
-			waiter_add_proc(w, p, m.pattern[i], false);
-			tostop[ntostop++] = p;   /* stopped together below, dependants first */
-			break;
-		default:
-			waiter_add_proc(w, p, m.pattern[i], true);
-			process_restart(p);
-			break;
-		}
+	match_request(req, &set);
+	switch (req->type) {
+	case PROTO_START:
+		(void) manager_start(&set);
+		break;
+	case PROTO_STOP:
+		(void) manager_stop(&set);
+		break;
+	default:
+		(void) manager_restart(&set);
+		break;
 	}
-	stop_batch_start(tostop, ntostop);
-	free(tostop);
-	waiter_set_unmatched(w, m.unmatched, m.nunmatched);
-	match_free(&m);
+	w = waiter_new(req, rt, set.nprocs, req->type == PROTO_STOP ? MGR_GOAL_STOPPED : MGR_GOAL_STARTED);
+	for (size_t i = 0; i < set.nprocs; i++) {
+		const struct mgr_item *it = &set.v[i];
+		if (it->result == 0)
+			waiter_add_proc(w, it->p, (uint16_t) it->pattern, it->spawns);
+		else
+			waiter_add_done(w, it->p, (uint16_t) it->pattern, it->result);
+	}
+	waiter_set_unmatched(w, unmatched, unmatched_of(&set, unmatched));
+	manager_set_free(&set);
 	waiter_submit(w, req->arg2, true);
 }
 
+/* WAIT: arg1 a state, or PROTO_WAIT_STARTED (RUNNING, or given up) / PROTO_WAIT_STOPPED. */
 static void do_wait(const struct proto_request *req, struct route *rt)
 {
-	struct match m;
+	struct mgr_set set;
 	struct waiter *w;
+	uint16_t unmatched[PROTO_ARGS_MAX];
 
 	if (req->arg1 >= PROC_STATE_MAX && req->arg1 != PROTO_WAIT_STARTED && req->arg1 != PROTO_WAIT_STOPPED) {
 		reply_simple(rt, req->type, req->id, -EINVAL, "");
@@ -186,12 +138,17 @@ static void do_wait(const struct proto_request *req, struct route *rt)
 	}
 	if (!waiter_admit(req, rt))
 		return;
-	match_request(req, &m);
-	w = waiter_new(req, rt, m.n, req->arg1);
-	for (size_t i = 0; i < m.n; i++)
-		waiter_add_proc(w, m.v[i], m.pattern[i], false);
-	waiter_set_unmatched(w, m.unmatched, m.nunmatched);
-	match_free(&m);
+	match_request(req, &set);
+	if (req->arg1 == PROTO_WAIT_STARTED)
+		w = waiter_new(req, rt, set.nprocs, MGR_GOAL_RUNNING);
+	else if (req->arg1 == PROTO_WAIT_STOPPED)
+		w = waiter_new(req, rt, set.nprocs, MGR_GOAL_STOPPED);
+	else
+		w = waiter_new_exact(req, rt, set.nprocs, (enum proc_state) req->arg1);
+	for (size_t i = 0; i < set.nprocs; i++)
+		waiter_add_proc(w, set.v[i].p, (uint16_t) set.v[i].pattern, set.v[i].spawns);
+	waiter_set_unmatched(w, unmatched, unmatched_of(&set, unmatched));
+	manager_set_free(&set);
 	/* deadline 0: answer at once, unsatisfied records get -ETIMEDOUT */
 	waiter_submit(w, req->arg2, false);
 }
@@ -201,23 +158,26 @@ static void do_wait(const struct proto_request *req, struct route *rt)
 static void do_signal(const struct proto_request *req, struct route *rt)
 {
 	struct proto_buf b = { 0 };
-	struct match m;
+	struct mgr_set set;
+	uint16_t unmatched[PROTO_ARGS_MAX];
 
 	if (req->arg1 < 1 || req->arg1 > 64 || req->nargs == 0) {
 		reply_simple(rt, req->type, req->id, -EINVAL, "");
 		return;
 	}
-	match_request(req, &m);
+	match_request(req, &set);
+	(void) manager_signal(&set, (int) req->arg1);
 	proto_reply_begin(&b, 0, NULL, 0);
-	for (size_t i = 0; i < m.n; i++) {
-		struct proto_result res = { .pattern = m.pattern[i] };
-		res.result = process_signal(m.v[i], (int) req->arg1);
-		res.state = (uint8_t) m.v[i]->state;
-		strcpy_bounded(res.name, sizeof(res.name), m.v[i]->cfg->fullname);
+	for (size_t i = 0; i < set.nprocs; i++) {
+		const struct mgr_item *it = &set.v[i];
+		struct proto_result res = {
+			.result = it->result, .state = (uint8_t) manager_state(it->p), .pattern = (uint16_t) it->pattern,
+		};
+		strcpy_bounded(res.name, sizeof(res.name), it->name);
 		proto_reply_add_result(&b, &res);
 	}
-	proto_reply_finish(&b, (uint32_t) m.n, m.nunmatched, m.unmatched);
-	match_free(&m);
+	proto_reply_finish(&b, (uint32_t) set.nprocs, unmatched_of(&set, unmatched), unmatched);
+	manager_set_free(&set);
 	reply_send(rt, req->type, req->id, &b);
 }
 
@@ -227,7 +187,7 @@ static void do_reload(const struct proto_request *req, struct route *rt)
 {
 	struct proto_buf b = { 0 };
 	struct reload_result rr;
-	int r = reload_run(&rr);
+	int r = manager_reload(&rr);
 	const char *msg = rr.errors ? rr.errors : "";
 
 	proto_reply_begin(&b, r, msg, strlen(msg));
@@ -247,7 +207,7 @@ static void do_shutdown(const struct proto_request *req, struct route *rt)
 {
 	log_info("shutdown requested through droverctl");
 	reply_simple(rt, req->type, req->id, 0, "");
-	supervisor_shutdown();
+	manager_shutdown();
 }
 
 /* ---- tail ---- */
@@ -258,8 +218,7 @@ static void do_shutdown(const struct proto_request *req, struct route *rt)
  * -EPERM the FIFO is not private; the text is the data. See logpipe.h. */
 static void do_tail(const struct proto_request *req, struct route *rt)
 {
-	struct process **v = NULL;
-	size_t n = 0;
+	struct mgr_set set;
 	char *text = NULL;
 	size_t len = 0;
 	int stream = (int) (req->arg2 & 0xffu), r;
@@ -269,15 +228,15 @@ static void do_tail(const struct proto_request *req, struct route *rt)
 		reply_simple(rt, req->type, req->id, -EINVAL, "");
 		return;
 	}
-	n = 0;
-	if (supervisor_match(req->args[0], &v, &n) != 1) {
-		reply_simple(rt, req->type, req->id, n ? -ENOTUNIQ : -ENOENT, "");
-		free(v);
+	manager_match(req->args, 1, &set);
+	if (set.nprocs != 1) {
+		reply_simple(rt, req->type, req->id, set.nprocs ? -ENOTUNIQ : -ENOENT, "");
+		manager_set_free(&set);
 		return;
 	}
-	r = follow ? logpipe_follow(v[0], stream, req->arg1, req->args[1])
-	           : logpipe_tail(v[0], stream, req->arg1, &text, &len);
-	free(v);
+	r = follow ? manager_follow(set.v[0].p, stream, req->arg1, req->args[1])
+	           : manager_tail(set.v[0].p, stream, req->arg1, &text, &len);
+	manager_set_free(&set);
 	if (r < 0) {
 		reply_simple(rt, req->type, req->id, r, "");
 		return;

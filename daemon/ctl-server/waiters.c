@@ -18,8 +18,7 @@ struct wentry {
 	struct process *p;       /* NULL once answered and for a process that is gone */
 	char *name;              /* owned copy when p is NULL */
 	uint16_t pattern;
-	unsigned spawns0;        /* p->spawns before acting */
-	bool need_spawn;         /* START/RESTART: only a later spawn can satisfy it */
+	unsigned spawns0;        /* the process's spawn count before the action */
 	bool done;
 	int32_t result;
 	uint8_t state;
@@ -32,7 +31,9 @@ struct waiter {
 	struct route rt;
 	uint16_t type;
 	uint32_t id;
-	uint32_t target;         /* enum proc_state, PROTO_WAIT_STARTED or PROTO_WAIT_STOPPED */
+	bool exact;              /* wait for exactly state, else for goal */
+	enum proc_state state;
+	enum mgr_goal goal;
 	size_t n, cap, pending;
 	struct wentry *e;
 	size_t nunmatched;
@@ -55,13 +56,8 @@ static bool entry_set(struct wentry *e, int32_t result, enum proc_state state)
 	return true;
 }
 
-/* Is the entry's target reached (or definitely missed)? Sets the record when so.
- *   PROTO_WAIT_STARTED: RUNNING -> 0; FATAL, EXITED, STOPPED -> -EIO (the state says which);
- *     STARTING / BACKOFF / STOPPING keep waiting. For START/RESTART (need_spawn) only the
- *     state after a new spawn counts, except FATAL, which is final.
- *   PROTO_WAIT_STOPPED: no child and none coming: STOPPED, EXITED or FATAL. BACKOFF is not
- *     stopped (a retry is pending), STOPPING is on its way.
- *   a state: exactly that state. */
+/* Is the entry's goal reached, or given up for good? Sets the record when so (the manager
+ * decides: 0 reached, -EIO given up, -EINPROGRESS keep waiting). */
 static bool entry_eval(const struct waiter *w, struct wentry *e)
 {
 	const struct process *p = e->p;
@@ -70,35 +66,17 @@ static bool entry_eval(const struct waiter *w, struct wentry *e)
 		return true;
 	if (!p)
 		return false;
-	switch (w->target) {
-	case PROTO_WAIT_STARTED:
-		if (p->state == PROC_FATAL)
-			return entry_set(e, -EIO, p->state);
-		if (e->need_spawn && p->spawns == e->spawns0)
-			return false;
-		switch (p->state) {
-		case PROC_RUNNING:
-			return entry_set(e, 0, p->state);
-		case PROC_EXITED:
-		case PROC_STOPPED:
-			return entry_set(e, -EIO, p->state);
-		default:
-			return false;
-		}
-	case PROTO_WAIT_STOPPED:
-		if (p->state == PROC_STOPPED || p->state == PROC_EXITED || p->state == PROC_FATAL)
-			return entry_set(e, 0, p->state);
+	if (w->exact)
+		return manager_state(p) == w->state && entry_set(e, 0, w->state);
+	int r = manager_progress(p, w->goal, e->spawns0);
+	if (r == -EINPROGRESS)
 		return false;
-	default:
-		if (p->state == (enum proc_state) w->target)
-			return entry_set(e, 0, p->state);
-		return false;
-	}
+	return entry_set(e, r, manager_state(p));
 }
 
 static const char *entry_name(const struct wentry *e)
 {
-	return e->p ? e->p->cfg->fullname : e->name ? e->name : "";
+	return e->p ? manager_name(e->p) : e->name ? e->name : "";
 }
 
 static void waiter_unlink(struct waiter *w)
@@ -124,9 +102,9 @@ static void waiter_answer(struct waiter *w, enum answer_why why)
 	for (size_t i = 0; i < w->n; i++) {
 		struct wentry *e = &w->e[i];
 		if (!e->done && why == ANSWER_DEADLINE)
-			entry_set(e, -ETIMEDOUT, e->p ? e->p->state : PROC_UNKNOWN);
+			entry_set(e, -ETIMEDOUT, e->p ? manager_state(e->p) : PROC_UNKNOWN);
 		else if (!e->done)
-			entry_set(e, -ECANCELED, e->p ? e->p->state : PROC_UNKNOWN);
+			entry_set(e, -ECANCELED, e->p ? manager_state(e->p) : PROC_UNKNOWN);
 	}
 	proto_reply_begin(&b, 0, NULL, 0);
 	for (size_t i = 0; i < w->n; i++) {
@@ -150,16 +128,30 @@ static void waiter_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	waiter_answer(w, ANSWER_DEADLINE);
 }
 
-struct waiter *waiter_new(const struct proto_request *req, struct route *rt, size_t n, uint32_t target)
+static struct waiter *waiter_alloc(const struct proto_request *req, struct route *rt, size_t n)
 {
 	struct waiter *w = xcalloc(1, sizeof(*w));
 	w->rt = *rt;
 	rt->mq = (mqd_t) -1;
 	w->type = req->type;
 	w->id = req->id;
-	w->target = target;
 	w->cap = n;
 	w->e = xcalloc(n ? n : 1, sizeof(*w->e));
+	return w;
+}
+
+struct waiter *waiter_new(const struct proto_request *req, struct route *rt, size_t n, enum mgr_goal goal)
+{
+	struct waiter *w = waiter_alloc(req, rt, n);
+	w->goal = goal;
+	return w;
+}
+
+struct waiter *waiter_new_exact(const struct proto_request *req, struct route *rt, size_t n, enum proc_state state)
+{
+	struct waiter *w = waiter_alloc(req, rt, n);
+	w->exact = true;
+	w->state = state;
 	return w;
 }
 
@@ -175,16 +167,15 @@ static struct wentry *entry_new(struct waiter *w, uint16_t pattern)
 void waiter_add_done(struct waiter *w, const struct process *p, uint16_t pattern, int32_t result)
 {
 	struct wentry *e = entry_new(w, pattern);
-	e->name = xstrdup(p->cfg->fullname);
-	entry_set(e, result, p->state);
+	e->name = xstrdup(manager_name(p));
+	entry_set(e, result, manager_state(p));
 }
 
-void waiter_add_proc(struct waiter *w, struct process *p, uint16_t pattern, bool need_spawn)
+void waiter_add_proc(struct waiter *w, struct process *p, uint16_t pattern, unsigned spawns0)
 {
 	struct wentry *e = entry_new(w, pattern);
 	e->p = p;
-	e->spawns0 = p->spawns;
-	e->need_spawn = need_spawn;
+	e->spawns0 = spawns0;
 }
 
 void waiter_set_unmatched(struct waiter *w, const uint16_t *idx, size_t n)
@@ -212,7 +203,7 @@ void waiter_submit(struct waiter *w, uint32_t deadline_ms, bool action)
 		/* START/STOP/RESTART not waited for: the action was taken, say so */
 		for (size_t i = 0; i < w->n; i++)
 			if (!w->e[i].done)
-				entry_set(&w->e[i], -EINPROGRESS, w->e[i].p->state);
+				entry_set(&w->e[i], -EINPROGRESS, manager_state(w->e[i].p));
 		waiter_answer(w, ANSWER_DONE);
 		return;
 	}
@@ -252,13 +243,13 @@ void waiters_process_gone(void *ctx, struct process *p)
 				continue;
 			if (!e->done) {
 				/* removed by a reload: it is stopped for good */
-				if (w->target == PROTO_WAIT_STOPPED || w->target == PROC_STOPPED)
+				if (w->exact ? w->state == PROC_STOPPED : w->goal == MGR_GOAL_STOPPED)
 					entry_set(e, 0, PROC_STOPPED);
 				else
 					entry_set(e, -EIDRM, PROC_STOPPED);
 				w->pending--;
 			}
-			e->name = xstrdup(p->cfg->fullname);
+			e->name = xstrdup(manager_name(p));
 			e->p = NULL;
 		}
 		if (w->pending == 0) {

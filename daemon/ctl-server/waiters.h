@@ -8,20 +8,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/process.h"
+#include "core/manager.h"
 #include "ctl-server/reply.h"
 #include "proto.h"
 
-/* What a waiter waits for: a state, or PROTO_WAIT_STARTED / PROTO_WAIT_STOPPED. */
 struct waiter;
 
 /* Room for one more waiter? */
 bool waiters_full(void);
 
-/* A waiter for req with room for n records; takes the route. */
-struct waiter *waiter_new(const struct proto_request *req, struct route *rt, size_t n, uint32_t target);
-/* A process to watch. need_spawn (START/RESTART): only the state after a later spawn counts. */
-void waiter_add_proc(struct waiter *w, struct process *p, uint16_t pattern, bool need_spawn);
+/* A waiter for req with room for n records; takes the route. It waits for goal, or, when
+ * exact is set, for exactly that state (WAIT STATE). */
+struct waiter *waiter_new(const struct proto_request *req, struct route *rt, size_t n, enum mgr_goal goal);
+struct waiter *waiter_new_exact(const struct proto_request *req, struct route *rt, size_t n, enum proc_state state);
+/* A process the action went ahead for: watch it (spawns0: its spawn count before the action). */
+void waiter_add_proc(struct waiter *w, struct process *p, uint16_t pattern, unsigned spawns0);
 /* A process answered at once with result (the action was refused: -EALREADY, -ESRCH...). */
 void waiter_add_done(struct waiter *w, const struct process *p, uint16_t pattern, int32_t result);
 /* The request's patterns that matched nothing. */

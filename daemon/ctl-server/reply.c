@@ -131,13 +131,23 @@ static void outbox_free(struct outbox *o)
 	free(o);
 }
 
-static void outbox_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+/* Send what the queue takes now. Done or failed: the outbox is freed. Still full: the timer is
+ * re-armed when a fragment went out, so it measures a client that takes nothing for
+ * OUTBOX_TIMEOUT_S, not how long the whole reply takes or how long droverd was busy. */
+static void outbox_drain(struct outbox *o, bool timed_out)
 {
-	struct outbox *o = container_of(w, struct outbox, io);
+	uint16_t k0 = o->next_fragment;
 	int r = send_fragments(&o->rt, o->type, o->id, &o->payload, &o->next_fragment);
 
-	if (r == -EAGAIN)
-		return;
+	if (r == -EAGAIN) {
+		if (o->next_fragment != k0) {
+			ev_timer_again(srv.loop, &o->timer);
+			return;
+		}
+		if (!timed_out)
+			return;
+		bad_log("reply to %s not read within %.0f s: dropped", o->rt.name, OUTBOX_TIMEOUT_S);
+	}
 	if (r == 0)
 		srv.st.replies_sent++;
 	else
@@ -145,12 +155,16 @@ static void outbox_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 	outbox_free(o);
 }
 
+static void outbox_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	outbox_drain(container_of(w, struct outbox, io), false);
+}
+
+/* Expiry may come together with the queue's room (a loop iteration that began after droverd
+ * was busy for long): try once more before giving up. */
 static void outbox_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct outbox *o = container_of(w, struct outbox, timer);
-	srv.st.replies_dropped++;
-	bad_log("reply to %s not read within %.0f s: dropped", o->rt.name, OUTBOX_TIMEOUT_S);
-	outbox_free(o);
+	outbox_drain(container_of(w, struct outbox, timer), true);
 }
 
 /* Keep the rest of a reply for later; false when over a bound (the caller drops it). */
@@ -174,9 +188,12 @@ static bool outbox_add(struct route *rt, uint16_t type, uint32_t id, struct prot
 	*payload = (struct proto_buf) { 0 };
 	/* Linux: an mqueue descriptor polls POLLOUT while the queue is not full. */
 	ev_io_init(&o->io, outbox_io_cb, o->rt.mq, EV_WRITE);
-	ev_timer_init(&o->timer, outbox_timer_cb, OUTBOX_TIMEOUT_S, 0.);
+	ev_timer_init(&o->timer, outbox_timer_cb, 0., OUTBOX_TIMEOUT_S);
 	ev_io_start(srv.loop, &o->io);
-	ev_timer_start(srv.loop, &o->timer);
+	/* the request may have taken long (a start of 1000 processes): time from now, not from
+	 * the beginning of this loop iteration */
+	ev_now_update(srv.loop);
+	ev_timer_again(srv.loop, &o->timer);
 	LIST_INSERT_HEAD(&outboxes, o, link);
 	srv.st.outboxes++;
 	srv.st.outbox_bytes += o->payload.len;

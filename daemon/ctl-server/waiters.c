@@ -210,6 +210,8 @@ void waiter_submit(struct waiter *w, uint32_t deadline_ms, bool action)
 	if (deadline_ms > WAIT_MAX_MS)
 		deadline_ms = WAIT_MAX_MS;
 	ev_timer_init(&w->timer, waiter_timer_cb, deadline_ms / 1000.0, 0.);
+	/* the action may have taken long (a start of 1000 processes): the deadline counts from now */
+	ev_now_update(srv.loop);
 	ev_timer_start(srv.loop, &w->timer);
 	LIST_INSERT_HEAD(&waiters, w, link);
 	srv.st.waiters++;

@@ -11,7 +11,7 @@
 # waiter_free() closed the same descriptor; libev aborted droverd on the next loop iteration
 # ("libev: I/O watcher with invalid fd found in epoll_ctl"). The same with `status` (no waiter)
 # is checked too.
-# timeout: 60
+# timeout: 90
 . "$(dirname "$0")/lib.sh"
 
 case $(uname -m) in
@@ -65,6 +65,40 @@ late_reader() {
 	wait_for 5 empty
 	[ "$(counter replies_deferred)" -gt "$def0" ] || error "$what: the reply was not deferred (replies_deferred $def0 -> $(counter replies_deferred))"
 }
+
+# A droverd that was busy (here: stopped) for longer than the outbox timeout while its client
+# kept reading must not drop the rest of the reply: the timeout is for a client that takes
+# nothing, not for droverd's own stall. Regression: the outbox timer ran once for the whole reply
+# and fired first after the stall (a storm of 1000 exits under load blocked the loop for > 5 s),
+# so `droverctl start 'storm:*'` waited for a reply that had been dropped.
+stalled_daemon() {
+	local rc q
+	kill -STOP "$DAEMON_PID"
+	"$DROVERCTL" -n "$NAME" --timeout 20 status > "$T/out" 2> "$T/err" &
+	CLIENT=$!
+	wait_for 10 in_receive "$CLIENT"
+	kill -STOP "$CLIENT"
+	kill -CONT "$DAEMON_PID"
+	one_outbox() { [ "$(counter outboxes)" = 1 ]; }
+	wait_for 5 one_outbox
+	q=$("$HELPERS/worker-mqunlink" -l "$NAME" 2>/dev/null | grep "^$NAME\.reply\.$CLIENT\.")
+	[ -n "$q" ] || fail "stall: no reply queue of droverctl $CLIENT"
+	kill -STOP "$DAEMON_PID"
+	kill -CONT "$CLIENT"
+	drained() { "$HELPERS/ctl-mq" attr "/$q" | grep -q ' curmsgs 0$'; }
+	wait_for 5 drained
+	# The stall itself (not a wait for a state): longer than OUTBOX_TIMEOUT_S (5 s, reply.c).
+	sleep 6
+	kill -CONT "$DAEMON_PID"
+	wait "$CLIENT"; rc=$?
+	CLIENT=
+	log "stall: droverctl exit $rc, $(wc -l < "$T/out") lines"
+	[ "$rc" = 3 ] || error "stall: droverctl exited $rc after droverd's stall: $(head -c 300 "$T/err")"
+	[ "$(grep -c "^$PROG:${PROG}_[0-9][0-9][0-9]" "$T/out")" = "$N" ] || error "stall: not $N entries in the reply"
+	grep -q "not read within" "$DAEMON_LOG" && error "stall: droverd dropped the reply: $(grep -m1 'not read within' "$DAEMON_LOG")"
+}
+need_helpers ctl-mq worker-mqunlink
+stalled_daemon
 
 EXPECT_RC=3 late_reader "status (no waiter)" status
 late_reader "wait STOPPED all (a waiter)" wait STOPPED all --timeout 10

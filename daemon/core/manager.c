@@ -191,6 +191,11 @@ int manager_reload(struct reload_result *ret)
 	return reload_run(ret);
 }
 
+int manager_plan(struct reload_result *ret)
+{
+	return reload_plan_only(ret);
+}
+
 void manager_shutdown(void)
 {
 	supervisor_shutdown();

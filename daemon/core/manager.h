@@ -74,9 +74,11 @@ void manager_status(const struct process *p, struct proto_status *ret);   /* the
 int manager_tail(const struct process *p, int stream, unsigned lines, char **ret_text, size_t *ret_len);
 int manager_follow(struct process *p, int stream, unsigned lines, const char *fifo_path);
 
-/* Reload the config file (see core/reload.h for the result); shut down (every process stopped
- * in waves, the loop ends when all are down); is a shutdown under way. */
+/* Reload the config file (see core/reload.h for the result); what a reload would do, applying
+ * nothing (supervisorctl's reread; avail reads the entries' prog); shut down (every process
+ * stopped in waves, the loop ends when all are down); is a shutdown under way. */
 int manager_reload(struct reload_result *ret);
+int manager_plan(struct reload_result *ret);
 void manager_shutdown(void);
 bool manager_shutting_down(void);
 

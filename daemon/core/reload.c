@@ -102,13 +102,18 @@ static void assign_slots(struct process **procs, size_t n)
 	free(used);
 }
 
-static void result_add(struct reload_result *ret, const char *name, enum proto_reload_action a)
+static const enum proto_reload_action reported[PLAN_ACTION_MAX] = {
+	[PLAN_UNCHANGED] = RELOAD_UNCHANGED, [PLAN_UPDATED] = RELOAD_UPDATED, [PLAN_CHANGED] = RELOAD_CHANGED,
+	[PLAN_ADDED] = RELOAD_ADDED, [PLAN_REMOVED] = RELOAD_REMOVED,
+};
+
+static void result_add(struct reload_result *ret, const struct plan_entry *e)
 {
 	if (!ret)
 		return;
 	ret->entries = xrealloc(ret->entries, ret->n + 1, sizeof(*ret->entries));
-	ret->entries[ret->n].name = xstrdup(name);
-	ret->entries[ret->n].action = a;
+	ret->entries[ret->n] = (struct reload_entry) { .name = xstrdup(e->fullname), .action = reported[e->action],
+	                                               .prog = e->new_prog };
 	ret->n++;
 }
 
@@ -117,14 +122,12 @@ static bool process_is_up(const struct process *p)
 	return p->state == PROC_STARTING || p->state == PROC_RUNNING || p->state == PROC_BACKOFF;
 }
 
-static int fail(struct reload_result *ret, int r, char **errors, size_t nerrors)
+/* The errors for the reply: the first RELOAD_ERRORS_MAX lines, then how many more. */
+static char *errors_text(char **errors, size_t nerrors)
 {
-	char status[200];
 	size_t len = 0;
 	char *text = NULL;
 
-	for (size_t i = 0; i < nerrors; i++)
-		log_error("reload: %s", errors[i]);
 	for (size_t i = 0; i < nerrors && i < RELOAD_ERRORS_MAX; i++) {
 		size_t l = strlen(errors[i]);
 		text = xrealloc(text, len + l + 2, 1);
@@ -139,51 +142,91 @@ static int fail(struct reload_result *ret, int r, char **errors, size_t nerrors)
 		text = xrealloc(text, len + (size_t) l + 1, 1);
 		memcpy(text + len, more, (size_t) l + 1);
 	}
-	snprintf(status, sizeof(status), "reload failed: %zu error%s, running gen %u: %s", nerrors,
-	         nerrors == 1 ? "" : "s", tab.generation, nerrors ? errors[0] : strerror(-r));
-	notify_set_error(status);
-	notify_reload_done();
+	return text;
+}
+
+/* Refuse with these errors (logged; the reply gets errors_text). A refused reload (applying)
+ * also says so in systemd's STATUS= and ends its RELOADING=1. */
+static int refuse(struct reload_result *ret, int r, char **errors, size_t nerrors, bool applying)
+{
+	for (size_t i = 0; i < nerrors; i++)
+		log_error("reload: %s", errors[i]);
+	if (applying) {
+		char status[200];
+		snprintf(status, sizeof(status), "reload failed: %zu error%s, running gen %u: %s", nerrors,
+		         nerrors == 1 ? "" : "s", tab.generation, nerrors ? errors[0] : strerror(-r));
+		notify_set_error(status);
+		notify_reload_done();
+	}
 	if (ret) {
 		ret->result = r;
-		ret->errors = text;
-	} else {
-		free(text);
+		ret->errors = errors_text(errors, nerrors);
 	}
 	return r;
 }
 
-int reload_run(struct reload_result *ret)
+/* Read the config file completely: 0 and *ret_nc, or the refusal (nothing applied). */
+static int load(struct reload_result *ret, struct drover_config **ret_nc, bool applying)
 {
 	struct config_diag diag = { 0 };
-	struct drover_config *nc = NULL, *oc = tab.config;
+	struct drover_config *nc = NULL;
 	int r;
 
 	if (ret)
 		memset(ret, 0, sizeof(*ret));
 	if (process_shutting_down()) {
 		char *e = xstrdup("droverd is shutting down");
-		r = fail(ret, -ESHUTDOWN, &e, 1);
+		r = refuse(ret, -ESHUTDOWN, &e, 1, applying);
 		free(e);
 		return r;
 	}
-	notify_reloading();
+	if (applying)
+		notify_reloading();
 	r = config_load(config_path, &nc, &diag);
 	for (char **w = diag.warnings; w && *w; w++)
 		log_warn("reload: %s", *w);
-	if (r == 0 && strcmp(nc->name, oc->name) != 0) {
+	if (r == 0 && strcmp(nc->name, tab.config->name) != 0) {
 		strv_push(&diag.errors, xasprintf("%s: [drover] name: cannot change at runtime (running as '%s', file says '%s'); restart droverd",
-		                                  nc->file, oc->name, nc->name));
+		                                  nc->file, tab.config->name, nc->name));
 		r = -EINVAL;
 	}
 	if (r < 0) {
 		if (!diag.errors)
 			strv_push(&diag.errors, xasprintf("%s: %s", config_path, strerror(-r)));
-		r = fail(ret, r, diag.errors, strv_length(diag.errors));
+		r = refuse(ret, r, diag.errors, strv_length(diag.errors), applying);
 		config_diag_clear(&diag);
 		config_free(nc);
 		return r;
 	}
 	config_diag_clear(&diag);
+	*ret_nc = nc;
+	return 0;
+}
+
+int reload_plan_only(struct reload_result *ret)
+{
+	struct drover_config *nc;
+	struct reload_plan plan;
+	int r = load(ret, &nc, false);
+	if (r < 0)
+		return r;
+	reload_plan_build(tab.config, nc, &plan);
+	for (size_t i = 0; i < plan.n; i++)
+		result_add(ret, &plan.entries[i]);
+	reload_plan_free(&plan);
+	if (ret)
+		ret->config = nc;   /* the entries point into it */
+	else
+		config_free(nc);
+	return 0;
+}
+
+int reload_run(struct reload_result *ret)
+{
+	struct drover_config *nc = NULL, *oc = tab.config;
+	int r = load(ret, &nc, true);
+	if (r < 0)
+		return r;
 
 	/* The plan: every process of the new config (added, changed, updated in place, unchanged)
 	 * in its order, then the removed ones. */
@@ -198,10 +241,6 @@ int reload_run(struct reload_result *ret)
 	struct process **start = xcalloc(plan.n + 1, sizeof(*start));
 	struct process **sorted = xcalloc(nold + 1, sizeof(*sorted));
 	size_t n = 0, nrestart = 0, nstart = 0;
-	static const enum proto_reload_action reported[PLAN_ACTION_MAX] = {
-		[PLAN_UNCHANGED] = RELOAD_UNCHANGED, [PLAN_UPDATED] = RELOAD_UPDATED, [PLAN_CHANGED] = RELOAD_CHANGED,
-		[PLAN_ADDED] = RELOAD_ADDED, [PLAN_REMOVED] = RELOAD_REMOVED,
-	};
 
 	struct process **earlier = xcalloc(nold + 1, sizeof(*earlier));
 	size_t nearlier = 0;
@@ -218,7 +257,7 @@ int reload_run(struct reload_result *ret)
 		                                             : find_old(sorted, nsorted, e->fullname);
 		if (!p)   /* cannot happen: the plan's old side is the applied config, whose processes are these */
 			continue;
-		result_add(ret, e->fullname, reported[e->action]);
+		result_add(ret, e);
 		switch (e->action) {
 		case PLAN_ADDED:
 			if (e->new_prog->autostart)
@@ -296,6 +335,7 @@ void reload_result_free(struct reload_result *r)
 		free(r->entries[i].name);
 	free(r->entries);
 	free(r->errors);
+	config_free(r->config);
 	memset(r, 0, sizeof(*r));
 }
 

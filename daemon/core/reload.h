@@ -4,20 +4,30 @@
 
 #include <stddef.h>
 
+#include "conf/config.h"
 #include "proto.h"
 
 struct reload_result {
-	int result;            /* 0, or -EINVAL with errors */
+	int result;            /* 0, or -EINVAL with errors (-ESHUTDOWN during a shutdown) */
 	char *errors;          /* "FILE:LINE: ..." lines, NULL when none */
-	/* What was done, one entry per process: name and enum proto_reload_action. */
+	/* What was done (or would be), one entry per process: the new config's processes in its
+	 * order, then the removed ones. */
 	size_t n;
-	struct reload_entry { char *name; enum proto_reload_action action; } *entries;
+	struct reload_entry {
+		char *name;
+		enum proto_reload_action action;
+		const struct program_config *prog;   /* its settings in the file read; NULL for REMOVED */
+	} *entries;
+	struct drover_config *config;   /* reload_plan_only(): the config read, which prog points into */
 };
 
 /* The file reloads read; subscribe (removed processes are freed once down). */
 void reload_init(const char *config_path);
-/* Reload the config file. ret may be NULL (SIGHUP); otherwise filled, free with reload_result_free. */
+/* Reload the config file. ret may be NULL (SIGHUP); otherwise filled, free with reload_result_free.
+ * prog points into the applied config: read it before the loop runs again. */
 int reload_run(struct reload_result *ret);
+/* Read the config file and say what a reload would do; nothing is applied. */
+int reload_plan_only(struct reload_result *ret);
 void reload_result_free(struct reload_result *r);
 /* SIGUSR1: reopen every log file (logrotate). */
 void reload_reopen_logs(void);

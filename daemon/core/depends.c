@@ -129,24 +129,51 @@ static void on_gone(void *ctx, struct process *p)
 				b->procs[i] = NULL;
 }
 
-/* Dependants that waited for p spawn now (if nothing else keeps them waiting). */
-static void release_dependants(struct process *p)
+/* The processes that may have to act when a dependency changes: one pass over the table per
+ * settle, not one per process that came up (a cold start of n would cost n^2). */
+static void collect(struct proc_list *l, bool (*wanted)(const struct process *q))
 {
-	for (size_t i = 0; i < tab.n; i++) {
-		struct process *q = tab.procs[i];
-		if (q->waiting_deps && depends_on_process(q, p))
-			process_deps_changed(q);
-	}
+	for (size_t i = 0; i < tab.n; i++)
+		if (wanted(tab.procs[i]))
+			list_add(l, tab.procs[i]);
 }
 
-static void restart_dependants(struct process *p)
+static bool is_waiting(const struct process *q)
 {
-	for (size_t i = 0; i < tab.n; i++) {
-		struct process *q = tab.procs[i];
-		if (q->prog->restart_with_dependency && depends_on_process(q, p) &&
-		    (q->state == PROC_RUNNING || (q->state == PROC_STARTING && !q->waiting_deps)))
-			process_restart(q);
-	}
+	return q->waiting_deps;
+}
+
+static bool restarts_with_dependency(const struct process *q)
+{
+	return q->prog->restart_with_dependency && q->prog->depends_on;
+}
+
+/* Dependants that waited for one of up spawn now (if nothing else keeps them waiting). */
+static void release_dependants(const struct proc_list *up)
+{
+	struct proc_list waiting = { 0 };
+	collect(&waiting, is_waiting);
+	for (size_t i = 0; i < up->n; i++)
+		for (size_t k = 0; k < waiting.n; k++) {
+			struct process *q = waiting.v[k];
+			if (q->waiting_deps && depends_on_process(q, up->v[i]))
+				process_deps_changed(q);
+		}
+	free(waiting.v);
+}
+
+static void restart_dependants(const struct proc_list *down)
+{
+	struct proc_list cand = { 0 };
+	collect(&cand, restarts_with_dependency);
+	for (size_t i = 0; i < down->n; i++)
+		for (size_t k = 0; k < cand.n; k++) {
+			struct process *q = cand.v[k];
+			if (depends_on_process(q, down->v[i]) &&
+			    (q->state == PROC_RUNNING || (q->state == PROC_STARTING && !q->waiting_deps)))
+				process_restart(q);
+		}
+	free(cand.v);
 }
 
 static size_t wave_begin(const struct stop_batch *b, unsigned k)
@@ -239,8 +266,7 @@ static bool settle(void *ctx)
 	if (came_up.n) {
 		struct proc_list l = came_up;
 		came_up = (struct proc_list) { 0 };
-		for (size_t i = 0; i < l.n; i++)
-			release_dependants(l.v[i]);
+		release_dependants(&l);
 		free(l.v);
 		acted = true;
 	}
@@ -248,8 +274,7 @@ static bool settle(void *ctx)
 		struct proc_list l = went_down;
 		went_down = (struct proc_list) { 0 };
 		if (!process_shutting_down())
-			for (size_t i = 0; i < l.n; i++)
-				restart_dependants(l.v[i]);
+			restart_dependants(&l);
 		free(l.v);
 		acted = true;
 	}

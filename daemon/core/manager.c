@@ -205,23 +205,3 @@ bool manager_shutting_down(void)
 {
 	return process_shutting_down();
 }
-
-size_t supervisor_match(const char *pattern, struct process ***procs, size_t *n)
-{
-	size_t matched = 0;
-	for (size_t i = 0; i < tab.n; i++) {
-		struct process *p = tab.procs[i];
-		struct match_names names = { p->prog->group, p->prog->name, p->cfg->name, p->cfg->fullname };
-		if (!match_pattern(pattern, &names))
-			continue;
-		matched++;
-		bool dup = false;
-		for (size_t k = 0; k < *n && !dup; k++)
-			dup = (*procs)[k] == p;
-		if (dup)
-			continue;
-		*procs = xrealloc(*procs, *n + 1, sizeof(**procs));
-		(*procs)[(*n)++] = p;
-	}
-	return matched;
-}

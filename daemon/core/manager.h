@@ -82,8 +82,4 @@ int manager_plan(struct reload_result *ret);
 void manager_shutdown(void);
 bool manager_shutting_down(void);
 
-/* Transitional, for the control server until it uses manager_match(): processes matching one
- * pattern, appended to *procs (deduplicated); returns how many matched (0 = no such process). */
-size_t supervisor_match(const char *pattern, struct process ***procs, size_t *n);
-
 #endif

@@ -57,10 +57,6 @@ struct process {
 /* A message about p: the journal gets its name, pid and state. */
 #define log_proc(prio, p, ...) log_about((prio), &(p)->subject, __VA_ARGS__)
 
-#ifndef container_of
-#define container_of(ptr, type, member) ((type *) (void *) ((char *) (ptr) - offsetof(type, member)))
-#endif
-
 /* What the lifecycle asks of the layers above it (dependencies). */
 struct process_hooks {
 	/* May p spawn now? Otherwise false, with what it waits for in why ("waiting for db"). */

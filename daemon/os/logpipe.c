@@ -47,9 +47,6 @@
 #define FOLLOW_CHECK_S     1.0                 /* how often gone followers are looked for */
 #define WARN_INTERVAL_NS   (60 * NSEC_PER_SEC) /* one drop / rotate warning per stream per minute */
 
-#ifndef container_of
-#define container_of(ptr, type, member) ((type *) (void *) ((char *) (ptr) - offsetof(type, member)))
-#endif
 
 struct stream;
 

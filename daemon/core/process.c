@@ -320,9 +320,10 @@ static void do_spawn(struct process *p)
 	if (shutting_down)
 		return;
 	/* What is left of the previous worker's group and tree must be gone first (a restarted
-	 * server must find its port free); bounded by stopwaitsecs. */
-	if (p->prog->killtree && p->last_pgid > 0 &&
-	    (kill(-p->last_pgid, 0) == 0 || killtree_pending_for(p->cfg->fullname))) {
+	 * server must find its port free); bounded by stopwaitsecs. killtree holds each of those
+	 * processes by a pidfd: asking kill(-pgid, 0) instead would also wait for an unrelated
+	 * group that got the old worker's pid as its id once the old group was gone. */
+	if (p->prog->killtree && killtree_pending_for(p->cfg->fullname)) {
 		uint64_t now = now_mono_ns();
 		if (!p->spawn_deferred) {
 			p->spawn_deferred = true;
@@ -336,7 +337,6 @@ static void do_spawn(struct process *p)
 		         p->cfg->fullname);
 	}
 	p->spawn_deferred = false;
-	p->last_pgid = 0;
 	if (!hooks.may_spawn(p, p->description, sizeof(p->description))) {
 		p->waiting_deps = true;
 		process_set_state(p, PROC_STARTING);
@@ -580,7 +580,6 @@ void process_on_exit(struct process *p, int wstatus)
 		killtree_after_exit(&p->subject, p->pid, p->generation, p->prog->stopsignal, p->prog->stopwaitsecs);
 	if (p->slot >= 0)   /* lock recovery needs the reaped pid */
 		scoreboard_slot_exit((uint32_t) p->slot, p->pid, &p->subject);
-	p->last_pgid = p->pid;   /* setsid() made the worker its group's leader */
 	process_set_pid(p, 0);
 	p->have_exit = true;
 	p->exit_wstatus = wstatus;

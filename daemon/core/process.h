@@ -40,7 +40,6 @@ struct process {
 	bool waiting_deps;          /* STARTING without a pid: a dependency is not RUNNING yet */
 	uint64_t running_ns;        /* CLOCK_MONOTONIC when RUNNING was entered (backoff_reset) */
 	bool spawn_deferred;        /* the previous worker's tree is still dying: spawn when it is gone */
-	pid_t last_pgid;            /* process group of the previous worker (clean-up before respawn) */
 	uint64_t defer_until_ns;
 	bool restart_pending;       /* a restart was asked while stopping: start once stopped */
 	bool removed;               /* reload removed it: destroy once stopped */

@@ -238,6 +238,36 @@ void status_describe(const struct proto_status *s, char *buf, size_t size)
 		snprintf(part, sizeof(part), "restarts %u", (unsigned) s->restarts);
 		add_part(buf, size, &len, part);
 	}
+	char detail[PROTO_DETAIL_MAX * 4];
+	if (s->state == PROC_RUNNING && (s->flags & PROTO_ST_READY_VIA) && s->ready_via != PROTO_CHECK_NONE) {
+		format_age(tmp, sizeof(tmp), s->ready_after_ms);
+		snprintf(part, sizeof(part), "ready via %s %s after spawn", proto_check_to_string((enum proto_check) s->ready_via),
+		         tmp);
+		add_part(buf, size, &len, part);
+	} else if (s->state == PROC_STARTING && s->pid > 0 && s->ready_detail[0]) {
+		SAFE_FIELD(detail, s->ready_detail);
+		snprintf(part, sizeof(part), "not ready: %s", detail);
+		add_part(buf, size, &len, part);
+	}
+	if (s->state == PROC_RUNNING && s->health_check != PROTO_CHECK_NONE) {
+		const char *check = proto_check_to_string((enum proto_check) s->health_check);
+		if (s->health_result == PROTO_HEALTH_NONE) {
+			snprintf(part, sizeof(part), "health: %s, no result yet", check);
+		} else {
+			char fails[48] = "";
+			SAFE_FIELD(detail, s->health_detail);
+			format_age(tmp, sizeof(tmp), s->health_age_ms);
+			if (s->health_failures)
+				snprintf(fails, sizeof(fails), ", %u/%u failures", (unsigned) s->health_failures,
+				         (unsigned) s->health_failures_max);
+			snprintf(part, sizeof(part), "health: %s %s%s, %s ago", check, detail, fails, tmp);
+		}
+		add_part(buf, size, &len, part);
+	}
+	if (s->notify_dropped) {
+		snprintf(part, sizeof(part), "notify dropped %" PRIu64, s->notify_dropped);
+		add_part(buf, size, &len, part);
+	}
 	if (s->flags & PROTO_ST_BUSY)
 		add_part(buf, size, &len, "busy");
 	else if (s->flags & PROTO_ST_HEARTBEAT)
@@ -346,6 +376,35 @@ void status_print_json(FILE *f, const struct proto_status *st, size_t n)
 		else
 			json_null(&j, "next_attempt");
 		json_bool(&j, "slot_bad", s->flags & PROTO_ST_SLOT_BAD);
+		/* how readiness was decided (RUNNING only): "startsecs", "scoreboard", "notify", "tcp"... */
+		if (s->flags & PROTO_ST_READY_VIA) {
+			json_str(&j, "ready_via", s->ready_via == PROTO_CHECK_NONE ? "startsecs"
+			                          : proto_check_to_string((enum proto_check) s->ready_via));
+			json_seconds(&j, "ready_after", s->ready_after_ms);
+		} else {
+			json_null(&j, "ready_via");
+			json_null(&j, "ready_after");
+		}
+		json_strn(&j, "ready_detail", s->ready_detail, FIELD_LEN(s->ready_detail));
+		if (s->health_check != PROTO_CHECK_NONE) {
+			json_begin_object(&j, "health");
+			json_str(&j, "check", proto_check_to_string((enum proto_check) s->health_check));
+			if (s->health_result == PROTO_HEALTH_NONE) {
+				json_null(&j, "result");
+				json_null(&j, "age");
+			} else {
+				json_str(&j, "result", s->health_result == PROTO_HEALTH_OK ? "ok" : "failed");
+				json_seconds(&j, "age", s->health_age_ms);
+			}
+			json_seconds(&j, "latency", s->health_latency_ms);
+			json_uint(&j, "failures", s->health_failures);
+			json_uint(&j, "failures_max", s->health_failures_max);
+			json_strn(&j, "detail", s->health_detail, FIELD_LEN(s->health_detail));
+			json_end_object(&j);
+		} else {
+			json_null(&j, "health");
+		}
+		json_uint(&j, "notify_dropped", s->notify_dropped);
 		json_end_object(&j);
 	}
 	json_end_array(&j);

@@ -20,6 +20,10 @@
  *     str description (<= 255)   str status_line (<= 127)
  *     u8  ncounters (<= PROTO_COUNTERS_MAX)   u64 counters[ncounters]
  *     u64 log_dropped
+ *     u8  ready_via, health_check (< PROTO_CHECK_MAX)   u8 health_result (< PROTO_HEALTH_MAX)
+ *     u8  health_failures   u8 health_failures_max
+ *     u64 ready_after_ms   u64 health_age_ms   u64 health_latency_ms   u64 notify_dropped
+ *     str ready_detail (<= 63)   str health_detail (<= 63)
  *
  *   struct proto_result (every other reply), 12 bytes + the name:
  *     str name (<= 255)   i32 result (0 or -1..-PROTO_ERRNO_MAX)
@@ -30,9 +34,10 @@
  * process names, and the TAIL FIFO path is chosen short by droverctl.
  */
 
-#define STATUS_RECORD_MIN  (4 + 4 + 1 + 1 + 4 + 8 + 4 + 4 + 8 + 8 + 4 + 4 + 1)
+#define STATUS_RECORD_MIN  (4 + 4 + 1 + 1 + 4 + 8 + 4 + 4 + 8 + 8 + 4 + 4 + 1 + 8 + 5 + 4 * 8 + 4 + 4)
 #define RESULT_RECORD_MIN  (4 + 4 + 1 + 1 + 2)
-#define PROTO_ST_ALL       (PROTO_ST_READY | PROTO_ST_BUSY | PROTO_ST_HEARTBEAT | PROTO_ST_EXITED | PROTO_ST_SLOT_BAD)
+#define PROTO_ST_ALL       (PROTO_ST_READY | PROTO_ST_BUSY | PROTO_ST_HEARTBEAT | PROTO_ST_EXITED | PROTO_ST_SLOT_BAD | \
+                            PROTO_ST_READY_VIA)
 
 /* ---- names ---- */
 
@@ -93,6 +98,12 @@ static const char *const reload_action_names[RELOAD_ACTION_MAX] = {
 	[RELOAD_ADDED] = "added",     [RELOAD_CHANGED] = "changed", [RELOAD_UPDATED] = "updated",
 	[RELOAD_REMOVED] = "removed", [RELOAD_UNCHANGED] = "unchanged",
 };
+
+const char *proto_check_to_string(enum proto_check c)
+{
+	static const char *const t[PROTO_CHECK_MAX] = { "none", "scoreboard", "notify", "tcp", "http", "exec", "log" };
+	return (unsigned) c < PROTO_CHECK_MAX ? t[c] : "?";
+}
 
 const char *proto_reload_action_to_string(enum proto_reload_action a)
 {
@@ -503,6 +514,17 @@ void proto_reply_add_status(struct proto_buf *b, const struct proto_status *s)
 	for (unsigned i = 0; i < nc; i++)
 		buf_u64(b, s->counters[i]);
 	buf_u64(b, s->log_dropped);
+	buf_u8(b, s->ready_via < PROTO_CHECK_MAX ? s->ready_via : PROTO_CHECK_NONE);
+	buf_u8(b, s->health_check < PROTO_CHECK_MAX ? s->health_check : PROTO_CHECK_NONE);
+	buf_u8(b, s->health_result < PROTO_HEALTH_MAX ? s->health_result : PROTO_HEALTH_NONE);
+	buf_u8(b, s->health_failures);
+	buf_u8(b, s->health_failures_max);
+	buf_u64(b, s->ready_after_ms);
+	buf_u64(b, s->health_age_ms);
+	buf_u64(b, s->health_latency_ms);
+	buf_u64(b, s->notify_dropped);
+	buf_str(b, s->ready_detail, sizeof(s->ready_detail) - 1);
+	buf_str(b, s->health_detail, sizeof(s->health_detail) - 1);
 }
 
 void proto_reply_add_result(struct proto_buf *b, const struct proto_result *res)
@@ -634,6 +656,16 @@ static bool decode_status(struct reader *rd, struct proto_status *s)
 		if (!rd_u64(rd, &s->counters[i]))
 			return false;
 	if (!rd_u64(rd, &s->log_dropped))
+		return false;
+	if (!rd_u8(rd, &s->ready_via) || s->ready_via >= PROTO_CHECK_MAX || !rd_u8(rd, &s->health_check) ||
+	    s->health_check >= PROTO_CHECK_MAX || !rd_u8(rd, &s->health_result) || s->health_result >= PROTO_HEALTH_MAX ||
+	    !rd_u8(rd, &s->health_failures) || !rd_u8(rd, &s->health_failures_max))
+		return false;
+	if (!rd_u64(rd, &s->ready_after_ms) || !rd_u64(rd, &s->health_age_ms) || !rd_u64(rd, &s->health_latency_ms) ||
+	    !rd_u64(rd, &s->notify_dropped))
+		return false;
+	if (!rd_str_into(rd, s->ready_detail, sizeof(s->ready_detail)) ||
+	    !rd_str_into(rd, s->health_detail, sizeof(s->health_detail)))
 		return false;
 	s->state = state;
 	s->flags = flags;

@@ -56,9 +56,10 @@
 #include <sys/types.h>
 
 #define PROTO_MAGIC          0x31565244u   /* "DRV1" */
-#define PROTO_VERSION        3             /* bump on ANY change of this file's wire format
+#define PROTO_VERSION        4             /* bump on ANY change of this file's wire format
                                               * (2: log_dropped; 3: result codes and states instead of
-                                              * messages, unmatched patterns as indexes) */
+                                              * messages, unmatched patterns as indexes; 4: readiness and
+                                              * liveness fields of a status record) */
 #define PROTO_HEADER_SIZE    24
 #define PROTO_REPLY_BIT      0x8000u
 #define PROTO_F_MORE         0x0001u
@@ -124,6 +125,13 @@ struct proto_request {
 	char strbuf[PROTO_MSG_MAX];
 };
 
+/* How readiness (ready =) or liveness (health =) is checked; NONE: startsecs, or no liveness check. */
+enum proto_check { PROTO_CHECK_NONE, PROTO_CHECK_SCOREBOARD, PROTO_CHECK_NOTIFY, PROTO_CHECK_TCP, PROTO_CHECK_HTTP,
+                   PROTO_CHECK_EXEC, PROTO_CHECK_LOG, PROTO_CHECK_MAX };
+const char *proto_check_to_string(enum proto_check c);   /* "none", "scoreboard", ... "log"; "?" */
+enum proto_health { PROTO_HEALTH_NONE, PROTO_HEALTH_OK, PROTO_HEALTH_FAILED, PROTO_HEALTH_MAX };
+#define PROTO_DETAIL_MAX 64
+
 /* One process in a STATUS / PID reply. */
 struct proto_status {
 	char name[PROTO_NAME_MAX];       /* group:process as supervisorctl prints it */
@@ -141,12 +149,26 @@ struct proto_status {
 	uint8_t ncounters;
 	uint64_t counters[PROTO_COUNTERS_MAX];
 	uint64_t log_dropped;            /* bytes of output lost (log write failed, slow follower) */
+	/* readiness and liveness */
+	uint8_t ready_via;               /* enum proto_check that made it RUNNING (with PROTO_ST_READY_VIA;
+	                                  * PROTO_CHECK_NONE then means startsecs) */
+	uint8_t health_check;            /* enum proto_check of health =; NONE: no liveness check */
+	uint8_t health_result;           /* enum proto_health: the last liveness check's result */
+	uint8_t health_failures;         /* failed liveness checks in a row now */
+	uint8_t health_failures_max;     /* health_failures of the config: the action is taken at this count */
+	uint64_t ready_after_ms;         /* with PROTO_ST_READY_VIA: from the spawn to RUNNING */
+	uint64_t health_age_ms;          /* health_result != NONE: since the last result */
+	uint64_t health_latency_ms;      /* how long the last check took */
+	uint64_t notify_dropped;         /* NOTIFY_SOCKET datagrams dropped (foreign sender, malformed...) */
+	char ready_detail[PROTO_DETAIL_MAX];   /* last readiness probe result ("connection refused", "HTTP 200") */
+	char health_detail[PROTO_DETAIL_MAX];  /* last liveness result ("HTTP 200", "timed out after 3.000 s") */
 };
 #define PROTO_ST_READY      0x01
 #define PROTO_ST_BUSY       0x02
 #define PROTO_ST_HEARTBEAT  0x04
 #define PROTO_ST_EXITED     0x08
 #define PROTO_ST_SLOT_BAD   0x10     /* the worker's scoreboard slot held invalid data */
+#define PROTO_ST_READY_VIA  0x20     /* ready_via and ready_after_ms tell how the current run became RUNNING */
 
 enum proto_reload_action { RELOAD_ADDED, RELOAD_CHANGED, RELOAD_UPDATED, RELOAD_REMOVED, RELOAD_UNCHANGED, RELOAD_ACTION_MAX };
 const char *proto_reload_action_to_string(enum proto_reload_action a);

@@ -1,5 +1,5 @@
 #!/bin/sh
-# mk/deps.sh [cmocka] [clang] [tools] [supervisor]: install the Debian packages whose pkg-config modules,
+# mk/deps.sh [cmocka] [clang] [tools] [supervisor] [daemons]: install the Debian packages whose pkg-config modules,
 # headers or commands are missing (the build's own, plus the extras named). As root: apt-get installs
 # them (after an apt-get update when the first try fails). Otherwise: print the exact command and fail.
 # No service starts during the install: a policy-rc.d that refuses is in place for its duration (an
@@ -26,6 +26,10 @@ for extra in "$@"; do
 	# The reference for tests/compat: Debian's supervisor 4.2.5 (supervisord, supervisorctl).
 	supervisor) need_cmd supervisord supervisor
 	            need_cmd supervisorctl supervisor ;;
+	# Real daemons the readiness and health tests supervise (never run as system services).
+	daemons) need_file /usr/bin/redis-server redis-server
+	         need_file /usr/bin/redis-cli redis-tools
+	         need_file /usr/sbin/nginx nginx ;;
 	*) echo "mk/deps.sh: unknown extra '$extra'" >&2; exit 2 ;;
 	esac
 done
@@ -36,6 +40,14 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "  apt-get install -y $missing" >&2
 	exit 1
 fi
+
+# Daemons of the packages installed here that run before the install: never touched.
+service_pids() {
+	for p in $(pgrep -x 'redis-server|nginx|supervisord' 2>/dev/null; pgrep -f '(^|/)supervisord( |$)' 2>/dev/null); do
+		[ "$(awk '{print $4}' /proc/$p/stat 2>/dev/null)" = 1 ] && echo "$p"
+	done | sort -u
+}
+before=$(service_pids)
 
 policy=/usr/sbin/policy-rc.d
 backup=""
@@ -57,5 +69,14 @@ apt-get install -y -q $missing >/dev/null 2>&1 || { apt-get update -q >/dev/null
 rc=$?
 restore
 trap - INT TERM HUP
+# No system service of theirs may run now (policy-rc.d should have kept them down): one that started
+# anyway (a daemon whose parent is init, new since the install began) is stopped, nothing else.
+new=$(service_pids | grep -vxF "$(printf '%s\n' $before)" 2>/dev/null)
+if [ -n "$new" ]; then
+	echo "mk/deps.sh: a system service started during the install; stopping it:" $new >&2
+	kill -TERM $new 2>/dev/null
+	sleep 1
+	kill -KILL $new 2>/dev/null
+fi
 [ "$rc" -eq 0 ] || echo "mk/deps.sh: apt-get install failed (exit $rc)" >&2
 exit "$rc"

@@ -490,6 +490,7 @@ static bool build_proc(struct program_build *b, const struct expand_ctx *ctx, st
 			break;
 		}
 	}
+	pc->notify_socket = pc->ready.kind == CHECK_NOTIFY || pc->health.kind == CHECK_NOTIFY;
 	return ok;
 }
 
@@ -893,6 +894,12 @@ static struct drover_config *build_config(struct conf_doc *d, const char *main_a
 				conf_kv_report(R, CONF_ERROR, psec[i], kv, "a program cannot depend on itself");
 			else if (!named_find(byname, c->nprograms, *dep))
 				conf_kv_report(R, CONF_ERROR, psec[i], kv, "unknown program '%s'", config_quote(*dep));
+			else if (program_depends_completed(p, *dep) &&
+			         ((const struct program_config *) named_find(byname, c->nprograms, *dep)->ptr)->autorestart ==
+			         AUTORESTART_TRUE)
+				conf_kv_report(R, CONF_WARNING, psec[i], kv,
+				               "'%s:completed' waits for a program that exits, but [program:%s] has autorestart = true",
+				               config_quote(*dep), config_quote(*dep));
 		}
 	}
 	if (deps && R->nerrors == 0) {

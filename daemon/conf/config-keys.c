@@ -3,9 +3,11 @@
  * syntax, compares and frees what it stores. */
 #include "conf/config-keys.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <grp.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +17,8 @@
 #include "conf/suggest.h"
 #include "util.h"
 
-static const char *const ready_names[] = { "startsecs", "scoreboard", NULL };
 static const char *const backoff_names[] = { "linear", "exponential", NULL };
+static const char *const health_action_names[] = { "restart", "log", NULL };
 
 /* ---- value parsers ---- */
 
@@ -455,6 +457,240 @@ static int parse_names(const struct config_key *k, const char *v, const struct c
 	return 0;
 }
 
+/* depends_on: program names, each optionally NAME:completed (a one-shot program that must have
+ * exited with an expected code); the bare names go to depends_on, the completed ones also to
+ * depends_completed. */
+static int parse_depends(const struct config_key *k, const char *v, const struct config_value_ctx *ctx, void *base,
+                         char **ret_error)
+{
+	struct program_config *p = base;
+	char **items = config_split_list(v, ", \t\n"), **names = NULL, **completed = NULL;
+	for (char **n = items; n && *n; n++) {
+		char *colon = strchr(*n, ':');
+		if (colon) {
+			if (strcmp(colon + 1, "completed") != 0) {
+				*ret_error = xasprintf("'%s': the only suffix is ':completed' (NAME:completed waits for a one-shot "
+				                       "program to exit with an expected code)", config_quote(*n));
+				goto fail;
+			}
+			*colon = '\0';
+		}
+		const char *why = config_name_invalid(*n);
+		if (why) {
+			*ret_error = xasprintf("program name '%s' %s", config_quote(*n), why);
+			goto fail;
+		}
+		strv_push(&names, xstrdup(*n));
+		if (colon)
+			strv_push(&completed, xstrdup(*n));
+	}
+	strv_free(items);
+	strv_free(p->depends_on);
+	strv_free(p->depends_completed);
+	p->depends_on = names;
+	p->depends_completed = completed;
+	return 0;
+fail:
+	strv_free(items);
+	strv_free(names);
+	strv_free(completed);
+	return -EINVAL;
+}
+
+/* A probe's host: a numeric address (a name would need DNS, which blocks); "localhost" is 127.0.0.1. */
+static int check_host(const char *h, size_t n, char **ret, char **ret_error)
+{
+	char buf[64];
+	unsigned char addr[16];
+	if (n == 0 || n >= sizeof(buf)) {
+		*ret_error = xstrdup("the host is empty or too long");
+		return -EINVAL;
+	}
+	memcpy(buf, h, n);
+	buf[n] = '\0';
+	if (strcasecmp(buf, "localhost") == 0) {
+		*ret = xstrdup("127.0.0.1");
+		return 0;
+	}
+	if (inet_pton(AF_INET, buf, addr) != 1 && inet_pton(AF_INET6, buf, addr) != 1) {
+		*ret_error = xasprintf("host '%s' is not a numeric IPv4 or IPv6 address (or localhost): a probe never "
+		                       "resolves names, which would block droverd", config_quote(buf));
+		return -EINVAL;
+	}
+	*ret = xstrdup(buf);
+	return 0;
+}
+
+/* "[::1]:80", "127.0.0.1:6379", "localhost" (then port def, 0 = required): host and port. The
+ * host part ends at the last ':' outside brackets; *ret_rest is what follows the port. */
+static int check_host_port(const char *s, int def, const char *stop, struct check_config *c, const char **ret_rest,
+                           char **ret_error)
+{
+	const char *h = s, *he, *p;
+	if (*s == '[') {
+		he = strchr(s, ']');
+		if (!he) {
+			*ret_error = xstrdup("'[' without ']' around an IPv6 address");
+			return -EINVAL;
+		}
+		h = s + 1;
+		p = he + 1;
+	} else {
+		he = s + strcspn(s, stop);
+		/* tcp:HOST:PORT with an IPv6 host in brackets only: a bare IPv6 address has colons */
+		p = he;
+	}
+	int r = check_host(h, (size_t) (he - h), &c->host, ret_error);
+	if (r < 0)
+		return r;
+	const char *rest = p;
+	if (*p == ':') {
+		int64_t port;
+		size_t n = strspn(p + 1, "0123456789");
+		char num[8];
+		if (n == 0 || n >= sizeof(num)) {
+			*ret_error = xasprintf("'%s': the port is not a number", config_quote(p + 1));
+			return -EINVAL;
+		}
+		memcpy(num, p + 1, n);
+		num[n] = '\0';
+		if (parse_int64(num, 1, 65535, &port) < 0) {
+			*ret_error = xasprintf("port %s is out of range (1..65535)", num);
+			return -ERANGE;
+		}
+		c->port = (int) port;
+		rest = p + 1 + n;
+	} else if (def) {
+		c->port = def;
+	} else {
+		*ret_error = xstrdup("a port is required (tcp:HOST:PORT)");
+		return -EINVAL;
+	}
+	*ret_rest = rest;
+	return 0;
+}
+
+static void check_clear(struct check_config *c)
+{
+	free(c->spec);
+	free(c->host);
+	free(c->path);
+	free(c->command);
+	free(c->regex);
+	memset(c, 0, sizeof(*c));
+}
+
+/* ready = / health = : what the check is and where it looks. */
+static int parse_check_into(bool ready, const char *v, struct check_config *c, char **ret_error)
+{
+	const char *rest;
+	int r = 0;
+	if ((ready && strcasecmp(v, "startsecs") == 0) || (!ready && (!*v || strcasecmp(v, "none") == 0)))
+		c->kind = CHECK_NONE;
+	else if (strcasecmp(v, "scoreboard") == 0)
+		c->kind = CHECK_SCOREBOARD;
+	else if (strcasecmp(v, "notify") == 0)
+		c->kind = CHECK_NOTIFY;
+	else if (strncasecmp(v, "tcp:", 4) == 0) {
+		c->kind = CHECK_TCP;
+		r = check_host_port(v + 4, 0, ":", c, &rest, ret_error);
+		if (r == 0 && *rest) {
+			*ret_error = xasprintf("'%s' after the port", config_quote(rest));
+			r = -EINVAL;
+		}
+	} else if (strncasecmp(v, "http://", 7) == 0) {
+		c->kind = CHECK_HTTP;
+		r = check_host_port(v + 7, 80, ":/", c, &rest, ret_error);
+		if (r == 0 && *rest && *rest != '/') {
+			*ret_error = xasprintf("'%s': the path must start with '/'", config_quote(rest));
+			r = -EINVAL;
+		}
+		for (const char *q = rest; r == 0 && *q; q++)
+			if ((unsigned char) *q <= ' ' || *q == 0x7f) {
+				*ret_error = xstrdup("the path may contain no blanks or control characters (percent-encode them)");
+				r = -EINVAL;
+			}
+		if (r == 0)
+			c->path = xstrdup(*rest ? rest : "/");
+	} else if (strncasecmp(v, "https://", 8) == 0) {
+		*ret_error = xstrdup("https is not probed (probe a plain-HTTP port, or use exec:curl -fsS https://...)");
+		r = -EINVAL;
+	} else if (strncasecmp(v, "exec:", 5) == 0) {
+		c->kind = CHECK_EXEC;
+		if (!v[5 + strspn(v + 5, " \t")]) {
+			*ret_error = xstrdup("exec: needs a command");
+			r = -EINVAL;
+		} else
+			c->command = xstrdup(v + 5);
+	} else if (strncasecmp(v, "log:", 4) == 0 && ready) {
+		regex_t re;
+		c->kind = CHECK_LOG;
+		int e = v[4] ? regcomp(&re, v + 4, REG_EXTENDED | REG_NOSUB) : REG_BADPAT;
+		if (e != 0) {
+			char why[128] = "empty";
+			if (v[4])
+				regerror(e, &re, why, sizeof(why));
+			*ret_error = xasprintf("log: '%s' is not a regular expression: %s", config_quote(v + 4), why);
+			r = -EINVAL;
+		} else {
+			regfree(&re);
+			c->regex = xstrdup(v + 4);
+		}
+	} else {
+		*ret_error = xasprintf("'%s' is not one of %s", config_quote(v),
+		                       ready ? "startsecs, scoreboard, notify, tcp:HOST:PORT, http://HOST:PORT/PATH, exec:COMMAND, "
+		                               "log:REGEX"
+		                             : "none, scoreboard, notify, tcp:HOST:PORT, http://HOST:PORT/PATH, exec:COMMAND");
+		r = -EINVAL;
+	}
+	if (r == 0 && c->kind != CHECK_NONE)
+		c->spec = xstrdup(v);
+	return r;
+}
+
+static int parse_check(const struct config_key *k, const char *v, const struct config_value_ctx *ctx, void *base,
+                       char **ret_error)
+{
+	struct check_config c = { 0 };
+	int r = parse_check_into(strcmp(k->name, "ready") == 0, v, &c, ret_error);
+	if (r < 0) {
+		check_clear(&c);
+		return r;
+	}
+	struct check_config *dst = FIELD(k, base, struct check_config);
+	check_clear(dst);
+	*dst = c;
+	return 0;
+}
+
+/* "0.5" seconds -> 500: a number with up to three decimals. */
+static int parse_msec(const struct config_key *k, const char *v, const struct config_value_ctx *ctx, void *base,
+                      char **ret_error)
+{
+	const char *dot = strchr(v, '.');
+	size_t ni = dot ? (size_t) (dot - v) : strlen(v), nf = dot ? strlen(dot + 1) : 0;
+	char ip[24];
+	int64_t secs = 0, frac = 0;
+	if (ni >= sizeof(ip) || nf > 3 || (dot && nf == 0) || (ni == 0 && !dot) ||
+	    strspn(v, "0123456789") != ni || (dot && strspn(dot + 1, "0123456789") != nf))
+		return bad(ret_error, -EINVAL, v, "is not a number of seconds (such as 2 or 0.5)");
+	memcpy(ip, v, ni);
+	ip[ni] = '\0';
+	if (ni && parse_int64(ip, 0, INT32_MAX / 1000, &secs) < 0)
+		secs = INT32_MAX;
+	for (size_t i = 0; i < 3; i++)
+		frac = frac * 10 + (i < nf ? dot[1 + i] - '0' : 0);
+	int64_t ms = secs * 1000 + frac;
+	if (ms < k->min || ms > k->max) {
+		char range[64];
+		snprintf(range, sizeof(range), "%lld.%03lld..%lld s", (long long) (k->min / 1000), (long long) (k->min % 1000),
+		         (long long) (k->max / 1000));
+		return out_of_range(ret_error, v, range);
+	}
+	*FIELD(k, base, int) = (int) ms;
+	return 0;
+}
+
 static int parse_instance(const struct config_key *k, const char *v, const struct config_value_ctx *ctx, void *base,
                           char **ret_error)
 {
@@ -485,7 +721,7 @@ static int parse_unix_group(const struct config_key *k, const char *v, const str
 struct value_type {
 	config_parse_fn parse;
 	size_t size;                    /* of the field */
-	enum { VT_SCALAR, VT_STRING, VT_STRV, VT_LOGFILE, VT_NONE } storage;
+	enum { VT_SCALAR, VT_STRING, VT_STRV, VT_LOGFILE, VT_CHECK, VT_NONE } storage;
 };
 
 static const struct value_type types[CV_MAX] = {
@@ -506,6 +742,8 @@ static const struct value_type types[CV_MAX] = {
 	[CV_ENUM]        = { parse_enum, sizeof(int), VT_SCALAR },
 	[CV_RETRIES]     = { parse_retries, sizeof(int), VT_SCALAR },
 	[CV_NAMES]       = { parse_names, sizeof(char **), VT_STRV },
+	[CV_CHECK]       = { parse_check, sizeof(struct check_config), VT_CHECK },
+	[CV_MSEC]        = { parse_msec, sizeof(int), VT_SCALAR },
 	[CV_INSTANCE]    = { parse_instance, sizeof(char *), VT_STRING },
 	[CV_UNIX_GROUP]  = { parse_unix_group, sizeof(char *), VT_STRING },
 	[CV_ARGV]        = { NULL, sizeof(char **), VT_STRV },
@@ -515,7 +753,7 @@ static const struct value_type types[CV_MAX] = {
 	[CV_GLOBS]       = { NULL, 0, VT_NONE },
 };
 
-_Static_assert(sizeof(enum ready_mode) == sizeof(int) && sizeof(enum backoff_mode) == sizeof(int),
+_Static_assert(sizeof(enum health_action) == sizeof(int) && sizeof(enum backoff_mode) == sizeof(int),
                "CV_ENUM stores an int");
 
 int config_key_parse(const struct config_key *k, const char *v, const struct config_value_ctx *ctx, void *base,
@@ -547,6 +785,11 @@ bool config_key_equal(const struct config_key *k, const void *base_a, const void
 		const struct logfile_config *x = a, *y = b;
 		return x->kind == y->kind && streq_ptr(x->path, y->path);
 	}
+	case VT_CHECK: {
+		/* the spec as written says it all (host, port, path, command and regex come from it) */
+		const struct check_config *x = a, *y = b;
+		return x->kind == y->kind && streq_ptr(x->spec, y->spec);
+	}
 	case VT_NONE:
 		return true;
 	}
@@ -574,6 +817,9 @@ void config_key_release(const struct config_key *k, void *base)
 		lc->path = NULL;
 		break;
 	}
+	case VT_CHECK:
+		check_clear(f);
+		break;
 	case VT_SCALAR:
 	case VT_NONE:
 		break;
@@ -651,8 +897,8 @@ const struct config_key program_keys[PK_MAX] = {
 	                                 "50MB", false, false, CR_LIVE, false },
 	[PK_STDERR_LOGFILE_BACKUPS] = { "stderr_logfile_backups", T(CV_INT), PROC(stderr_log.backups), BOUNDS(0, 1000),
 	                                "10", false, false, CR_LIVE, true },
-	[PK_READY]         = { "ready", T(CV_ENUM), PROG(ready), 0, 0, ready_names, "startsecs",
-	                       false, false, CR_RESTART, false },
+	/* Checks apply in place; giving or taking away the NOTIFY_SOCKET (notify_socket) restarts. */
+	[PK_READY]         = { "ready", T(CV_CHECK), PROC(ready), NOBOUNDS, "startsecs", true, false, CR_LIVE, false },
 	[PK_HEARTBEAT_TIMEOUT] = { "heartbeat_timeout", T(CV_INT), PROG(heartbeat_timeout), SECS, "0", false, false,
 	                           CR_LIVE, false },
 	[PK_BACKOFF]       = { "backoff", T(CV_ENUM), PROG(backoff), 0, 0, backoff_names, "linear",
@@ -666,15 +912,33 @@ const struct config_key program_keys[PK_MAX] = {
 	[PK_FATAL_RETRY]   = { "fatal_retry", T(CV_INT), PROG(fatal_retry), SECS, "0", false, false, CR_LIVE, false },
 	[PK_KILLTREE]      = { "killtree", T(CV_BOOL), PROG(killtree), NOBOUNDS, "true",
 	                       false, false, CR_RESTART, false },
-	[PK_DEPENDS_ON]    = { "depends_on", T(CV_NAMES), PROG(depends_on), NOBOUNDS, NULL,
+	[PK_DEPENDS_ON]    = { "depends_on", parse_depends, CV_NAMES, PROG(depends_on), NOBOUNDS, NULL,
 	                       false, false, CR_LIVE, false },
 	[PK_RESTART_WITH_DEPENDENCY] = { "restart_with_dependency", T(CV_BOOL), PROG(restart_with_dependency), NOBOUNDS,
 	                                 "false", false, false, CR_LIVE, false },
 	[PK_ENVIRONMENT_FILE] = { "environment_file", T(CV_PATH_LIST), PROG(environment_file), NOBOUNDS, NULL, false,
 	                          false, CR_RESTART, false },
+	[PK_READY_INTERVAL] = { "ready_interval", T(CV_MSEC), PROG(ready_interval_ms), BOUNDS(10, 86400000), "0.5",
+	                        false, false, CR_LIVE, false },
+	[PK_READY_TIMEOUT] = { "ready_timeout", T(CV_MSEC), PROG(ready_timeout_ms), BOUNDS(10, 86400000), "1",
+	                       false, false, CR_LIVE, false },
+	[PK_HEALTH]        = { "health", T(CV_CHECK), PROC(health), NOBOUNDS, NULL, true, false, CR_LIVE, false },
+	[PK_HEALTH_INTERVAL] = { "health_interval", T(CV_MSEC), PROG(health_interval_ms), BOUNDS(10, 86400000), "10",
+	                         false, false, CR_LIVE, false },
+	[PK_HEALTH_TIMEOUT] = { "health_timeout", T(CV_MSEC), PROG(health_timeout_ms), BOUNDS(10, 86400000), "3",
+	                        false, false, CR_LIVE, false },
+	[PK_HEALTH_FAILURES] = { "health_failures", T(CV_INT), PROG(health_failures), BOUNDS(1, 1000), "3",
+	                         false, false, CR_LIVE, false },
+	[PK_HEALTH_ACTION] = { "health_action", T(CV_ENUM), PROG(health_action), 0, 0, health_action_names, "restart",
+	                       false, false, CR_LIVE, false },
 	[PK_GROUP]         = { "group", T(CV_STRING), PROG(group), NOBOUNDS, NULL, false, true, CR_RESTART, false },
 	[PK_GROUP_PRIORITY] = { "group_priority", T(CV_INT), PROG(group_priority), NOBOUNDS, NULL,
 	                       false, true, CR_LIVE, false },
+	/* The socket's path is in the worker's environment: only a restart can give or take it. */
+	[PK_NOTIFY_SOCKET] = { "notify_socket", T(CV_BOOL), PROC(notify_socket), NOBOUNDS, NULL, true, true, CR_RESTART,
+	                       false },
+	[PK_DEPENDS_COMPLETED] = { "depends_completed", T(CV_NAMES), PROG(depends_completed), NOBOUNDS, NULL,
+	                           false, true, CR_LIVE, false },
 };
 
 /* [supervisord] is applied before [drover]: a key of both that shares a field ([drover] log_dir

@@ -32,6 +32,9 @@ enum config_value_type {
 	CV_ENUM,        /* int: index of one of names[] */
 	CV_RETRIES,     /* int: integer in [min, max] or "infinite" */
 	CV_NAMES,       /* char **: comma- or blank-separated program names */
+	CV_CHECK,       /* struct check_config: startsecs | none | scoreboard | notify | tcp:HOST:PORT |
+	                 * http://HOST[:PORT]/PATH | exec:COMMAND | log:REGEX */
+	CV_MSEC,        /* int: seconds with up to three decimals ("0.5"), stored in milliseconds, in [min, max] */
 	CV_INSTANCE,    /* char *: an instance name */
 	CV_UNIX_GROUP,  /* char * + gid_t: a group name or number (control_group, control_gid) */
 	/* Built per process by the builder from more than the value (config-build.c): */
@@ -98,7 +101,11 @@ enum program_key {
 	PK_STDERR_LOGFILE, PK_STDERR_LOGFILE_MAXBYTES, PK_STDERR_LOGFILE_BACKUPS,
 	PK_READY, PK_HEARTBEAT_TIMEOUT, PK_BACKOFF, PK_BACKOFF_INITIAL, PK_BACKOFF_MAX, PK_BACKOFF_RESET,
 	PK_FATAL_RETRY, PK_KILLTREE, PK_DEPENDS_ON, PK_RESTART_WITH_DEPENDENCY, PK_ENVIRONMENT_FILE,
+	PK_READY_INTERVAL, PK_READY_TIMEOUT, PK_HEALTH, PK_HEALTH_INTERVAL, PK_HEALTH_TIMEOUT, PK_HEALTH_FAILURES,
+	PK_HEALTH_ACTION,
 	PK_GROUP, PK_GROUP_PRIORITY,    /* derived: from the [group:x] that lists the program */
+	PK_NOTIFY_SOCKET,               /* derived: ready or health is notify */
+	PK_DEPENDS_COMPLETED,           /* derived: the NAME:completed items of depends_on */
 	PK_MAX
 };
 

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "conf/config-keys.h"
 #include "util.h"
@@ -84,10 +85,26 @@ const char *autorestart_to_string(enum autorestart a)
 	return a >= 0 && a < AUTORESTART_MAX ? t[a] : "?";
 }
 
-const char *ready_mode_to_string(enum ready_mode m)
+const char *check_kind_to_string(enum check_kind k, bool ready)
 {
-	static const char *const t[READY_MAX] = { "startsecs", "scoreboard" };
-	return m >= 0 && m < READY_MAX ? t[m] : "?";
+	static const char *const t[CHECK_MAX] = { "none", "scoreboard", "notify", "tcp", "http", "exec", "log" };
+	if (k == CHECK_NONE && ready)
+		return "startsecs";
+	return k >= 0 && k < CHECK_MAX ? t[k] : "?";
+}
+
+const char *health_action_to_string(enum health_action a)
+{
+	static const char *const t[HEALTH_ACTION_MAX] = { "restart", "log" };
+	return a >= 0 && a < HEALTH_ACTION_MAX ? t[a] : "?";
+}
+
+bool program_depends_completed(const struct program_config *p, const char *name)
+{
+	for (char **d = p->depends_completed; d && *d; d++)
+		if (strcmp(*d, name) == 0)
+			return true;
+	return false;
 }
 
 const char *backoff_mode_to_string(enum backoff_mode m)

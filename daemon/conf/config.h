@@ -9,11 +9,25 @@
 #include <sys/types.h>
 
 enum autorestart { AUTORESTART_FALSE, AUTORESTART_UNEXPECTED, AUTORESTART_TRUE, AUTORESTART_MAX };
-enum ready_mode { READY_STARTSECS, READY_SCOREBOARD, READY_MAX };
+enum health_action { HEALTH_RESTART, HEALTH_LOG, HEALTH_ACTION_MAX };
 enum backoff_mode { BACKOFF_LINEAR, BACKOFF_EXPONENTIAL, BACKOFF_MAX };
 enum logfile_kind { LOGFILE_AUTO, LOGFILE_NONE, LOGFILE_PATH, LOGFILE_MAX };
 
 #define STARTRETRIES_INFINITE  (-1)
+
+/* How readiness (ready =) or liveness (health =) is decided. CHECK_NONE: ready = startsecs (the
+ * timer alone), or no health check. */
+enum check_kind { CHECK_NONE, CHECK_SCOREBOARD, CHECK_NOTIFY, CHECK_TCP, CHECK_HTTP, CHECK_EXEC, CHECK_LOG, CHECK_MAX };
+
+struct check_config {
+	enum check_kind kind;
+	char *spec;             /* as written (expanded): "http://127.0.0.1:8080/health"; NULL for CHECK_NONE */
+	char *host;             /* TCP, HTTP: a numeric IPv4 or IPv6 address ("localhost" is taken as 127.0.0.1) */
+	int port;               /* TCP, HTTP: 1..65535 */
+	char *path;             /* HTTP: what is asked for, "/" when the URL has no path */
+	char *command;          /* EXEC: run with /bin/sh -c, as the program's user, in its directory */
+	char *regex;            /* LOG: POSIX extended regular expression (checked when the config is read) */
+};
 
 struct logfile_config {
 	enum logfile_kind kind;
@@ -32,6 +46,9 @@ struct proc_config {
 	                         * environment= (not droverd's inherited environment) */
 	char *directory;        /* NULL = inherit droverd's */
 	struct logfile_config stdout_log, stderr_log;
+	struct check_config ready;   /* how readiness is decided (%(process_num)d expands per process) */
+	struct check_config health;  /* liveness check of a RUNNING process; CHECK_NONE = none */
+	bool notify_socket;     /* derived: ready or health is notify, the worker gets a NOTIFY_SOCKET */
 };
 
 struct program_config {
@@ -53,8 +70,13 @@ struct program_config {
 	int stopwaitsecs;
 	bool stopasgroup, killasgroup;
 	bool redirect_stderr;
-	enum ready_mode ready;
 	int heartbeat_timeout;  /* seconds; 0 = off */
+	int ready_interval_ms;  /* between two readiness probe attempts */
+	int ready_timeout_ms;   /* one readiness probe attempt at most */
+	int health_interval_ms; /* between two liveness checks */
+	int health_timeout_ms;  /* one liveness probe at most; heartbeat age limit (health = scoreboard|notify) */
+	int health_failures;    /* consecutive failed checks before health_action */
+	enum health_action health_action;
 
 	/* drover extensions; defaults reproduce supervisord. */
 	enum backoff_mode backoff;
@@ -65,6 +87,8 @@ struct program_config {
 	/* added by the config parser */
 	int group_priority;     /* [group:x] priority for a program in a group, else the program's priority */
 	char **depends_on;      /* program names (checked to exist, no cycles); NULL = none */
+	char **depends_completed;   /* those of depends_on written NAME:completed (one-shot programs that must
+	                             * have exited with an expected code); NULL = none */
 	bool restart_with_dependency;
 	char *environment_file; /* absolute path, NULL = none (read at spawn time) */
 
@@ -117,7 +141,11 @@ void config_diag_clear(struct config_diag *d);
 bool program_exitcode_expected(const struct program_config *p, int code);
 
 const char *autorestart_to_string(enum autorestart a);
-const char *ready_mode_to_string(enum ready_mode m);
+/* "startsecs" (ready) / "none" (health) for CHECK_NONE, then "scoreboard", "notify", "tcp", "http", "exec", "log". */
+const char *check_kind_to_string(enum check_kind k, bool ready);
+const char *health_action_to_string(enum health_action a);
+/* NAME is one of p's depends_on written NAME:completed. */
+bool program_depends_completed(const struct program_config *p, const char *name);
 const char *backoff_mode_to_string(enum backoff_mode m);
 const char *logfile_kind_to_string(enum logfile_kind k);
 

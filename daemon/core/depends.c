@@ -1,5 +1,7 @@
 /* depends_on: a process spawns only once every process of its dependencies is RUNNING (with
- * ready = scoreboard: reported ready); it waits in STARTING with no pid, saying what for.
+ * ready = anything but startsecs: ready), or, for NAME:completed, has EXITED with an expected exit
+ * code (a one-shot job: migrations before the server); it waits in STARTING with no pid, saying
+ * what for ("waiting for migrate: exited 1" while the job's last run failed).
  * Stops run in waves: dependants before dependencies, higher priority first.
  *
  * State changes are only recorded here (which dependency came up, which went down, a wave may
@@ -10,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "core/events.h"
 #include "core/stopwave.h"
@@ -26,6 +29,25 @@ bool depends_on_process(const struct process *q, const struct process *p)
 	return false;
 }
 
+/* q, a one-shot dependency, has completed: its last run exited with an expected code. */
+static bool completed(const struct process *q)
+{
+	return q->state == PROC_EXITED && q->have_exit && WIFEXITED(q->exit_wstatus) &&
+	       program_exitcode_expected(q->prog, WEXITSTATUS(q->exit_wstatus));
+}
+
+/* Why a one-shot dependency q is not completed, when it failed: "exited 1", "FATAL". */
+static void failure_of(const struct process *q, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	if (q->state == PROC_FATAL)
+		snprintf(buf, size, "FATAL");
+	else if (q->state == PROC_EXITED && q->have_exit && WIFEXITED(q->exit_wstatus))
+		snprintf(buf, size, "exited %d", WEXITSTATUS(q->exit_wstatus));
+	else if (q->state == PROC_EXITED && q->have_exit && WIFSIGNALED(q->exit_wstatus))
+		snprintf(buf, size, "killed by SIG%s", signal_to_string(WTERMSIG(q->exit_wstatus)));
+}
+
 bool depends_satisfied(const struct process *p, char *why, size_t size)
 {
 	size_t len = 0;
@@ -34,18 +56,23 @@ bool depends_satisfied(const struct process *p, char *why, size_t size)
 	if (size)
 		why[0] = '\0';
 	for (char **d = p->prog->depends_on; d && *d; d++) {
-		bool running = true;
-		for (size_t i = 0; i < tab.n && running; i++) {
+		bool once = program_depends_completed(p->prog, *d), met = true;
+		char failed[64] = "";
+		for (size_t i = 0; i < tab.n && met; i++) {
 			const struct process *q = tab.procs[i];
 			if (!q->removed && depends_on_process(p, q) &&
-			    (strcmp(*d, q->prog->name) == 0 || strcmp(*d, q->prog->group) == 0))
-				running = q->state == PROC_RUNNING;
+			    (strcmp(*d, q->prog->name) == 0 || strcmp(*d, q->prog->group) == 0)) {
+				met = once ? completed(q) : q->state == PROC_RUNNING;
+				if (!met && once)
+					failure_of(q, failed, sizeof(failed));
+			}
 		}
-		if (running)
+		if (met)
 			continue;
 		ok = false;
 		if (size && len < size) {
-			int n = snprintf(why + len, size - len, "%s%s", len ? ", " : "waiting for ", *d);
+			int n = snprintf(why + len, size - len, "%s%s%s%s", len ? ", " : "waiting for ", *d, failed[0] ? ": " : "",
+			                 failed);
 			if (n > 0)
 				len += (size_t) n;
 		}
@@ -61,8 +88,10 @@ void depends_start_for(struct process *p)
 	size_t n = 0;
 	for (size_t i = 0; i < tab.n; i++) {
 		struct process *q = tab.procs[i];
+		/* a one-shot that completed is not run again; one that failed is (a retry) */
 		if (!q->removed && depends_on_process(p, q) &&
-		    (q->state == PROC_STOPPED || q->state == PROC_EXITED))
+		    (q->state == PROC_STOPPED ||
+		     (q->state == PROC_EXITED && !(program_depends_completed(p->prog, q->prog->name) && completed(q)))))
 			v[n++] = q;
 	}
 	table_start_sorted(v, n);   /* process_start() recurses into their own dependencies */
@@ -76,7 +105,8 @@ struct proc_list {
 	size_t n, cap;
 };
 
-static struct proc_list came_up;     /* entered RUNNING: dependants waiting for them may spawn */
+static struct proc_list came_up;     /* entered RUNNING, or ended (EXITED, FATAL, BACKOFF): dependants
+                                      * waiting for them may spawn, or say why they still wait */
 static struct proc_list went_down;   /* left RUNNING: restart_with_dependency */
 static bool waves_due;               /* a stop batch may advance */
 
@@ -111,9 +141,9 @@ static void list_forget(struct proc_list *l, const struct process *p)
 
 static void on_state_changed(void *ctx, struct process *p, enum proc_state old)
 {
-	if (p->state == PROC_RUNNING)
+	if (p->state == PROC_RUNNING || p->state == PROC_EXITED || p->state == PROC_FATAL || p->state == PROC_BACKOFF)
 		list_add(&came_up, p);
-	else if (old == PROC_RUNNING && !process_shutting_down())
+	if (old == PROC_RUNNING && p->state != PROC_RUNNING && !process_shutting_down())
 		list_add(&went_down, p);
 	if (batches)
 		waves_due = true;
@@ -169,7 +199,8 @@ static void restart_dependants(const struct proc_list *down)
 	for (size_t i = 0; i < down->n; i++)
 		for (size_t k = 0; k < cand.n; k++) {
 			struct process *q = cand.v[k];
-			if (depends_on_process(q, down->v[i]) &&
+			/* a one-shot leaving RUNNING is its job done, not a dependency going away */
+			if (depends_on_process(q, down->v[i]) && !program_depends_completed(q->prog, down->v[i]->prog->name) &&
 			    (q->state == PROC_RUNNING || (q->state == PROC_STARTING && !q->waiting_deps)))
 				process_restart(q);
 		}

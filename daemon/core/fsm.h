@@ -7,13 +7,14 @@
 enum fsm_event {
 	FSM_START,          /* user start, autostart, reload add */
 	FSM_STOP,           /* user stop, shutdown, reload remove */
-	FSM_UP,             /* startsecs elapsed, or the worker reported ready (ready = scoreboard) */
+	FSM_UP,             /* startsecs elapsed, or readiness was decided (ready = scoreboard, notify, a probe) */
 	FSM_SPAWN_FAILED,   /* fork() itself failed: there is no child */
 	FSM_EXIT_RESTART,   /* the child exited and autorestart/exitcodes say: restart it */
 	FSM_EXIT_FINAL,     /* the child exited and it stays down (or it was starting: backoff) */
 	FSM_TIMER,          /* the state's timer fired: backoff over, fatal_retry due, stop timeout */
-	FSM_READY_TIMEOUT,  /* startsecs passed and the worker did not report ready (ready = scoreboard) */
+	FSM_READY_TIMEOUT,  /* startsecs passed and readiness was not decided (ready = anything but startsecs) */
 	FSM_HEARTBEAT_STALE,/* no heartbeat within heartbeat_timeout */
+	FSM_HEALTH_FAILED,  /* health_failures liveness checks in a row failed (health_action = restart) */
 	FSM_EVENT_MAX
 };
 

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "core/checks.h"
 #include "core/events.h"
 #include "core/process.h"
 #include "core/table.h"
@@ -21,7 +22,7 @@ static double sweep_iv;   /* the armed interval, 0 = not armed */
 
 static bool wants_ready(const struct process *p)
 {
-	return p->pid > 0 && p->state == PROC_STARTING && p->prog->ready == READY_SCOREBOARD;
+	return p->pid > 0 && p->state == PROC_STARTING && p->cfg->ready.kind == CHECK_SCOREBOARD;
 }
 
 static bool wants_heartbeat(const struct process *p)
@@ -80,6 +81,8 @@ static void check_heartbeat(struct process *p, uint64_t now)
 	if (p->slot >= 0 && scoreboard_slot_view((uint32_t) p->slot, &v, now) == 0 && v.have_heartbeat &&
 	    v.heartbeat_ns > last)
 		last = v.heartbeat_ns;
+	if (checks_notify_heartbeat(p) > last)   /* a notify worker's WATCHDOG=1 */
+		last = checks_notify_heartbeat(p);
 	uint64_t limit = (uint64_t) p->prog->heartbeat_timeout * NSEC_PER_SEC;
 	if (now <= last || now - last <= limit)
 		return;
@@ -99,7 +102,7 @@ static void sweep_cb(struct ev_loop *l, ev_timer *w, int revents)
 		struct process *p = tab.procs[i];
 		if (wants_ready(p)) {
 			if (process_reported_ready(p))
-				process_up(p);
+				checks_ready(p, CHECK_SCOREBOARD, "reported ready");
 		}
 		else if (wants_heartbeat(p))
 			check_heartbeat(p, now);
@@ -125,9 +128,9 @@ static void on_state_changed(void *ctx, struct process *p, enum proc_state old)
 static void on_pid_changed(void *ctx, struct process *p, pid_t old)
 {
 	slot_publish(p);
-	if (p->pid <= 0 || (p->prog->ready != READY_SCOREBOARD && p->prog->heartbeat_timeout <= 0))
+	if (p->pid <= 0 || (p->cfg->ready.kind != CHECK_SCOREBOARD && p->prog->heartbeat_timeout <= 0))
 		return;
-	double iv = p->prog->ready == READY_SCOREBOARD ? SWEEP_FAST_S : SWEEP_MAX_S;
+	double iv = p->cfg->ready.kind == CHECK_SCOREBOARD ? SWEEP_FAST_S : SWEEP_MAX_S;
 	if (!ev_is_active(&sweep) || sweep_iv > iv)
 		sweep_arm(iv);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/checks.h"
 #include "core/depends.h"
 #include "core/match.h"
 #include "core/process.h"
@@ -174,6 +175,7 @@ enum proc_state manager_state(const struct process *p)
 void manager_status(const struct process *p, struct proto_status *ret)
 {
 	process_status(p, ret);
+	checks_status(p, ret);
 }
 
 int manager_tail(const struct process *p, int stream, unsigned lines, char **ret_text, size_t *ret_len)

@@ -119,7 +119,8 @@ static void timer_cb(struct ev_loop *l, ev_timer *w, int revents)
 	if (p->spawn_deferred)
 		do_spawn(p);
 	else if (p->state == PROC_STARTING)   /* startsecs reached: up, unless readiness is reported */
-		fsm_feed(p, p->prog->ready == READY_STARTSECS || process_reported_ready(p) ? FSM_UP : FSM_READY_TIMEOUT);
+		fsm_feed(p, p->cfg->ready.kind == CHECK_NONE || (hooks.ready_now && hooks.ready_now(p)) ? FSM_UP
+		                                                                                  : FSM_READY_TIMEOUT);
 	else
 		fsm_feed(p, FSM_TIMER);
 }
@@ -266,7 +267,7 @@ void wstatus_describe(int wstatus, char *buf, size_t size)
 }
 
 /* The program's environment, then drover's own variables (they win). */
-static char **spawn_env(const struct process *p)
+static char **spawn_env(struct process *p)
 {
 	char **env = strv_copy(p->cfg->env);
 	strv_push(&env, xasprintf("DROVER_NAME=%s", instance));
@@ -277,6 +278,8 @@ static char **spawn_env(const struct process *p)
 	strv_push(&env, xstrdup("SUPERVISOR_ENABLED=1"));
 	strv_push(&env, xasprintf("SUPERVISOR_PROCESS_NAME=%s", p->cfg->name));
 	strv_push(&env, xasprintf("SUPERVISOR_GROUP_NAME=%s", p->prog->group));
+	if (hooks.spawning)
+		hooks.spawning(p, &env);
 	return env;
 }
 
@@ -364,9 +367,9 @@ static void do_spawn(struct process *p)
 	ev_io_set(&p->exec_watch, p->exec_fd, EV_READ);
 	ev_io_start(event_loop, &p->exec_watch);
 	log_proc(LOG_INFO, p, "spawned: '%s' with pid %d", p->cfg->fullname, (int) child.pid);
-	if (p->prog->startsecs == 0 && p->prog->ready == READY_STARTSECS)
+	if (p->prog->startsecs == 0 && p->cfg->ready.kind == CHECK_NONE)
 		fsm_feed(p, FSM_UP);
-	else if (p->prog->startsecs > 0)   /* ready = scoreboard with startsecs = 0: no deadline */
+	else if (p->prog->startsecs > 0)   /* ready = anything else with startsecs = 0: no deadline */
 		timer_arm(p, p->prog->startsecs);
 }
 
@@ -459,8 +462,12 @@ static void fsm_feed(struct process *p, enum fsm_event ev)
 			p->backoff = 0;   /* supervisord: reaching RUNNING forgives earlier failures */
 		p->running_ns = now_mono_ns();
 		process_set_state(p, PROC_RUNNING);
-		log_proc(LOG_INFO, p, "success: %s entered RUNNING state, process has stayed up for > than %d seconds (startsecs)",
-		         p->cfg->fullname, p->prog->startsecs);
+		if (p->cfg->ready.kind == CHECK_NONE)
+			log_proc(LOG_INFO, p, "success: %s entered RUNNING state, process has stayed up for > than %d seconds (startsecs)",
+			         p->cfg->fullname, p->prog->startsecs);
+		else
+			log_proc(LOG_INFO, p, "success: %s entered RUNNING state, ready (ready = %s) %.3f s after its spawn",
+			         p->cfg->fullname, p->cfg->ready.spec, (double) (now_mono_ns() - p->spawned_ns) / 1e9);
 		break;
 	case ACT_BACKOFF:
 		timer_cancel(p);
@@ -561,6 +568,21 @@ void process_up(struct process *p)
 void process_heartbeat_stale(struct process *p)
 {
 	fsm_feed(p, FSM_HEARTBEAT_STALE);
+}
+
+void process_health_failed(struct process *p)
+{
+	fsm_feed(p, FSM_HEALTH_FAILED);
+}
+
+void process_extend_start(struct process *p, uint64_t usec)
+{
+	if (p->state != PROC_STARTING || p->pid <= 0 || !ev_is_active(&p->timer) || p->spawn_deferred)
+		return;
+	uint64_t want = now_mono_ns() + usec * 1000;
+	if (p->timer_due_ns >= want)
+		return;
+	timer_arm(p, (double) usec / 1e6);
 }
 
 void process_on_exit(struct process *p, int wstatus)

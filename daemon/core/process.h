@@ -14,6 +14,7 @@
 #include "proto.h"
 
 struct logpipe;
+struct proc_checks;
 
 struct process {
 	/* Settings: point into the config generation currently applied (process_set_config()). */
@@ -43,6 +44,7 @@ struct process {
 	uint64_t defer_until_ns;
 	bool restart_pending;       /* a restart was asked while stopping: start once stopped */
 	bool removed;               /* reload removed it: destroy once stopped */
+	struct proc_checks *checks; /* readiness and liveness checks (core/checks.c); NULL until needed */
 
 	int slot;                   /* scoreboard slot, -1 when none */
 	uint32_t generation;        /* bumped at every spawn (scoreboard, orphan marks) */
@@ -62,6 +64,10 @@ struct process_hooks {
 	bool (*may_spawn)(const struct process *p, char *why, size_t size);
 	/* p is being started (by a user, a policy or a restart): start what it needs first. */
 	void (*starting)(struct process *p);
+	/* p is about to be spawned: add what the layers above give the worker to env (NOTIFY_SOCKET). */
+	void (*spawning)(struct process *p, char ***env);
+	/* startsecs passed while STARTING: has readiness been reported meanwhile (read it now)? */
+	bool (*ready_now)(struct process *p);
 };
 
 /* The loop every process's timers and watchers run on, and the hooks (before any process_new). */
@@ -80,6 +86,10 @@ int process_signal(struct process *p, int sig);   /* 0, -ESRCH (not running), or
 void process_up(struct process *p);               /* ready reported / startsecs reached */
 bool process_reported_ready(struct process *p);   /* the worker reported ready (logged when so) */
 void process_heartbeat_stale(struct process *p);  /* its heartbeat is older than heartbeat_timeout */
+void process_health_failed(struct process *p);    /* health_failures liveness checks in a row failed */
+/* The worker asked for more time to become ready (EXTEND_TIMEOUT_USEC=): the startsecs deadline
+ * is moved to at least usec from now. */
+void process_extend_start(struct process *p, uint64_t usec);
 void process_deps_changed(struct process *p);     /* a dependency changed state: spawn if now satisfied */
 void process_before_reap(struct process *p);      /* the worker is a zombie, not yet reaped */
 void process_on_exit(struct process *p, int wstatus);   /* from the reaper, after the reap */

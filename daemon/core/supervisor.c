@@ -4,16 +4,20 @@
 
 #include <stdlib.h>
 
+#include "core/checks.h"
 #include "core/depends.h"
 #include "core/events.h"
 #include "core/health.h"
+#include "core/liveness.h"
 #include "core/process.h"
+#include "core/readiness.h"
 #include "core/reload.h"
 #include "core/table.h"
 #include "os/killtree.h"
 #include "os/log.h"
 #include "os/logpipe.h"
 #include "os/notify.h"
+#include "os/probe.h"
 #include "os/reap.h"
 #include "os/scoreboard.h"
 #include "util.h"
@@ -28,7 +32,7 @@ static bool reap_exiting(pid_t pid)
 	struct process *p = table_find_pid(pid);
 	if (p)
 		process_before_reap(p);
-	return p != NULL;
+	return p != NULL || probe_reap_exiting(pid);   /* a probe's command is droverd's child too */
 }
 
 static void reap_exited(pid_t pid, int wstatus)
@@ -36,6 +40,8 @@ static void reap_exited(pid_t pid, int wstatus)
 	struct process *p = table_find_pid(pid);
 	if (p)
 		process_on_exit(p, wstatus);
+	else
+		(void) probe_reap_exited(pid, wstatus);
 }
 
 static void reap_stopped(pid_t pid, int sig)
@@ -63,6 +69,7 @@ static const struct killtree_hooks killtree_hooks = { .is_worker = is_worker, .c
 
 static const struct process_hooks process_hooks = {
 	.may_spawn = depends_satisfied, .starting = depends_start_for,
+	.spawning = checks_spawning, .ready_now = checks_ready_now,
 };
 
 /* ---- the end of a shutdown ---- */
@@ -109,8 +116,11 @@ int supervisor_start(struct ev_loop *l, const char *config_path, struct drover_c
 	process_configure(cfg);
 	/* Subscribers settle in this order: dependants and stop waves, removed processes, the end. */
 	table_init(cfg);
+	checks_init(loop, cfg->run_dir, cfg->name);
 	depends_init();
 	health_init(loop);
+	readiness_init(loop);
+	liveness_init(loop);
 	reload_init(config_path);
 	events_subscribe(&subscriber);
 	return 0;
@@ -151,7 +161,10 @@ void supervisor_shutdown(void)
 void supervisor_teardown(void)
 {
 	killtree_shutdown();
+	readiness_stop();
+	liveness_stop();
 	health_stop();
+	checks_teardown();
 	events_unsubscribe(&subscriber);
 	events_stop();
 	table_free();

@@ -91,6 +91,8 @@ struct stream {
 /* One process's two streams and what the config says they write. */
 struct logpipe {
 	const struct log_subject *who;
+	logpipe_tap_fn tap;             /* ready = log: the matcher sees the output too */
+	void *tap_ctx;
 	struct logpipe_file file[2];
 	bool redirect_stderr;
 	struct stream *streams[2];     /* NULL until the first spawn or tail -f */
@@ -398,6 +400,8 @@ static void st_output(struct stream *st, const char *data, size_t n)
 	st_file_write(st, data, n);
 	if (st->nfollowers)
 		followers_write(st, data, n);
+	if (st->owner->tap)
+		st->owner->tap(st->owner->tap_ctx, st->stream, data, n);
 }
 
 static struct stream *st_get(struct logpipe *lp, int stream)
@@ -665,6 +669,12 @@ void logpipe_reopen_all(void)
 		}
 	}
 	log_info("reopened %u log files%s", n, failed ? " (some failed, see above)" : "");
+}
+
+void logpipe_set_tap(struct logpipe *lp, logpipe_tap_fn fn, void *ctx)
+{
+	lp->tap = fn;
+	lp->tap_ctx = ctx;
 }
 
 uint64_t logpipe_dropped(const struct logpipe *lp)

@@ -58,6 +58,11 @@ void logpipe_fds_close(struct logpipe_fds *fds);
 /* SIGUSR1: reopen every log file droverd writes, at the path configured now. */
 void logpipe_reopen_all(void);
 
+/* Every byte read from the worker's pipes is also handed to fn (stream LOGPIPE_STDOUT/STDERR;
+ * with redirect_stderr both come as stdout), until the tap is removed (fn NULL). One tap. */
+typedef void (*logpipe_tap_fn)(void *ctx, int stream, const char *data, size_t n);
+void logpipe_set_tap(struct logpipe *lp, logpipe_tap_fn fn, void *ctx);
+
 /* Bytes of the output (both streams) that could not be written to the log file: write errors
  * (ENOSPC, EIO), or a log file that could not be opened. NONE is not counted. */
 uint64_t logpipe_dropped(const struct logpipe *lp);

@@ -203,7 +203,15 @@ static void test_defaults(void **state)
 	assert_false(p->stopasgroup);
 	assert_false(p->killasgroup);
 	assert_false(p->redirect_stderr);
-	assert_int_equal(p->ready, READY_STARTSECS);
+	assert_int_equal(p->procs[0].ready.kind, CHECK_NONE);
+	assert_int_equal(p->procs[0].health.kind, CHECK_NONE);
+	assert_false(p->procs[0].notify_socket);
+	assert_int_equal(p->ready_interval_ms, 500);
+	assert_int_equal(p->ready_timeout_ms, 1000);
+	assert_int_equal(p->health_interval_ms, 10000);
+	assert_int_equal(p->health_timeout_ms, 3000);
+	assert_int_equal(p->health_failures, 3);
+	assert_int_equal(p->health_action, HEALTH_RESTART);
 	assert_int_equal(p->heartbeat_timeout, 0);
 	assert_int_equal(p->backoff, BACKOFF_LINEAR);
 	assert_int_equal(p->backoff_initial, 1);
@@ -347,7 +355,9 @@ static void test_signals_exitcodes_autorestart(void **state)
 	assert_string_equal(autorestart_to_string(AUTORESTART_FALSE), "false");
 	assert_string_equal(autorestart_to_string(AUTORESTART_UNEXPECTED), "unexpected");
 	assert_string_equal(autorestart_to_string(AUTORESTART_MAX), "?");
-	assert_string_equal(ready_mode_to_string(READY_SCOREBOARD), "scoreboard");
+	assert_string_equal(check_kind_to_string(CHECK_SCOREBOARD, true), "scoreboard");
+	assert_string_equal(check_kind_to_string(CHECK_NONE, true), "startsecs");
+	assert_string_equal(check_kind_to_string(CHECK_NONE, false), "none");
 	assert_string_equal(backoff_mode_to_string(BACKOFF_EXPONENTIAL), "exponential");
 	assert_string_equal(logfile_kind_to_string(LOGFILE_AUTO), "AUTO");
 	config_free(c);
@@ -378,6 +388,74 @@ static void test_group_kill_umask_user_dir(void **state)
 	config_free(c);
 }
 
+/* ready = / health = forms, their settings, and what is refused. */
+static void test_checks(void **state)
+{
+	(void) state;
+	struct drover_config *c = load_ok(
+	        "[program:n]\ncommand=x\nready=notify\n"
+	        "[program:t]\ncommand=x\nnumprocs=2\nprocess_name=t%(process_num)d\nready=tcp:127.0.0.1:80%(process_num)02d\n"
+	        "health=http://[::1]:8080/health?x=1\nhealth_interval=0.25\nhealth_timeout=2.5\nhealth_failures=5\n"
+	        "health_action=log\nready_interval=0.1\nready_timeout=0.2\n"
+	        "[program:h]\ncommand=x\nready=http://localhost\nhealth=notify\n"
+	        "[program:e]\ncommand=x\nready=exec:redis-cli ping | grep -q PONG\nhealth=exec:true\n"
+	        "[program:l]\ncommand=x\nready=log:^Ready( to|!)\nhealth=scoreboard\n"
+	        "[program:w]\ncommand=x\ndepends_on=n:completed, t\n");
+	const struct program_config *n = prog(c, "n"), *t = prog(c, "t"), *h = prog(c, "h"), *e = prog(c, "e"),
+	                            *l = prog(c, "l"), *w = prog(c, "w");
+	assert_int_equal(n->procs[0].ready.kind, CHECK_NOTIFY);
+	assert_true(n->procs[0].notify_socket);
+	assert_int_equal(t->procs[0].ready.kind, CHECK_TCP);
+	assert_string_equal(t->procs[0].ready.host, "127.0.0.1");
+	assert_int_equal(t->procs[0].ready.port, 8000);
+	assert_int_equal(t->procs[1].ready.port, 8001);
+	assert_string_equal(t->procs[1].ready.spec, "tcp:127.0.0.1:8001");
+	assert_int_equal(t->procs[0].health.kind, CHECK_HTTP);
+	assert_string_equal(t->procs[0].health.host, "::1");
+	assert_int_equal(t->procs[0].health.port, 8080);
+	assert_string_equal(t->procs[0].health.path, "/health?x=1");
+	assert_int_equal(t->health_interval_ms, 250);
+	assert_int_equal(t->health_timeout_ms, 2500);
+	assert_int_equal(t->health_failures, 5);
+	assert_int_equal(t->health_action, HEALTH_LOG);
+	assert_int_equal(t->ready_interval_ms, 100);
+	assert_int_equal(t->ready_timeout_ms, 200);
+	assert_false(t->procs[0].notify_socket);
+	assert_int_equal(h->procs[0].ready.kind, CHECK_HTTP);
+	assert_string_equal(h->procs[0].ready.host, "127.0.0.1");
+	assert_int_equal(h->procs[0].ready.port, 80);
+	assert_string_equal(h->procs[0].ready.path, "/");
+	assert_true(h->procs[0].notify_socket);
+	assert_int_equal(e->procs[0].ready.kind, CHECK_EXEC);
+	assert_string_equal(e->procs[0].ready.command, "redis-cli ping | grep -q PONG");
+	assert_int_equal(l->procs[0].ready.kind, CHECK_LOG);
+	assert_string_equal(l->procs[0].ready.regex, "^Ready( to|!)");
+	assert_int_equal(l->procs[0].health.kind, CHECK_SCOREBOARD);
+	assert_int_equal(strv_length(w->depends_on), 2);
+	assert_string_equal(w->depends_on[0], "n");
+	assert_string_equal(w->depends_on[1], "t");
+	assert_true(program_depends_completed(w, "n"));
+	assert_false(program_depends_completed(w, "t"));
+	config_free(c);
+
+	static const char *const bad[] = {
+		"ready=tcp:127.0.0.1", "ready=tcp:db.example:5432", "ready=tcp:127.0.0.1:0", "ready=tcp:127.0.0.1:70000",
+		"ready=http://127.0.0.1:80health", "ready=https://127.0.0.1/", "ready=exec:", "ready=log:(",
+		"ready=log:", "ready=bogus", "health=log:x", "health=startsecs", "ready=http://127.0.0.1/a b",
+		"ready_interval=0", "ready_timeout=1.2345", "health_interval=x", "health_failures=0",
+		"health_action=kill", "depends_on=b:done", "ready=tcp:[::1:80",
+	};
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+		char *text = xasprintf("[program:a]\ncommand=x\n%s\n[program:b]\ncommand=y\n", bad[i]);
+		struct config_diag d = { 0 };
+		struct drover_config *x = NULL;
+		if (config_load_string(text, "/etc/drover/t.ini", &x, &d) != -EINVAL)
+			fail_msg("accepted: %s", bad[i]);
+		config_diag_clear(&d);
+		free(text);
+	}
+}
+
 static void test_drover_extensions(void **state)
 {
 	(void) state;
@@ -387,7 +465,7 @@ static void test_drover_extensions(void **state)
 	        "backoff_max=120\nbackoff_reset=30\nfatal_retry=600\nkilltree=false\ndepends_on=db\n"
 	        "restart_with_dependency=true\nenvironment_file=/etc/a.env\n");
 	const struct program_config *a = prog(c, "a");
-	assert_int_equal(a->ready, READY_SCOREBOARD);
+	assert_int_equal(a->procs[0].ready.kind, CHECK_SCOREBOARD);
 	assert_int_equal(a->heartbeat_timeout, 5);
 	assert_int_equal(a->backoff, BACKOFF_EXPONENTIAL);
 	assert_int_equal(a->backoff_initial, 2);
@@ -771,7 +849,9 @@ static void test_restart_or_live(void **state)
 	                                    "startretries=9", "stopsignal=INT", "stopwaitsecs=3", "heartbeat_timeout=2",
 	                                    "backoff=exponential", "fatal_retry=5", "autostart=false",
 	                                    "stdout_logfile_maxbytes=1KB", "stderr_logfile_backups=3", "depends_on=b",
-	                                    "restart_with_dependency=true", "backoff_reset=9" };
+	                                    "restart_with_dependency=true", "backoff_reset=9", "ready=scoreboard",
+	                                    "ready=http://127.0.0.1:80/", "health=exec:true", "health_interval=1",
+	                                    "ready_timeout=0.5", "health_action=log", "depends_on=b:completed" };
 	for (size_t i = 0; i < ELEMENTSOF(live); i++) {
 		char *t = xasprintf("[program:a]\ncommand=/bin/a 1\n%s\n[program:b]\ncommand=/bin/b\n", live[i]);
 		y = load_ok(t);
@@ -783,7 +863,8 @@ static void test_restart_or_live(void **state)
 	}
 	static const char *const restart[] = { "environment=A=1", "directory=/tmp", "user=nobody", "umask=022",
 	                                       "stdout_logfile=/tmp/o.log", "stderr_logfile=NONE", "redirect_stderr=true",
-	                                       "stopasgroup=true", "killasgroup=true", "ready=scoreboard", "killtree=false",
+	                                       "stopasgroup=true", "killasgroup=true", "ready=notify", "health=notify",
+	                                       "killtree=false",
 	                                       "process_name=other", "command=/bin/a 2", "environment_file=/etc/x" };
 	for (size_t i = 0; i < ELEMENTSOF(restart); i++) {
 		char *t = xasprintf("[program:a]\ncommand=/bin/a 1\n%s\n", restart[i]);
@@ -1271,6 +1352,7 @@ int main(void)
 		cmocka_unit_test(test_signals_exitcodes_autorestart),
 		cmocka_unit_test(test_group_kill_umask_user_dir),
 		cmocka_unit_test(test_drover_extensions),
+		cmocka_unit_test(test_checks),
 		cmocka_unit_test(test_case_comments_bom),
 		cmocka_unit_test(test_command_split),
 		cmocka_unit_test(test_environment),

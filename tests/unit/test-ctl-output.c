@@ -287,6 +287,18 @@ static void test_status_json(void **state)
 	st[0].heartbeat_age_ms = 250;
 	st[0].ncounters = 1;
 	st[0].counters[0] = 9;
+	st[0].flags |= PROTO_ST_READY_VIA;
+	st[0].ready_via = PROTO_CHECK_NOTIFY;
+	st[0].ready_after_ms = 800;
+	strcpy(st[0].ready_detail, "READY=1");
+	st[0].health_check = PROTO_CHECK_HTTP;
+	st[0].health_result = PROTO_HEALTH_FAILED;
+	st[0].health_age_ms = 12;
+	st[0].health_latency_ms = 3;
+	st[0].health_failures = 2;
+	st[0].health_failures_max = 3;
+	strcpy(st[0].health_detail, "HTTP 503");
+	st[0].notify_dropped = 7;
 	status_rec(&st[1], "db", PROC_FATAL, 0, 0);
 	st[1].flags = PROTO_ST_EXITED;
 	st[1].exitstatus = -15;
@@ -296,11 +308,23 @@ static void test_status_json(void **state)
 	assert_string_equal(cap_close(&c),
 		"[{\"name\":\"web:web_00\",\"group\":\"web\",\"state\":\"RUNNING\",\"pid\":42,\"uptime\":1.500,"
 		"\"restarts\":0,\"exitstatus\":null,\"ready\":true,\"heartbeat_age\":0.250,\"status\":\"\","
-		"\"counters\":[9],\"description\":\"\",\"busy\":false,\"log_dropped\":0,\"next_attempt\":null,\"slot_bad\":false},"
+		"\"counters\":[9],\"description\":\"\",\"busy\":false,\"log_dropped\":0,\"next_attempt\":null,\"slot_bad\":false,"
+		"\"ready_via\":\"notify\",\"ready_after\":0.800,\"ready_detail\":\"READY=1\",\"health\":{\"check\":\"http\","
+		"\"result\":\"failed\",\"age\":0.012,\"latency\":0.003,\"failures\":2,\"failures_max\":3,"
+		"\"detail\":\"HTTP 503\"},\"notify_dropped\":7},"
 		"{\"name\":\"db\",\"group\":\"db\",\"state\":\"FATAL\",\"pid\":0,\"uptime\":0.000,"
 		"\"restarts\":0,\"exitstatus\":-15,\"ready\":false,\"heartbeat_age\":null,\"status\":\"\","
 		"\"counters\":[],\"description\":\"killed by SIGTERM\",\"busy\":false,\"log_dropped\":0,\"next_attempt\":30.000,"
-		"\"slot_bad\":false}]\n");
+		"\"slot_bad\":false,\"ready_via\":null,\"ready_after\":null,\"ready_detail\":\"\",\"health\":null,"
+		"\"notify_dropped\":0}]\n");
+	free(c.buf);
+
+	/* the table says the same in words */
+	cap_open(&c);
+	status_print_table(c.f, st, 1);
+	assert_string_equal(cap_close(&c), "web:web_00  RUNNING   pid 42, uptime 0:00:01, ready via notify 0.8s after spawn, "
+	                                   "health: http HTTP 503, 2/3 failures, 0.0s ago, notify dropped 7, idle, "
+	                                   "heartbeat 0.2s ago, counters 9\n");
 	free(c.buf);
 
 	cap_open(&c);

@@ -20,7 +20,7 @@ BUILD_GOALS := $(filter-out $(NODEPS_GOALS),$(GOALS))
 # What each goal needs beyond the build dependencies.
 DEPS_EXTRA  := $(sort $(if $(filter check check-build,$(BUILD_GOALS)),cmocka) \
                       $(if $(filter check fuzz,$(BUILD_GOALS)),clang) \
-                      $(if $(filter check,$(BUILD_GOALS)),tools supervisor))
+                      $(if $(filter check,$(BUILD_GOALS)),tools supervisor daemons))
 ifneq ($(BUILD_GOALS),)
 .PHONY: $(BUILD_GOALS)
 $(firstword $(BUILD_GOALS)):

@@ -215,7 +215,7 @@ void status_describe(const struct proto_status *s, char *buf, size_t size)
 		return;
 	buf[0] = '\0';
 
-	if (s->state == PROC_RUNNING || s->state == PROC_STARTING) {
+	if ((s->state == PROC_RUNNING || s->state == PROC_STARTING) && s->pid > 0) {   /* else: "waiting for db" */
 		format_uptime(tmp, sizeof(tmp), s->uptime_ms / 1000);
 		snprintf(part, sizeof(part), "pid %d, uptime %s", (int) s->pid, tmp);
 		add_part(buf, size, &len, part);

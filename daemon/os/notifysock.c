@@ -32,10 +32,6 @@
 #include "os/procfs.h"
 #include "util.h"
 
-#ifndef container_of
-#define container_of(ptr, type, member) ((type *) (void *) ((char *) (ptr) - offsetof(type, member)))
-#endif
-
 #define READS_PER_WAKE   64     /* datagrams read per socket per loop iteration */
 #define TREE_DEPTH_MAX   64     /* parent links followed from a sender up to the worker */
 #define FDS_MAX          253    /* SCM_MAX_FD: descriptors one datagram can carry */

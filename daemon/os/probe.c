@@ -25,10 +25,6 @@
 #include "os/spawn.h"
 #include "util.h"
 
-#ifndef container_of
-#define container_of(ptr, type, member) ((type *) (void *) ((char *) (ptr) - offsetof(type, member)))
-#endif
-
 #define HTTP_REQUEST_MAX   1024
 #define HTTP_RESPONSE_MAX  1024   /* the status line must come within this */
 #define EXEC_OUTPUT_MAX    200    /* bytes of a command's output kept for the detail */

@@ -16,7 +16,8 @@ ignored=$(sed -n '/supervisord_program_only\[\] = {/,/};/p; /supervisord_only\[\
 # The man page as text: a key counts when it is written as a word of its own.
 text=$(sed -e 's/\\f[BIRP]//g' -e 's/\\-/-/g' -e 's/^\.[A-Z]* //' "$man")
 for k in $names $ignored; do
-	case $k in group|group_priority) continue ;; esac     # derived from [group:x], not keys of [program:x]
+	# derived: from [group:x], or from ready/health and depends_on; not keys a user writes
+	case $k in group|group_priority|notify_socket|depends_completed) continue ;; esac
 	grep -qE "(^|[^a-z_])$k([^a-z_]|$)" <<< "$text" || error "key '$k' is not in drover.ini(5)"
 done
 log "$(echo $names $ignored | wc -w) keys checked"

@@ -370,6 +370,7 @@ void notifysock_shutdown(void)
 {
 	if (dir)
 		(void) rmdir(dir);
+	free(dir);
 	dir = NULL;
 }
 

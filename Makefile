@@ -75,7 +75,7 @@ HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/%)
 .PHONY: all run check check-build bench install fuzz
 # Everything `make run` needs, the demo worker included.
 all: $(BUILD)/droverd $(BUILD)/droverctl $(BUILD)/libdrover.a $(BUILD)/libdrover.so $(BUILD)/drover.pc \
-     $(BUILD)/examples/demo-worker
+     $(BUILD)/examples/demo-worker $(BUILD)/examples/notify-demo
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -177,6 +177,11 @@ install: all
 $(BUILD)/examples/demo-worker: examples/demo-worker.c lib/drover.h $(BUILD)/libdrover.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libdrover.a $(LDSAN) -lrt -lpthread
+
+# The demo's notify worker: the sd_notify protocol with plain sockets (no library).
+$(BUILD)/examples/notify-demo: examples/notify-demo.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDSAN)
 
 # The scoreboard update micro-benchmark (make bench).
 # It builds the scoreboard objects itself (the internal library), then reports through libdrover.

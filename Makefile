@@ -150,6 +150,7 @@ run: all
 
 bench: all $(HELPER_BIN) $(BUILD)/bench/sb-update
 	@sh bench/run.sh $(BUILD) $(if $(QUICK),quick,full)
+	@sh bench/readiness.sh $(BUILD) $(if $(QUICK),quick,full)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib \

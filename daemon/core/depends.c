@@ -80,7 +80,7 @@ bool depends_satisfied(const struct process *p, char *why, size_t size)
 	return ok;
 }
 
-void depends_start_for(struct process *p)
+void depends_start_for(struct process *p, enum start_origin by)
 {
 	if (!p->prog->depends_on)
 		return;
@@ -91,10 +91,11 @@ void depends_start_for(struct process *p)
 		/* a one-shot that completed is not run again; one that failed is (a retry) */
 		if (!q->removed && depends_on_process(p, q) &&
 		    (q->state == PROC_STOPPED ||
-		     (q->state == PROC_EXITED && !(program_depends_completed(p->prog, q->prog->name) && completed(q)))))
+		     (q->state == PROC_EXITED && !(program_depends_completed(p->prog, q->prog->name) && completed(q)))) &&
+		    (by == START_USER || !q->held))
 			v[n++] = q;
 	}
-	table_start_sorted(v, n);   /* process_start() recurses into their own dependencies */
+	table_start_sorted(v, n, by);   /* process_start() recurses into their own dependencies */
 	free(v);
 }
 
@@ -199,10 +200,11 @@ static void restart_dependants(const struct proc_list *down)
 	for (size_t i = 0; i < down->n; i++)
 		for (size_t k = 0; k < cand.n; k++) {
 			struct process *q = cand.v[k];
-			/* a one-shot leaving RUNNING is its job done, not a dependency going away */
+			/* a one-shot leaving RUNNING is its job done, not a dependency going away; only those
+			 * with a worker: one still waiting to spawn waits for the dependency anyway */
 			if (depends_on_process(q, down->v[i]) && !program_depends_completed(q->prog, down->v[i]->prog->name) &&
-			    (q->state == PROC_RUNNING || (q->state == PROC_STARTING && !q->waiting_deps)))
-				process_restart(q);
+			    q->pid > 0 && (q->state == PROC_RUNNING || q->state == PROC_STARTING))
+				process_restart(q, START_POLICY);
 		}
 	free(cand.v);
 }

@@ -14,8 +14,9 @@ void depends_init(void);
 bool depends_on_process(const struct process *q, const struct process *p);
 /* Every process p depends on is RUNNING. Otherwise writes "waiting for db, cache" into why. */
 bool depends_satisfied(const struct process *p, char *why, size_t size);
-/* Start p's dependencies that are down (STOPPED / EXITED), recursively, in priority order. */
-void depends_start_for(struct process *p);
+/* Start p's dependencies that are down (STOPPED / EXITED), recursively, in priority order; for a
+ * policy's start of p, not those a user stopped. */
+void depends_start_for(struct process *p, enum start_origin by);
 
 /* Stop a set of processes in order: dependants before their dependencies, and by descending
  * (group priority, priority); one wave at a time, each wave stopped at once (the first now, the

@@ -86,9 +86,9 @@ int manager_start(struct mgr_set *s)
 			continue;
 		}
 		if (p->state == PROC_STOPPING)
-			process_restart(p);   /* starts once it is down */
+			process_restart(p, START_USER);   /* starts once it is down */
 		else
-			process_start(p);
+			process_start(p, START_USER);
 	}
 	return first_error(s);
 }
@@ -102,6 +102,7 @@ int manager_stop(struct mgr_set *s)
 		struct mgr_item *it = &s->v[i];
 		struct process *p = it->p;
 		it->spawns = p->spawns;
+		process_hold(p);   /* the user wants it down: no policy starts it again */
 		if (p->state == PROC_STOPPED || p->state == PROC_EXITED || p->state == PROC_FATAL ||
 		    p->state == PROC_UNKNOWN) {
 			if (p->state == PROC_FATAL)
@@ -124,7 +125,7 @@ int manager_restart(struct mgr_set *s)
 		it->spawns = it->p->spawns;
 		if ((it->result = refuse_start(it->p)) < 0)
 			continue;
-		process_restart(it->p);
+		process_restart(it->p, START_USER);
 	}
 	return first_error(s);
 }

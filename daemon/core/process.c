@@ -333,6 +333,11 @@ static void do_spawn(struct process *p)
 			p->defer_until_ns = now + (uint64_t) (p->prog->stopwaitsecs + 1) * NSEC_PER_SEC;
 		}
 		if (now < p->defer_until_ns) {
+			/* Meanwhile the process is STARTING without a pid, as one waiting for a dependency:
+			 * a stop cancels the spawn (it is not STOPPED with a timer that starts it anyway). */
+			strcpy_bounded(p->description, sizeof(p->description),
+			               "waiting for the previous worker's processes to exit");
+			process_set_state(p, PROC_STARTING);
 			timer_arm(p, 0.01);
 			return;
 		}
@@ -403,13 +408,25 @@ static void do_backoff(struct process *p)
 		timer_arm(p, backoff_delay(p->prog, p->backoff));
 }
 
+/* Down with nothing pending (no worker, no spawn to come): STOPPED. Then the start a restart
+ * asked for, if any. */
+static void enter_stopped(struct process *p)
+{
+	enum start_origin by = p->restart_pending;
+	timer_cancel(p);
+	p->waiting_deps = false;
+	p->spawn_deferred = false;
+	p->restart_pending = START_NONE;
+	process_set_state(p, PROC_STOPPED);
+	if (by != START_NONE && !shutting_down)
+		process_start(p, by);
+}
+
 static void do_kill(struct process *p)
 {
 	bool group = p->prog->stopasgroup;
-	if (p->pid <= 0) {   /* waiting for a dependency: nothing to signal */
-		p->waiting_deps = false;
-		timer_cancel(p);
-		process_set_state(p, PROC_STOPPED);
+	if (p->pid <= 0) {   /* not spawned yet (waiting for a dependency or for leftovers) */
+		enter_stopped(p);
 		return;
 	}
 	process_set_state(p, PROC_STOPPING);
@@ -499,8 +516,9 @@ static void fsm_feed(struct process *p, enum fsm_event ev)
 		do_kill(p);
 		break;
 	case ACT_RESTART:
+		if (p->restart_pending == START_NONE)
+			p->restart_pending = START_POLICY;
 		do_kill(p);
-		p->restart_pending = true;
 		break;
 	case ACT_KILL_HARD:
 		do_kill_hard(p);
@@ -509,15 +527,11 @@ static void fsm_feed(struct process *p, enum fsm_event ev)
 		do_abort_start(p);
 		break;
 	case ACT_STOPPED:
-		timer_cancel(p);
-		process_set_state(p, PROC_STOPPED);
-		if (p->restart_pending && !shutting_down) {
-			p->restart_pending = false;
-			process_start(p);
-		}
+		enter_stopped(p);
 		break;
 	case ACT_CANCEL:
 		timer_cancel(p);
+		p->spawn_deferred = false;
 		process_set_state(p, t.next);
 		break;
 	case ACT_MAX:
@@ -531,12 +545,20 @@ void process_deps_changed(struct process *p)
 		do_spawn(p);
 }
 
-void process_start(struct process *p)
+/* A user's start or restart lifts the user's stop; a policy's finds it in force and does nothing. */
+static bool start_allowed(struct process *p, enum start_origin by)
 {
-	if (shutting_down || p->removed)
+	if (by == START_USER)
+		p->held = false;
+	return !p->held;
+}
+
+void process_start(struct process *p, enum start_origin by)
+{
+	if (shutting_down || p->removed || !start_allowed(p, by))
 		return;
-	p->restart_pending = false;
-	hooks.starting(p);
+	p->restart_pending = START_NONE;
+	hooks.starting(p, by);
 	if (p->state == PROC_FATAL || p->state == PROC_STOPPED || p->state == PROC_EXITED)
 		p->backoff = 0;   /* a user start clears FATAL */
 	fsm_feed(p, FSM_START);
@@ -544,20 +566,30 @@ void process_start(struct process *p)
 
 void process_stop(struct process *p)
 {
-	p->restart_pending = false;
+	p->restart_pending = START_NONE;
 	fsm_feed(p, FSM_STOP);
 }
 
-void process_restart(struct process *p)
+void process_hold(struct process *p)
 {
+	p->held = true;
+}
+
+void process_restart(struct process *p, enum start_origin by)
+{
+	if (!start_allowed(p, by))
+		return;
 	if (p->state == PROC_STARTING || p->state == PROC_RUNNING || p->state == PROC_STOPPING) {
+		/* Start once stopped (a user's restart under way stays a user's). The pending start is
+		 * recorded first: a process with no worker yet is stopped, and started, at once. */
+		if (p->restart_pending != START_USER)
+			p->restart_pending = by;
 		fsm_feed(p, FSM_STOP);
-		p->restart_pending = true;
 		return;
 	}
 	if (p->state == PROC_BACKOFF)
 		fsm_feed(p, FSM_STOP);
-	process_start(p);
+	process_start(p, by);
 }
 
 void process_up(struct process *p)

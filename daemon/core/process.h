@@ -16,6 +16,15 @@
 struct logpipe;
 struct proc_checks;
 
+/* Who asks for a start. A user's stop sticks: a process a user stopped is started again only by a
+ * user (a start or restart naming it, or naming a process that depends on it), never by a policy
+ * (autostart, a dependant's start, restart_with_dependency, a reload, a heartbeat restart). */
+enum start_origin {
+	START_NONE,     /* (restart_pending: none) */
+	START_POLICY,
+	START_USER,
+};
+
 struct process {
 	/* Settings: point into the config generation currently applied (process_set_config()). */
 	const struct program_config *prog;
@@ -38,11 +47,13 @@ struct process {
 	char description[256];      /* spawn error or exit description, shown by status */
 	char exec_path[256];        /* the command as resolved for the last spawn (error messages) */
 
-	bool waiting_deps;          /* STARTING without a pid: a dependency is not RUNNING yet */
-	uint64_t running_ns;        /* CLOCK_MONOTONIC when RUNNING was entered (backoff_reset) */
-	bool spawn_deferred;        /* the previous worker's tree is still dying: spawn when it is gone */
+	/* STARTING without a pid waits for one of two things before it spawns (status says which): */
+	bool waiting_deps;          /* a dependency is not RUNNING yet */
+	bool spawn_deferred;        /* the previous worker's tree is still dying (until defer_until_ns) */
 	uint64_t defer_until_ns;
-	bool restart_pending;       /* a restart was asked while stopping: start once stopped */
+	uint64_t running_ns;        /* CLOCK_MONOTONIC when RUNNING was entered (backoff_reset) */
+	enum start_origin restart_pending;   /* a restart is under way: start (by whom) once stopped */
+	bool held;                  /* a user stopped it: only a user's start starts it again */
 	bool removed;               /* reload removed it: destroy once stopped */
 	struct proc_checks *checks; /* readiness and liveness checks (core/checks.c); NULL until needed */
 
@@ -62,8 +73,8 @@ struct process {
 struct process_hooks {
 	/* May p spawn now? Otherwise false, with what it waits for in why ("waiting for db"). */
 	bool (*may_spawn)(const struct process *p, char *why, size_t size);
-	/* p is being started (by a user, a policy or a restart): start what it needs first. */
-	void (*starting)(struct process *p);
+	/* p is being started (by a user or a policy): start what it needs first. */
+	void (*starting)(struct process *p, enum start_origin by);
 	/* p is about to be spawned: add what the layers above give the worker to env (NOTIFY_SOCKET). */
 	void (*spawning)(struct process *p, char ***env);
 	/* startsecs passed while STARTING: has readiness been reported meanwhile (read it now)? */
@@ -79,9 +90,10 @@ void process_begin_shutdown(void);
 bool process_shutting_down(void);
 
 /* Lifecycle entry points; each feeds one FSM event. */
-void process_start(struct process *p);            /* user start / autostart (resets FATAL backoff) */
+void process_start(struct process *p, enum start_origin by);     /* resets FATAL backoff */
 void process_stop(struct process *p);
-void process_restart(struct process *p);          /* stop, then start once stopped */
+void process_restart(struct process *p, enum start_origin by);   /* stop, then start once stopped */
+void process_hold(struct process *p);             /* a user's stop: no policy starts it from now on */
 int process_signal(struct process *p, int sig);   /* 0, -ESRCH (not running), or -errno */
 void process_up(struct process *p);               /* ready reported / startsecs reached */
 bool process_reported_ready(struct process *p);   /* the worker reported ready (logged when so) */

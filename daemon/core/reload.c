@@ -310,8 +310,8 @@ int reload_run(struct reload_result *ret)
 	stop_batch_start(gone, ngone);
 	free(gone);
 	for (size_t i = 0; i < nrestart; i++)
-		process_restart(restart[i]);
-	table_start_sorted(start, nstart);
+		process_restart(restart[i], START_POLICY);
+	table_start_sorted(start, nstart, START_POLICY);
 	free(restart);
 	free(start);
 	gc_due = true;

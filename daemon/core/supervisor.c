@@ -133,7 +133,7 @@ void supervisor_autostart(void)
 	for (size_t i = 0; i < tab.n; i++)
 		if (tab.procs[i]->prog->autostart)
 			v[n++] = tab.procs[i];
-	table_start_sorted(v, n);
+	table_start_sorted(v, n, START_POLICY);
 	free(v);
 }
 

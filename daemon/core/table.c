@@ -165,11 +165,11 @@ static int cmp_priority(const void *a, const void *b)
 	return (pa->index > pb->index) - (pa->index < pb->index);
 }
 
-void table_start_sorted(struct process **v, size_t n)
+void table_start_sorted(struct process **v, size_t n, enum start_origin by)
 {
 	qsort(v, n, sizeof(*v), cmp_priority);
 	for (size_t i = 0; i < n; i++)
-		process_start(v[i]);
+		process_start(v[i], by);
 }
 
 size_t config_nprocs(const struct drover_config *cfg)

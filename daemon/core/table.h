@@ -35,7 +35,7 @@ void table_drop(bool (*drop)(const struct process *p));
 struct process *table_find_pid(pid_t pid);
 
 /* Start these processes in ascending priority order (sorts v in place; v in table order). */
-void table_start_sorted(struct process **v, size_t n);
+void table_start_sorted(struct process **v, size_t n, enum start_origin by);
 
 /* The processes' count, and the programs' users (NULL-terminated; free with strv_free). */
 size_t config_nprocs(const struct drover_config *cfg);

@@ -9,6 +9,7 @@
 #include "core/process.h"
 #include "core/table.h"
 #include "os/log.h"
+#include "os/looptime.h"
 #include "os/scoreboard.h"
 #include "util.h"
 
@@ -33,9 +34,7 @@ static bool wants_heartbeat(const struct process *p)
 
 static void sweep_arm(double iv)
 {
-	ev_timer_stop(loop, &sweep);
-	ev_timer_set(&sweep, iv, 0.);
-	ev_timer_start(loop, &sweep);
+	looptime_arm(loop, &sweep, iv);
 	sweep_iv = iv;
 }
 

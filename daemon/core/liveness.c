@@ -14,6 +14,7 @@
 #include "core/process.h"
 #include "core/table.h"
 #include "os/log.h"
+#include "os/looptime.h"
 #include "os/scoreboard.h"
 #include "util.h"
 
@@ -32,9 +33,7 @@ static bool running(const struct proc_checks *c)
 
 static void arm(struct proc_checks *c, double seconds)
 {
-	ev_timer_stop(loop, &c->health_timer);
-	ev_timer_set(&c->health_timer, seconds > 0 ? seconds : 0., 0.);
-	ev_timer_start(loop, &c->health_timer);
+	looptime_arm(loop, &c->health_timer, seconds);
 }
 
 static void result(struct proc_checks *c, bool ok, uint64_t latency_ns, const char *detail)

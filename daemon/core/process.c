@@ -17,6 +17,7 @@
 #include "core/events.h"
 #include "os/killtree.h"
 #include "os/logpipe.h"
+#include "os/looptime.h"
 #include "os/scoreboard.h"
 #include "os/spawn.h"
 #include "util.h"
@@ -93,12 +94,18 @@ static void timer_cancel(struct process *p)
 	p->timer_due_ns = 0;
 }
 
+/* The timer fires at due_ns (CLOCK_MONOTONIC), counted from the event it measures, however long
+ * the step that arms it has taken so far. */
+static void timer_arm_at(struct process *p, uint64_t due_ns)
+{
+	uint64_t now = now_mono_ns();
+	looptime_arm(event_loop, &p->timer, due_ns > now ? (double) (due_ns - now) / 1e9 : 0.);
+	p->timer_due_ns = due_ns;
+}
+
 static void timer_arm(struct process *p, double seconds)
 {
-	ev_timer_stop(event_loop, &p->timer);
-	ev_timer_set(&p->timer, seconds, 0.);
-	ev_timer_start(event_loop, &p->timer);
-	p->timer_due_ns = now_mono_ns() + (uint64_t) (seconds * 1e9);
+	timer_arm_at(p, now_mono_ns() + (uint64_t) (seconds * 1e9));
 }
 
 bool process_reported_ready(struct process *p)
@@ -375,7 +382,7 @@ static void do_spawn(struct process *p)
 	if (p->prog->startsecs == 0 && p->cfg->ready.kind == CHECK_NONE)
 		fsm_feed(p, FSM_UP);
 	else if (p->prog->startsecs > 0)   /* ready = anything else with startsecs = 0: no deadline */
-		timer_arm(p, p->prog->startsecs);
+		timer_arm_at(p, p->spawned_ns + (uint64_t) p->prog->startsecs * NSEC_PER_SEC);
 }
 
 /* Delay before the next attempt after the k-th failed start in a row (k >= 1). */
@@ -433,11 +440,12 @@ static void do_kill(struct process *p)
 	log_proc(LOG_INFO, p, "stopping: %s (pid %d) with SIG%s", p->cfg->fullname, (int) p->pid,
 	         signal_to_string(p->prog->stopsignal));
 	signal_worker(p, p->prog->stopsignal, group);
+	uint64_t sent = now_mono_ns();   /* stopwaitsecs counts from here, however long the walk below */
 	/* A SIGSTOPped worker must be able to act on the stop signal. */
 	(void) process_kill(p, SIGCONT, group);
 	if (p->prog->killtree)
 		killtree_stop(&p->subject, p->pid, p->pidfd, p->prog->stopsignal, p->prog->stopwaitsecs);
-	timer_arm(p, p->prog->stopwaitsecs);
+	timer_arm_at(p, sent + (uint64_t) p->prog->stopwaitsecs * NSEC_PER_SEC);
 }
 
 static bool kill_hard_as_group(const struct process *p)

@@ -15,6 +15,7 @@
 #include "core/table.h"
 #include "os/linematch.h"
 #include "os/log.h"
+#include "os/looptime.h"
 #include "os/logpipe.h"
 #include "util.h"
 
@@ -65,8 +66,7 @@ static void probe_done(void *ctx, const struct probe_outcome *o)
 	log_proc(LOG_DEBUG, p, "%s: not ready yet (ready = %s): %s", p->cfg->fullname, p->cfg->ready.spec, o->detail);
 	/* the next attempt one interval after this one began */
 	double wait = (p->prog->ready_interval_ms - (double) o->latency_ns / 1e6) / 1000.;
-	ev_timer_set(&c->ready_timer, wait > 0 ? wait : 0., 0.);
-	ev_timer_start(loop, &c->ready_timer);
+	looptime_arm(loop, &c->ready_timer, wait);
 }
 
 static void attempt(struct proc_checks *c)
@@ -77,8 +77,7 @@ static void attempt(struct proc_checks *c)
 	int r = probe_start(&spec, probe_done, c, &c->ready_probe);
 	if (r < 0) {   /* no descriptor or no memory for it now: try again next interval */
 		snprintf(c->ready_detail, sizeof(c->ready_detail), "cannot probe: %s", strerror(-r));
-		ev_timer_set(&c->ready_timer, p->prog->ready_interval_ms / 1000., 0.);
-		ev_timer_start(loop, &c->ready_timer);
+		looptime_arm(loop, &c->ready_timer, p->prog->ready_interval_ms / 1000.);
 	}
 }
 

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "os/log.h"
+#include "os/looptime.h"
 #include "os/procfs.h"
 #include "proto.h"
 #include "util.h"
@@ -384,8 +385,7 @@ static void sweep_arm(void)
 	if (!ev_is_active(&sweep)) {
 		/* Poll 10 times a second while stragglers exist: a pidfd would also tell us by
 		 * readability, but they are rare and short-lived, and this keeps one watcher. */
-		ev_timer_set(&sweep, 0.1, 0.);
-		ev_timer_start(sweep_loop, &sweep);
+		looptime_arm(sweep_loop, &sweep, 0.1);
 	}
 }
 

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "os/log.h"
+#include "os/looptime.h"
 #include "os/spawn.h"
 #include "util.h"
 
@@ -403,10 +404,8 @@ int probe_start(const struct probe_spec *spec, probe_done_fn done, void *ctx, st
 	}
 	list_add(p);
 	stats.started++;
-	if (!p->finished) {
-		ev_timer_set(&p->timer, p->timeout_ms / 1000., 0.);
-		ev_timer_start(loop, &p->timer);
-	}
+	if (!p->finished)
+		looptime_arm(loop, &p->timer, p->timeout_ms / 1000.);
 	*ret = p;
 	return 0;
 }

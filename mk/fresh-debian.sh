@@ -92,7 +92,7 @@ echo "+ make run  (the first command)"
 make run > /tmp/make-run.log 2>&1 &
 mk=$!
 end=$((SECONDS + 1800))
-until [ -x build/droverctl ] && [ "$(build/droverctl -n drover-demo status 2> /dev/null | grep -cE "^(counter_0|counter_1|ticker) +RUNNING")" = 3 ]; do
+until [ -x build/droverctl ] && [ "$(build/droverctl -n drover-demo status 2> /dev/null | grep -cE "^(counter:counter_[01]|ticker) +RUNNING")" = 3 ]; do
 	kill -0 $mk 2> /dev/null || { cat /tmp/make-run.log; echo "RESULT: make run exited before the demo came up"; exit 1; }
 	[ $SECONDS -lt $end ] || { tail -n 30 /tmp/make-run.log; echo "RESULT: the demo did not come up"; exit 1; }
 	sleep 1

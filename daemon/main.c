@@ -23,13 +23,14 @@
 #include "os/log.h"
 #include "os/notify.h"
 #include "os/reap.h"
+#include "os/signals.h"
 #include "os/spawn.h"
 #include "util.h"
 
 #define DEFAULT_CONFIG DROVER_SYSCONFDIR "/drover/drover.ini"
 
 static const char *config_path;
-static ev_signal sig_chld, sig_term, sig_int, sig_hup, sig_usr1;
+static ev_signal sig_chld;
 
 static void usage(FILE *f)
 {
@@ -46,13 +47,12 @@ static void on_sigchld(struct ev_loop *loop, ev_signal *w, int revents)
 	reap_children();
 }
 
-static void on_terminate(struct ev_loop *loop, ev_signal *w, int revents)
+static void on_terminate(int sig)
 {
-	log_info("received SIG%s", signal_to_string(w->signum));
 	manager_shutdown();
 }
 
-static void on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
+static void on_sighup(int sig)
 {
 	if (manager_shutting_down()) {
 		log_info("received SIGHUP during shutdown: ignored");
@@ -62,11 +62,14 @@ static void on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
 	(void) manager_reload(NULL);
 }
 
-static void on_sigusr1(struct ev_loop *loop, ev_signal *w, int revents)
+static void on_reopen(int sig)
 {
-	log_info("received SIGUSR1: reopening log files");
 	reload_reopen_logs();
 }
+
+static const struct signal_actions signal_actions = {
+	.shutdown = on_terminate, .reload = on_sighup, .reopen_logs = on_reopen,
+};
 
 static void signal_watch(struct ev_loop *loop, ev_signal *w, void (*cb)(struct ev_loop *, ev_signal *, int), int sig, int priority)
 {
@@ -234,12 +237,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	config_path = path;
-	signal(SIGPIPE, SIG_IGN);
-	signal_watch(loop, &sig_term, on_terminate, SIGTERM, EV_MAXPRI);
-	signal_watch(loop, &sig_int, on_terminate, SIGINT, EV_MAXPRI);
+	signals_start(loop, &signal_actions);
 	signal_watch(loop, &sig_chld, on_sigchld, SIGCHLD, EV_MAXPRI - 1);
-	signal_watch(loop, &sig_hup, on_sighup, SIGHUP, 0);
-	signal_watch(loop, &sig_usr1, on_sigusr1, SIGUSR1, 0);
 
 	r = control_open(cfg);
 	if (r < 0) {
@@ -277,6 +276,7 @@ int main(int argc, char **argv)
 	control_close();
 	supervisor_teardown();
 	notify_close();
+	signals_stop();
 	ev_loop_destroy(loop);
 	instance_unlock();
 	log_info("droverd stopped");

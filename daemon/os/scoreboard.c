@@ -96,6 +96,10 @@ static size_t page_size;
 static void sigbus_handler(int sig, siginfo_t *si, void *uc)
 {
 	uintptr_t a = (uintptr_t) si->si_addr;
+	if (si->si_code <= 0 && (old_sigbus.sa_flags & SA_SIGINFO)) {
+		old_sigbus.sa_sigaction(sig, si, uc);   /* sent by a process, not a fault: not ours */
+		return;
+	}
 	for (size_t i = 0; i < nguard; i++) {
 		if (guard[i].len && a - guard[i].base < guard[i].len) {
 			/* the raw system call: async-signal-safe, no interceptor */

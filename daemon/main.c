@@ -22,6 +22,7 @@
 #include "os/leftovers.h"
 #include "os/log.h"
 #include "os/notify.h"
+#include "os/pidfile.h"
 #include "os/reap.h"
 #include "os/signals.h"
 #include "os/spawn.h"
@@ -266,6 +267,10 @@ int main(int argc, char **argv)
 	notify_init(loop);
 	control_start(loop);
 	log_info("droverd %s started: instance '%s', %zu processes, config %s", DROVER_VERSION, cfg->name, nprocs, path);
+	/* Only now: droverd owns its instance and answers signals and droverctl, so whoever reads
+	 * the pidfile can use it (kill -TERM $(cat FILE) stops the workers in order). */
+	if (cfg->pidfile && (r = pidfile_write(cfg->pidfile)) < 0)
+		log_error("cannot write pidfile %s: %s", cfg->pidfile, strerror(-r));
 	supervisor_autostart();
 	notify_ready();
 
@@ -273,6 +278,7 @@ int main(int argc, char **argv)
 
 	/* Teardown, the mirror of start-up. Every worker is down: the loop ends only then. */
 	reap_adopted();
+	pidfile_remove();
 	control_close();
 	supervisor_teardown();
 	notify_close();

@@ -4,7 +4,7 @@
  *   reopen:    USR1, USR2 (supervisord reopens its logs on USR2, logrotate scripts send either)
  *   shutdown:  TERM, INT, QUIT, XCPU, PWR; ABRT, SEGV, BUS, ILL, FPE, TRAP, SYS when another
  *              process sends them (a real fault, or abort(), still kills droverd at once)
- *   ignored:   PIPE, TTIN, TTOU, XFSZ (a write error instead); ALRM, VTALRM, PROF, IO, STKFLT and
+ *   ignored:   PIPE, TTIN, TTOU, XFSZ (a write error instead), ALRM; VTALRM, PROF, IO, STKFLT and
  *              the real-time signals are logged and ignored
  *   default:   TSTP (stops droverd, CONT resumes it), CONT, WINCH, URG
  * So no signal but SIGKILL ends droverd without stopping its workers in order. */

@@ -205,6 +205,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	config_diag_clear(&diag);
+	if (cfg->user) {
+		char msg[256];
+		if ((r = spawn_check_user(cfg->user, msg, sizeof(msg))) < 0) {
+			log_error("%s", msg);
+			notify_startup_failed(msg, -r);
+			config_free(cfg);
+			return 1;
+		}
+	}
 
 	pid_t holder = 0;
 	r = instance_lock(cfg->name, &holder);

@@ -673,6 +673,10 @@ static void build_program(struct conf_doc *d, struct drover_config *c, struct co
 	p->group_priority = g ? g->v.priority : p->priority;
 	ok &= check_program(&b);
 	check_user(b.R, s, b.k[PK_USER], p->user);
+	/* supervisord runs as [supervisord] user from start-up on: a program without its own user
+	 * runs as it (droverd keeps its identity; spawn refuses another user unless this one is root) */
+	if (!p->user && c->user)
+		p->user = xstrdup(c->user);
 	if (ok && p->numprocs == 0)
 		conf_kv_report(b.R, CONF_WARNING, s, key_or_default(&b, PK_NUMPROCS), "the program has no process (numprocs = 0)");
 

@@ -28,6 +28,7 @@ static struct ev_loop *event_loop;
 static struct process_hooks hooks;
 static char instance[64];          /* DROVER_NAME of every worker */
 static int default_umask = -1;     /* [drover] umask */
+static char *daemon_user;          /* [drover]/[supervisord] user, NULL: none */
 static bool shutting_down;
 
 void process_init(struct ev_loop *l, const struct process_hooks *h)
@@ -40,6 +41,8 @@ void process_configure(const struct drover_config *cfg)
 {
 	strcpy_bounded(instance, sizeof(instance), cfg->name);
 	default_umask = cfg->umask;
+	free(daemon_user);
+	daemon_user = cfg->user ? xstrdup(cfg->user) : NULL;
 }
 
 void process_begin_shutdown(void)
@@ -296,7 +299,7 @@ static int spawn_worker(struct process *p, struct spawn_child *ret, char *err, s
 {
 	char **env = spawn_env(p);
 	struct spawn_request req = {
-		.argv = p->cfg->argv, .directory = p->cfg->directory, .user = p->prog->user,
+		.argv = p->cfg->argv, .directory = p->cfg->directory, .user = p->prog->user, .daemon_user = daemon_user,
 		.umask = p->prog->umask >= 0 ? p->prog->umask : default_umask,
 		.environment_file = p->prog->environment_file, .env = env,
 	};

@@ -108,7 +108,10 @@ static int resolve_user(const char *user, struct spawn_user *u)
 		getpwnam_r(user, &pw, buf, sizeof(buf), &res);
 	if (!res)
 		return -ESRCH;
-	u->change = true;
+	u->set = true;
+	/* Like supervisord: a user droverd already is needs no switch (and, unprivileged, could
+	 * not set its groups). */
+	u->change = pw.pw_uid != getuid() || getuid() == 0;
 	u->uid = pw.pw_uid;
 	u->gid = pw.pw_gid;
 	u->ngroups = (int) ELEMENTSOF(u->groups);
@@ -116,6 +119,21 @@ static int resolve_user(const char *user, struct spawn_user *u)
 		return -E2BIG;
 	strcpy_bounded(u->home, sizeof(u->home), pw.pw_dir);
 	strcpy_bounded(u->name, sizeof(u->name), pw.pw_name);
+	return 0;
+}
+
+int spawn_check_user(const char *user, char *err, size_t errsize)
+{
+	struct spawn_user u;
+	if (resolve_user(user, &u) < 0) {
+		snprintf(err, errsize, "user '%s': no such user", user);
+		return -ESRCH;
+	}
+	if (u.change && getuid() != 0) {
+		snprintf(err, errsize, "user '%s': droverd runs as uid %d, not root: it cannot run programs as another user",
+		         user, (int) getuid());
+		return -EPERM;
+	}
 	return 0;
 }
 
@@ -218,10 +236,19 @@ int spawn_prepare(const struct spawn_request *req, struct spawn_plan *plan, char
 		snprintf(err, errsize, "spawn error: unknown user '%s'", req->user);
 		return r;
 	}
+	if (req->daemon_user && req->user) {
+		/* supervisord running as root may switch to anyone; as anybody else, to nobody else */
+		struct spawn_user d;
+		if (resolve_user(req->daemon_user, &d) == 0 && d.uid != 0 && d.uid != plan->user.uid) {
+			snprintf(err, errsize, "spawn error: user '%s': programs run as '%s' ([supervisord] user), "
+			         "never as another user", req->user, req->daemon_user);
+			return -EPERM;
+		}
+	}
 	r = build_env(req, &plan->env, err, errsize);
 	if (r < 0)
 		return r;
-	if (plan->user.change) {
+	if (plan->user.set) {
 		strv_env_set(&plan->env, xasprintf("USER=%s", plan->user.name));
 		strv_env_set(&plan->env, xasprintf("LOGNAME=%s", plan->user.name));
 		strv_env_set(&plan->env, xasprintf("HOME=%s", plan->user.home));

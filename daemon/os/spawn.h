@@ -16,6 +16,9 @@ struct spawn_request {
 	char *const *argv;              /* argv[0] is looked up in the child's PATH */
 	const char *directory;          /* NULL: droverd's */
 	const char *user;               /* name or uid; NULL: droverd's */
+	const char *daemon_user;        /* [supervisord] user, NULL: none. When it is not root, every
+	                                 * program runs as it (supervisord runs as it from start-up on)
+	                                 * and a request for another user is refused */
 	int umask;                      /* -1: droverd's */
 	const char *environment_file;   /* comma list ("-" before a path: may be missing); NULL: none */
 	char *const *env;               /* KEY=VALUE set over droverd's environment and the files, in order */
@@ -27,7 +30,8 @@ struct spawn_plan {
 	char **env;
 	char *path;                     /* argv[0] resolved */
 	struct spawn_user {
-		bool change;
+		bool set;               /* a user is configured: USER, LOGNAME, HOME follow it */
+		bool change;            /* switch credentials (not when droverd already is that user) */
 		uid_t uid;
 		gid_t gid;
 		gid_t groups[256];
@@ -56,6 +60,10 @@ void spawn_plan_clear(struct spawn_plan *plan);
  * -errno with the reason in err (naming directory, exec_path or user for their stages). */
 int spawn_read_status(int fd, const char *directory, const char *exec_path, const char *user, char *err,
                       size_t errsize);
+
+/* Whether droverd can run programs as USER (the daemon-wide [supervisord]/[drover] user): it
+ * exists, and droverd is root or already that user. 0, or -errno with the reason in err. */
+int spawn_check_user(const char *user, char *err, size_t errsize);
 
 /* Remember droverd's original RLIMIT_NOFILE so children get it back. */
 void spawn_set_child_nofile(unsigned long soft);

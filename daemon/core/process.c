@@ -22,7 +22,10 @@
 #include "os/spawn.h"
 #include "util.h"
 
-#define RESPAWN_MIN_NS (100 * NSEC_PER_MSEC)   /* between two spawns of one process after a crash */
+/* Between two spawns of one process that died within its first second: supervisord, which
+ * restarts on its once-a-second tick, respawns such a crash loop about once a second, and so
+ * does droverd (a worker that ran longer is restarted at once). */
+#define RESPAWN_MIN_NS NSEC_PER_SEC
 
 static struct ev_loop *event_loop;
 static struct process_hooks hooks;
@@ -506,9 +509,9 @@ static void fsm_feed(struct process *p, enum fsm_event ev)
 		if (shutting_down || p->state != PROC_EXITED)
 			break;
 		if (now_mono_ns() - p->spawned_ns < RESPAWN_MIN_NS) {
-			/* It died right after its spawn (startsecs = 0 makes that RUNNING): at most ten
-			 * spawns a second per process, so a crash loop cannot eat a core. This does not
-			 * count as a failed start (startretries). */
+			/* It died within a second of its spawn (startsecs = 0 makes that RUNNING): at
+			 * most one spawn a second per process, so a crash loop neither eats a core nor
+			 * floods the logs. This does not count as a failed start (startretries). */
 			double wait = (double) (p->spawned_ns + RESPAWN_MIN_NS - now_mono_ns()) / 1e9;
 			process_set_state(p, PROC_BACKOFF);
 			timer_arm(p, wait);

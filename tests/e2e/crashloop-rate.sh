@@ -1,0 +1,55 @@
+#!/bin/bash
+# Crash-loop rate: a startsecs = 0 program that exits at once is respawned about once a second
+# (supervisord: 8-11 spawns in 8 s; droverd used to do 83-85). Spawns counted over 5 s: 4 to 7.
+# Meanwhile `status` shows it BACKOFF with the time to its next attempt (at most 1 s). A worker
+# that ran longer than a second is restarted at once when it dies (within 500 ms, 1.5 s under
+# ASan: no crash-loop delay).
+# timeout: 60
+. "$(dirname "$0")/lib.sh"
+
+write_config <<EOF
+[program:quick]
+command = /bin/sh -c 'echo spawn >> $T/spawns; exit 1'
+startsecs = 0
+autorestart = true
+
+[program:long]
+command = /bin/sleep 1000
+startsecs = 0
+autorestart = true
+EOF
+start_daemon
+wait_for 5 test -s "$T/spawns"
+n0=$(wc -l < "$T/spawns")
+t0=$(now_ms)
+# The observation window itself: what happens in these 5 s is the measurement.
+backoff_seen=0
+while [ $(( $(now_ms) - t0 )) -lt 5000 ]; do
+	if refresh_status && [ "$(last_field quick state)" = BACKOFF ]; then
+		next=$(last_field quick next_attempt)
+		if [ -n "$next" ] && [ "$(to_ms "$next")" -le 1000 ]; then
+			backoff_seen=1
+		else
+			error "quick is BACKOFF with next attempt '$next', not within 1 s"
+		fi
+	fi
+	sleep 0.1
+done
+n1=$(wc -l < "$T/spawns")
+spawns=$((n1 - n0))
+log "quick: $spawns spawns in 5 s"
+[ "$spawns" -ge 4 ] && [ "$spawns" -le 7 ] || error "quick was spawned $spawns times in 5 s, not about once a second (4-7)"
+[ "$backoff_seen" = 1 ] || error "status never showed quick BACKOFF with its next attempt"
+
+# The long-running worker (up more than a second by now) is restarted at once.
+old=$(pid_of long)
+[ -n "$old" ] && [ "$old" -gt 0 ] || fail "long is not running"
+t0=$(now_ms)
+kill -KILL "$old"
+restarted() { local p; p=$(pid_of long) && [ -n "$p" ] && [ "$p" != 0 ] && [ "$p" != "$old" ]; }
+wait_for 5 restarted
+dt=$(( $(now_ms) - t0 ))
+log "long: restarted $dt ms after SIGKILL"
+limit=500; [ "$DROVER_SANITIZED" = 1 ] && limit=1500
+[ "$dt" -le "$limit" ] || error "a worker that ran for seconds was restarted after $dt ms, not at once (<= $limit ms)"
+pass

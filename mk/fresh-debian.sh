@@ -97,6 +97,7 @@ until [ -x build/droverctl ] && [ "$(build/droverctl -n drover-demo status 2> /d
 	[ $SECONDS -lt $end ] || { tail -n 30 /tmp/make-run.log; echo "RESULT: the demo did not come up"; exit 1; }
 	sleep 1
 done
+grep -m 1 "^installing:" /tmp/make-run.log || true
 echo "+ build/droverctl -n drover-demo status"
 build/droverctl -n drover-demo status
 d=$(build/droverctl -n drover-demo pid)
@@ -112,6 +113,7 @@ cd /src
 echo "+ make check  (the first command)"
 start=$SECONDS
 make check 2>&1 | tee /tmp/make-check.log
+grep -m 1 "^installing:" /tmp/make-check.log || true
 last=$(tail -n 1 /tmp/make-check.log)
 echo "RESULT: make check in $((SECONDS - start)) s: $last"
 case $last in *" passed, 0 failed"*) exit 0 ;; *) exit 1 ;; esac
@@ -134,6 +136,8 @@ run_scenario() {
 		/bin/bash /scenario.sh < /dev/null 2>&1 | tee "$CACHE/$s.log" || rc=$?
 	grep '^RESULT:' "$CACHE/$s.log" | tail -n 1 | sed "s/^/[$s] /" >> "$CACHE/results"
 	[ "${KEEP:-0}" = 1 ] || rm -rf --one-file-system "$CACHE/$s"
+	# nspawn leaves its propagation directory when /run is not a tmpfs
+	rm -rf --one-file-system "/run/systemd/nspawn/propagate/drover-fresh-$s" 2> /dev/null || true
 	return $rc
 }
 

@@ -38,6 +38,7 @@
 
 #include "os/log.h"
 #include "os/ring.h"
+#include "os/stdsink.h"
 #include "util.h"
 
 #define READ_CHUNK         (64u * 1024)        /* per watcher per loop iteration */
@@ -76,6 +77,7 @@ struct stream {
 	int open_errno;                /* the open failure last logged, 0 = none */
 	uint64_t size;                 /* bytes in the current file */
 	bool regular;                  /* rotatable: the path itself is a regular file (see st_open_file) */
+	enum stdsink_kind sink;        /* the file is droverd's own stdout/stderr (STDSINK_NONE: not) */
 	bool bol;                      /* the file ends with a newline (or is empty) */
 	uint64_t dropped;              /* bytes that did not reach the file, in all */
 	uint64_t dropping;             /* ... in the current failure episode */
@@ -165,11 +167,13 @@ static void st_open_file(struct stream *st)
 	st->path = want ? xstrdup(want) : NULL;
 	st->size = 0;
 	st->bol = true;
+	st->sink = STDSINK_NONE;
 	if (!want) {
 		st->open_errno = 0;
 		return;
 	}
-	int fd = open_log(want);
+	int std = stdsink_fd_of(want);
+	int fd = std ? stdsink_open(std, &st->sink) : open_log(want);
 	if (fd < 0) {
 		if (-fd != st->open_errno)
 			log_about(LOG_WARNING, st->owner->who, "%s: cannot open %s log file %s: %s (output kept in memory only)",
@@ -184,7 +188,7 @@ static void st_open_file(struct stream *st)
 	/* Rotation renames the path: only when the path is the regular file written, never a
 	 * symlink (stdout_logfile = /dev/stdout -> /proc/self/fd/1 would rename /dev/stdout), a
 	 * pipe, a FIFO or a terminal. Those are written, never rotated. */
-	st->regular = fstat(fd, &fst) == 0 && S_ISREG(fst.st_mode) && lstat(want, &lst) == 0 &&
+	st->regular = !std && fstat(fd, &fst) == 0 && S_ISREG(fst.st_mode) && lstat(want, &lst) == 0 &&
 	              S_ISREG(lst.st_mode) && lst.st_dev == fst.st_dev && lst.st_ino == fst.st_ino;
 	if (st->regular)
 		st->size = (uint64_t) fst.st_size;
@@ -321,7 +325,8 @@ static void st_file_write(struct stream *st, const char *data, size_t n)
 			return;
 		}
 		int err;
-		size_t w = write_full(st->file_fd, data, chunk, &err);
+		size_t w = st->sink != STDSINK_NONE ? stdsink_write(st->file_fd, st->sink, data, chunk, &err)
+		                                    : write_full(st->file_fd, data, chunk, &err);
 		st->size += w;
 		if (w > 0)
 			st->bol = data[w - 1] == '\n';

@@ -56,7 +56,9 @@ chmod 0755 "$T/bin/apt-get"
 fresh_make() {
 	local dir=$1; shift
 	rm -f "$T/pc"/*.pc
-	env PKG_CONFIG_PATH= PKG_CONFIG_LIBDIR="$T/pc" PATH="$T/bin:$PATH" make -C "$dir" "$@"
+	# Not a sub-make of the `make check` this may run under: none of its flags or variables.
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES -u DROVER_DEPS_DONE \
+		PKG_CONFIG_PATH= PKG_CONFIG_LIBDIR="$T/pc" PATH="$T/bin:$PATH" make -C "$dir" "$@"
 }
 [ -z "$(env PKG_CONFIG_PATH= PKG_CONFIG_LIBDIR="$T/pc" pkg-config --list-all 2>/dev/null)" ] ||
 	fail "pkg-config still finds modules with an empty PKG_CONFIG_LIBDIR"

@@ -1,14 +1,14 @@
 #!/bin/bash
 # Every building goal works as the first command on a machine without the build dependencies:
-# `make run`, `make install` and `make check-build`, each in a fresh copy of the source tree, with
-# pkg-config finding none of inih, libsystemd, cmocka (an empty PKG_CONFIG_LIBDIR) and an apt-get
-# early in PATH that, like the real one, makes the modules appear when mk/deps.sh asks for their
-# packages. The Makefile and mk/deps.sh under test are the real ones; only the package manager is
+# `make run`, and `make check-build install` (two goals at once), each in a fresh copy of the source
+# tree, with pkg-config finding none of inih, libsystemd, cmocka (an empty PKG_CONFIG_LIBDIR) and an
+# apt-get early in PATH that, like the real one, makes the modules appear when mk/deps.sh asks for
+# their packages. The Makefile and mk/deps.sh under test are the real ones; only the package manager is
 # stood in for (the real one, on a real fresh Debian 12, is mk/fresh-debian.sh's business).
 #   make run:         deps installed, then droverd runs the demo (its workers come up, droverctl
 #                     sees them), SIGTERM ends it and make exits 0;
-#   make install:     deps installed, everything built and installed under DESTDIR;
-#   make check-build: cmocka installed too, the unit tests and helpers built.
+#   make check-build install: deps and cmocka installed (one deps step for both goals), the unit
+#                     tests and helpers built, everything installed under DESTDIR.
 # The ASan tree is skipped: this tests the Makefile, which builds its own tree.
 # timeout: 300
 . "$(dirname "$0")/lib.sh"
@@ -96,21 +96,16 @@ wait "$MAKE_PID"; rc=$?
 DAEMON_PIDS=()
 log "make run: built, ran the demo, stopped"
 
-# --- make install -------------------------------------------------------------------------------
-copy_tree "$T/inst"
+# --- make check-build install: two goals in one first command ---------------------------------
+copy_tree "$T/cb"
 : > "$T/apt.log"
-fresh_make "$T/inst" install CFLAGS=-O0 DESTDIR="$T/root" PREFIX=/usr > "$T/inst.log" 2>&1 < /dev/null ||
-	{ tail -n 20 "$T/inst.log"; fail "make install as the first command failed"; }
+fresh_make "$T/cb" check-build install CFLAGS=-O0 DESTDIR="$T/root" PREFIX=/usr > "$T/cb.log" 2>&1 < /dev/null ||
+	{ tail -n 20 "$T/cb.log"; fail "make check-build install as the first command failed"; }
+grep -q "libcmocka-dev" "$T/apt.log" || error "mk/deps.sh did not ask for libcmocka-dev: $(cat "$T/apt.log")"
+[ "$(grep -c '^apt-get install' "$T/apt.log")" = 1 ] || error "mk/deps.sh ran more than once: $(cat "$T/apt.log")"
+[ -x "$T/cb/build/tests/test-config" ] || error "make check-build built no unit test"
 for f in usr/sbin/droverd usr/bin/droverctl usr/lib/libdrover.so.0 usr/include/drover.h; do
 	[ -e "$T/root/$f" ] || error "make install did not install /$f"
 done
 "$T/root/usr/sbin/droverd" --version > /dev/null || error "the installed droverd does not run"
-
-# --- make check-build ---------------------------------------------------------------------------
-copy_tree "$T/cb"
-: > "$T/apt.log"
-fresh_make "$T/cb" check-build CFLAGS=-O0 > "$T/cb.log" 2>&1 < /dev/null ||
-	{ tail -n 20 "$T/cb.log"; fail "make check-build as the first command failed"; }
-grep -q "libcmocka-dev" "$T/apt.log" || error "mk/deps.sh did not ask for libcmocka-dev: $(cat "$T/apt.log")"
-[ -x "$T/cb/build/tests/test-config" ] || error "make check-build built no unit test"
 pass

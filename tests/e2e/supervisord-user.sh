@@ -4,6 +4,7 @@
 # `user = nobody` (by name or number) runs; `user = root` is refused (supervisord as nobody
 # cannot switch to root either), and droverd says why. Started as another non-root user,
 # droverd refuses to start with a clear error (supervisord: "Can't drop privilege as nonroot user").
+# [supervisord] user = root lets programs name any user.
 . "$(dirname "$0")/lib.sh"
 
 id nobody > /dev/null 2>&1 || skip "no user 'nobody' on this machine"
@@ -53,10 +54,20 @@ grep -q "never as another user" "$T/st" "$DAEMON_LOG" || error "no reason given 
 stop_daemon TERM
 [ "$DAEMON_STATUS" = 0 ] || error "droverd exited $DAEMON_STATUS"
 
+# [supervisord] user = root: programs may name any user (supervisord as root may switch to anyone).
+sed -i '0,/^user = nobody$/s//user = root/' "$CONF"   # the [supervisord] one, first in the file
+start_daemon
+wait_for 10 all_in_state RUNNING byname
+wait_for 10 all_in_state RUNNING asroot
+pid=$(pid_of plain)
+[ "$(awk '$1 == "Uid:" { print $2 }' "/proc/$pid/status")" = 0 ] || error "with user = root, plain does not run as root"
+pid=$(pid_of byname)
+[ "$(awk '$1 == "Uid:" { print $2 }' "/proc/$pid/status")" = "$NOBODY" ] || error "with user = root, user = nobody does not run as nobody"
+stop_daemon TERM
+
 # Not root, and the user is somebody else: refuse to start.
 command -v setpriv > /dev/null || skip "setpriv missing"
 chmod 0755 "$T"
-sed -i 's/^user = nobody$/user = root/' "$CONF"
 setpriv --reuid="$NOBODY" --regid="$NOGROUP" --clear-groups "$DROVERD" -c "$CONF" > "$T/np.log" 2>&1 < /dev/null
 rc=$?
 cat "$T/np.log"

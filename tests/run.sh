@@ -1,6 +1,7 @@
 #!/bin/sh
-# tests/run.sh BUILD_DIR... — run the unit tests ($BUILD/tests/test-*), then tests/e2e/*.sh and
-# tests/faults/*.sh against each build tree, up to $DROVER_TEST_JOBS (3) at a time, each under a hard
+# tests/run.sh BUILD_DIR... — run the unit tests ($BUILD/tests/test-*), then tests/e2e/*.sh,
+# tests/faults/*.sh and tests/compat/*.sh (differential: the same config under supervisord) against
+# each build tree, up to $DROVER_TEST_JOBS (3) at a time, each under a hard
 # timeout (120 s, or the test's own `# timeout: N` line). One line per test:
 #   [plain] e2e/spawn-basic            PASS (2s)
 # then the last lines of the log of each failure, and at the end exactly one line
@@ -150,7 +151,7 @@ for b in "$@"; do
 		case $t in *.d|*.o) continue ;; esac
 		echo "unit	$tag	$build	unit	$t	par" >> "$WORK.tmp"
 	done
-	for kind in e2e faults; do
+	for kind in e2e faults compat; do
 		for t in "$SRC"/tests/$kind/*.sh; do
 			[ -f "$t" ] || continue
 			[ "$(basename "$t")" = lib.sh ] && continue

@@ -1,0 +1,79 @@
+#!/bin/bash
+# States over time of a crash-looping and of a failing program, supervisord 4.2.5 vs droverd, both
+# running the same config at the same time:
+#   fail:  startsecs = 1, exits at once, startretries = 2: sampled with each daemon's ctl every
+#          200 ms: the same number of spawns (1 + retries), BACKOFF seen in both, FATAL in both,
+#          reached (from the first spawn) within 2.5 s of each other;
+#   crash: startsecs = 0, exits at once, autorestart: spawns counted over the same 5 s window
+#          (without status requests: each one wakes supervisord's loop and hurries its restarts) must
+#          agree within 2, and neither daemon ever shows it FATAL.
+# By design the crash loop looks different in `status`: supervisord notices an exit on its next 1 s
+# tick and respawns in the same tick, so it shows the loop RUNNING (or STARTING) nearly all the time;
+# droverd shows BACKOFF with the time to the next attempt. STARTING and RUNNING are transitional
+# here and not compared; EXITED (supervisord, awaiting its restart) is counted as BACKOFF.
+# timeout: 60
+. "$(dirname "$0")/lib.sh"
+compat_plain_only
+
+compat_config <<EOF
+[program:crash]
+command = $PROBE exit 3
+startsecs = 0
+autorestart = true
+
+[program:fail]
+command = $PROBE exit 1
+startsecs = 1
+startretries = 2
+autorestart = unexpected
+EOF
+launch_daemon          # droverd, not waited for yet: both start at the same time
+sv_start
+wait_daemon_ready
+
+# --- phase 1: states over time, both sampled together (absolute ms) -------------------------------
+both_fatal() { grep -q ' fail FATAL$' "$T/sv.samples" 2>/dev/null && grep -q ' fail FATAL$' "$T/dr.samples" 2>/dev/null; }
+end=$(( $(now_ms) + 15000 ))
+while ! both_fatal && [ "$(now_ms)" -lt "$end" ]; do
+	sv_states | sed "s/^/$(now_ms) /" >> "$T/sv.samples" &
+	sp=$!
+	dr_states | sed "s/^/$(now_ms) /" >> "$T/dr.samples"
+	wait "$sp"
+	sleep 0.2
+done
+
+spawns() {
+	awk -v n="$2:$2" -v a="${3:-0}" -v b="${4:-0}" '$1 == "start" && $2 == n && (b == 0 || ($3 >= a && $3 < b))' \
+		"$COMPAT_OUT/$1/events" | wc -l
+}
+first_spawn_ms() { local ns; ns=$(awk -v n="$2:$2" '$1 == "start" && $2 == n { print $3; exit }' "$COMPAT_OUT/$1/events"); echo $((ns / 1000000)); }
+# states FILE PROGRAM: the distinct states it was seen in (EXITED counted as BACKOFF, see above).
+states() {
+	awk -v p="$2" '$2 == p { s = $3; if (s == "EXITED") s = "BACKOFF"; if (s != "STARTING" && s != "RUNNING") print s }' "$1" |
+		sort -u | tr '\n' ' '
+}
+fatal_ms() { awk -v p="$2" '$2 == p && $3 == "FATAL" { print $1; exit }' "$1"; }
+
+same "spawns of the failing program" "$(spawns supervisord fail)" "$(spawns drover fail)"
+same "states of the failing program" "$(states "$T/sv.samples" fail)" "$(states "$T/dr.samples" fail)"
+fs=$(fatal_ms "$T/sv.samples" fail) fd=$(fatal_ms "$T/dr.samples" fail)
+if [ -z "$fs" ] || [ -z "$fd" ]; then
+	error "fail never FATAL: supervisord '${fs:-never}', droverd '${fd:-never}'"
+else
+	fs=$((fs - $(first_spawn_ms supervisord fail))) fd=$((fd - $(first_spawn_ms drover fail)))
+	log "fail: FATAL $fs ms after its first spawn under supervisord, $fd ms under droverd"
+	[ $((fs - fd)) -le 2500 ] && [ $((fd - fs)) -le 2500 ] || error "fail: FATAL after $fs ms under supervisord, $fd ms under droverd"
+fi
+fatal_crash() { grep -c ' crash FATAL$' "$1"; }
+same "FATAL samples of the crash loop" "$(fatal_crash "$T/sv.samples")" "$(fatal_crash "$T/dr.samples")"
+
+# --- phase 2: the crash loop's rate, undisturbed ---------------------------------------------------
+a=$(date +%s%N)
+sleep 5   # the observation window
+b=$(date +%s%N)
+ns=$(spawns supervisord crash "$a" "$b") nd=$(spawns drover crash "$a" "$b")
+log "crash: spawns in 5 s: supervisord $ns, droverd $nd"
+[ $((ns - nd)) -le 2 ] && [ $((nd - ns)) -le 2 ] || error "crash loop: $ns spawns in 5 s under supervisord, $nd under droverd"
+sv_stop TERM
+dr_stop TERM
+pass

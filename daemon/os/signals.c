@@ -41,6 +41,7 @@ static ev_async fault_wake;
 static struct ev_loop *loop;
 static const struct signal_actions *actions;
 
+static struct sigaction fault_prev[ELEMENTSOF(faults)];   /* what each fault signal had before us */
 static volatile sig_atomic_t fault_pending;   /* a fault signal another process sent, not yet taken */
 static volatile sig_atomic_t fault_sender;
 
@@ -84,14 +85,18 @@ static void on_signal(struct ev_loop *l, ev_signal *w, int revents)
 	}
 }
 
-/* The default action of SIG, now: returning from a real fault re-executes it; a signal droverd
- * raised itself is raised again and, as it is blocked in its own handler, lands on return. */
+/* What SIG did before us, now: the default action, or the sanitizer's report in an ASan build.
+ * Returning from a real fault re-executes it; a signal droverd raised itself is raised again and,
+ * as it is blocked in its own handler, lands on return. */
 static void default_action(int sig, bool raise_again)
 {
 	struct sigaction dfl;
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
 	sigemptyset(&dfl.sa_mask);
+	for (size_t i = 0; i < ELEMENTSOF(faults); i++)
+		if (faults[i] == sig && fault_prev[i].sa_handler != SIG_IGN)
+			dfl = fault_prev[i];
 	sigaction(sig, &dfl, NULL);
 	if (raise_again)
 		raise(sig);
@@ -139,14 +144,14 @@ static void on_fault_request(struct ev_loop *l, ev_async *w, int revents)
 	actions->shutdown(sig);
 }
 
-static void install(int sig, void (*handler)(int, siginfo_t *, void *))
+static void install(int sig, void (*handler)(int, siginfo_t *, void *), struct sigaction *prev)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = handler;
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(sig, &sa, NULL) < 0)
+	if (sigaction(sig, &sa, prev) < 0)
 		log_warn("cannot install a handler for signal %d: %s", sig, strerror(errno));
 }
 
@@ -172,8 +177,8 @@ void signals_start(struct ev_loop *l, const struct signal_actions *a)
 	ev_set_priority(&fault_wake, EV_MAXPRI);
 	ev_async_start(loop, &fault_wake);
 	for (size_t i = 0; i < ELEMENTSOF(faults); i++)
-		install(faults[i], fault_handler);
-	install(SIGALRM, alarm_handler);
+		install(faults[i], fault_handler, &fault_prev[i]);
+	install(SIGALRM, alarm_handler, NULL);
 }
 
 void signals_stop(void)

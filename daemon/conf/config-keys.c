@@ -910,6 +910,8 @@ const struct config_key program_keys[PK_MAX] = {
 	[PK_BACKOFF_RESET] = { "backoff_reset", T(CV_INT), PROG(backoff_reset), SECS, "0",
 	                       false, false, CR_LIVE, false },
 	[PK_FATAL_RETRY]   = { "fatal_retry", T(CV_INT), PROG(fatal_retry), SECS, "0", false, false, CR_LIVE, false },
+	[PK_RESPAWN_INTERVAL] = { "respawn_interval", T(CV_INT), PROG(respawn_interval), SECS, "1", false, false,
+	                          CR_LIVE, false },
 	[PK_KILLTREE]      = { "killtree", T(CV_BOOL), PROG(killtree), NOBOUNDS, "true",
 	                       false, false, CR_RESTART, false },
 	[PK_DEPENDS_ON]    = { "depends_on", parse_depends, CV_NAMES, PROG(depends_on), NOBOUNDS, NULL,

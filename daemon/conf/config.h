@@ -82,6 +82,7 @@ struct program_config {
 	enum backoff_mode backoff;
 	int backoff_initial, backoff_max, backoff_reset;
 	int fatal_retry;
+	int respawn_interval;   /* seconds between spawns of a process that keeps dying sooner; 0 = none */
 	bool killtree;
 
 	/* added by the config parser */

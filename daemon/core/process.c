@@ -22,10 +22,6 @@
 #include "os/spawn.h"
 #include "util.h"
 
-/* Between two spawns of one process that died within its first second: supervisord, which
- * restarts on its once-a-second tick, respawns such a crash loop about once a second, and so
- * does droverd (a worker that ran longer is restarted at once). */
-#define RESPAWN_MIN_NS NSEC_PER_SEC
 
 static struct ev_loop *event_loop;
 static struct process_hooks hooks;
@@ -508,11 +504,13 @@ static void fsm_feed(struct process *p, enum fsm_event ev)
 		process_set_state(p, PROC_EXITED);
 		if (shutting_down || p->state != PROC_EXITED)
 			break;
-		if (now_mono_ns() - p->spawned_ns < RESPAWN_MIN_NS) {
-			/* It died within a second of its spawn (startsecs = 0 makes that RUNNING): at
-			 * most one spawn a second per process, so a crash loop neither eats a core nor
-			 * floods the logs. This does not count as a failed start (startretries). */
-			double wait = (double) (p->spawned_ns + RESPAWN_MIN_NS - now_mono_ns()) / 1e9;
+		uint64_t interval = (uint64_t) p->prog->respawn_interval * NSEC_PER_SEC;
+		if (now_mono_ns() - p->spawned_ns < interval) {
+			/* It died within respawn_interval (1 s) of its spawn (startsecs = 0 makes that
+			 * RUNNING): at most one spawn per interval, about supervisord's rate (it restarts
+			 * on its once-a-second tick), so a crash loop neither eats a core nor floods the
+			 * logs. This does not count as a failed start (startretries). */
+			double wait = (double) (p->spawned_ns + interval - now_mono_ns()) / 1e9;
 			process_set_state(p, PROC_BACKOFF);
 			timer_arm(p, wait);
 			break;

@@ -8,8 +8,8 @@
 # and SUPERVISOR_SERVER_URL (the XML-RPC URL supervisorctl inside a program would use; drover has
 # no XML-RPC).
 # timeout: 60
+COMPAT_PLAIN_ONLY=1
 . "$(dirname "$0")/lib.sh"
-compat_plain_only
 
 export COMPAT_X="hello, world"
 SV_EXTRA='environment = GLOBAL_A="g a",SHARED="from supervisord"'

@@ -19,7 +19,7 @@
 #   sv_spawned / dr_spawned    the names in "spawned: 'NAME'" lines of each daemon's log, in order
 #   sv_states / dr_states      "NAME STATE" lines from each ctl's status
 #   same WHAT A B              error unless the two observations are equal (shows a diff)
-#   compat_plain_only          skip in the ASan tree (see below)
+#   compat_plain_only          skip in the ASan tree (see below); COMPAT_PLAIN_ONLY=1 before sourcing: at once
 # supervisord and its programs are always gone when the test ends (SIGTERM, then SIGKILL).
 
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")/../e2e" && pwd)/lib.sh"
@@ -37,6 +37,13 @@ mkdir -p "$COMPAT_OUT"
 cp "$COMPAT_DIR/probe" "$T/probe" && chmod 0755 "$T/probe"
 PROBE="/bin/sh $T/probe"
 
+# compat_plain_only: the comparison is made once, with the plain tree. supervisord's side is the same
+# for both trees, and the e2e tests run these code paths of droverd under ASan/UBSan.
+compat_plain_only() {
+	[ "$DROVER_SANITIZED" = 1 ] && skip "differential test: compared once, with the plain tree (e2e tests cover these paths under ASan)"
+	return 0
+}
+
 compat_need_supervisord() {
 	command -v supervisord > /dev/null 2>&1 && command -v supervisorctl > /dev/null 2>&1 ||
 		skip "supervisord is not installed (mk/deps.sh supervisor installs Debian's supervisor)"
@@ -44,14 +51,8 @@ compat_need_supervisord() {
 	v=$(supervisord --version 2>/dev/null)
 	case $v in 4.*) ;; *) skip "supervisord $v is not the 4.x this suite compares against" ;; esac
 }
+[ "${COMPAT_PLAIN_ONLY:-0}" = 1 ] && compat_plain_only
 compat_need_supervisord
-
-# compat_plain_only: the comparison is made once, with the plain tree. supervisord's side is the same
-# for both trees, and the e2e tests run these code paths of droverd under ASan/UBSan.
-compat_plain_only() {
-	[ "$DROVER_SANITIZED" = 1 ] && skip "differential test: compared once, with the plain tree (e2e tests cover these paths under ASan)"
-	return 0
-}
 
 # compat_config [FILE] <<EOF: the config both daemons read (default $CONF).
 compat_config() {

@@ -8,8 +8,8 @@
 #   - USR2: the log files are reopened (a renamed log is recreated), nothing is stopped.
 # Each daemon writes its own log files: COMPAT_SIDE in its environment names them.
 # timeout: 90
+COMPAT_PLAIN_ONLY=1
 . "$(dirname "$0")/lib.sh"
-compat_plain_only
 
 SV_PIDFILE=$SV_DIR/supervisord.pid DR_PIDFILE=$RUN_DIR/droverd.pid
 compat_config <<EOF

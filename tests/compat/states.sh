@@ -12,8 +12,8 @@
 # droverd shows BACKOFF with the time to the next attempt. STARTING and RUNNING are transitional
 # here and not compared; EXITED (supervisord, awaiting its restart) is counted as BACKOFF.
 # timeout: 60
+COMPAT_PLAIN_ONLY=1
 . "$(dirname "$0")/lib.sh"
-compat_plain_only
 
 compat_config <<EOF
 [program:crash]
@@ -27,20 +27,23 @@ startsecs = 1
 startretries = 2
 autorestart = unexpected
 EOF
-launch_daemon          # droverd, not waited for yet: both start at the same time
+# supervisord first (it takes a while to answer), then droverd: each is sampled from its first spawn.
 sv_start
-wait_daemon_ready
+dr_start
 
-# --- phase 1: states over time, both sampled together (absolute ms) -------------------------------
-both_fatal() { grep -q ' fail FATAL$' "$T/sv.samples" 2>/dev/null && grep -q ' fail FATAL$' "$T/dr.samples" 2>/dev/null; }
-end=$(( $(now_ms) + 15000 ))
-while ! both_fatal && [ "$(now_ms)" -lt "$end" ]; do
-	sv_states | sed "s/^/$(now_ms) /" >> "$T/sv.samples" &
-	sp=$!
-	dr_states | sed "s/^/$(now_ms) /" >> "$T/dr.samples"
-	wait "$sp"
-	sleep 0.2
-done
+# --- phase 1: states over time, each daemon sampled by its own loop (absolute ms) ----------------
+# (one loop each: supervisorctl is slow to start, it must not slow down the sampling of droverd)
+sample() {   # sample WHICH FILE: until the failing program is FATAL there, at most 15 s
+	local end=$(( $(now_ms) + 15000 ))
+	until grep -q ' fail FATAL$' "$2" 2>/dev/null || [ "$(now_ms)" -ge "$end" ]; do
+		"$1" | sed "s/^/$(now_ms) /" >> "$2"
+		sleep 0.2
+	done
+}
+sample sv_states "$T/sv.samples" &
+sp=$!
+sample dr_states "$T/dr.samples"
+wait "$sp"
 
 spawns() {
 	awk -v n="$2:$2" -v a="${3:-0}" -v b="${4:-0}" '$1 == "start" && $2 == n && (b == 0 || ($3 >= a && $3 < b))' \

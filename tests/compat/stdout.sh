@@ -6,8 +6,8 @@
 # without O_APPEND, loses lines under supervisord, which re-opens /dev/stdout: e2e/logs-own-stdout
 # covers droverd there.)
 # timeout: 60
+COMPAT_PLAIN_ONLY=1
 . "$(dirname "$0")/lib.sh"
-compat_plain_only
 
 compat_config <<EOF
 [program:talker]

@@ -6,8 +6,8 @@
 # end FATAL, its command never run). By design, supervisord itself runs as nobody while droverd keeps its identity (droverd(8),
 # drover.ini(5)): the daemons' own uids and file owners are not compared.
 # timeout: 60
+COMPAT_PLAIN_ONLY=1
 . "$(dirname "$0")/lib.sh"
-compat_plain_only
 
 id nobody > /dev/null 2>&1 || skip "no user 'nobody' on this machine"
 # supervisord as nobody must reach its files and the programs' records.

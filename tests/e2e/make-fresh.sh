@@ -30,6 +30,7 @@ copy_tree() {
 		tar -C "$SRC_DIR" --exclude=./build -cf - . | tar -C "$dst" -xf - || fail "cannot copy the source tree"
 	fi
 	[ -e "$dst/build" ] && fail "the copy has a build/ already"
+	chmod -R go-w "$dst"   # as a clone made with umask 022 (an archive may carry 0664 files)
 	return 0
 }
 

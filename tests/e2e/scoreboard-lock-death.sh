@@ -17,6 +17,8 @@ numprocs = 4
 process_name = w%(process_num)d
 startsecs = 0
 autorestart = true
+; w0 is killed within a second of its spawn over and over: restart it at once, not once a second
+respawn_interval = 0
 
 [program:lh]
 command = $HELPERS/sb-lockhold -f $T/lh.events

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Regression test (found by the fault suite, issue 7): a crash loop must not starve the event loop.
 # 30 programs whose workers die as soon as they start (fault-chaos -m 0; startsecs = 0,
-# autorestart = true: each exit is an immediate restart). droverd must keep serving its control
+# autorestart = true, respawn_interval = 0: each exit is an immediate restart). droverd must keep serving its control
 # queue (each `droverctl version` answered within 1 s, 2 s under ASan) and honour SIGTERM (exit 0
 # within stopwaitsecs + 1 = 2 s). Seen failing: every request "no reply within 10 s", the queue
 # "busy", SIGTERM ignored for > 10 s, while the SIGCHLD handler's reap loop, which respawns each
@@ -12,7 +12,7 @@ need_helpers fault-chaos
 
 LIMIT_MS=$(scaled 1000 2000)
 for i in $(seq 0 29); do
-	printf '[program:c%02d]\ncommand = %s -m 0\nstartsecs = 0\nautorestart = true\nstopwaitsecs = 1\n\n' "$i" "$HELPERS/fault-chaos"
+	printf '[program:c%02d]\ncommand = %s -m 0\nstartsecs = 0\nautorestart = true\nstopwaitsecs = 1\nrespawn_interval = 0\n\n' "$i" "$HELPERS/fault-chaos"
 done | write_config
 start_daemon
 # The crash loop is on from the first spawn. 10 control round trips over about 5 s.

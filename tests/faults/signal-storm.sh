@@ -23,6 +23,8 @@ process_name = %(program_name)s_%(process_num)d
 startsecs = 0
 autorestart = true
 stopwaitsecs = 1
+; the churn is the point: no once-a-second crash-loop wait
+respawn_interval = 0
 EOF2
 }
 { common; cat <<EOF2

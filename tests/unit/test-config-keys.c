@@ -113,6 +113,7 @@ static const struct program_sample {
 	{ PK_BACKOFF_MAX, "backoff_max=90", NULL, NULL, NULL },
 	{ PK_BACKOFF_RESET, "backoff_reset=4", NULL, NULL, NULL },
 	{ PK_FATAL_RETRY, "fatal_retry=5", NULL, NULL, NULL },
+	{ PK_RESPAWN_INTERVAL, "respawn_interval=0", NULL, NULL, NULL },
 	{ PK_KILLTREE, "killtree=false", NULL, NULL, NULL },
 	{ PK_DEPENDS_ON, "depends_on=b", NULL, NULL, NULL },
 	{ PK_RESTART_WITH_DEPENDENCY, "restart_with_dependency=true", NULL, NULL, NULL },
@@ -187,14 +188,14 @@ static const struct daemon_sample {
 	{ DK_INCLUDE, "[drover]\ninclude=/nonexistent-dir/*.ini\n", NULL, NULL },
 	{ DK_SUBREAPER, "[drover]\nsubreaper=false\n", "subreaper", NULL },
 	{ DK_PIDFILE, "[drover]\npidfile=/run/x.pid\n", "pidfile", NULL },
-	{ DK_USER, "[drover]\nuser=nobody\n", "user", NULL },
+	{ DK_USER, "[drover]\nuser=nobody\n", "user", "user" },   /* the programs run as it */
 	{ DK_SV_CHILDLOGDIR, "[supervisord]\nchildlogdir=/tmp/c\n", NULL, "stdout_logfile, stderr_logfile" },
 	{ DK_SV_ENVIRONMENT, "[supervisord]\nenvironment=A=1\n", NULL, "environment" },
 	{ DK_SV_UMASK, "[supervisord]\numask=027\n", NULL, "umask" },
 	{ DK_SV_MINFDS, "[supervisord]\nminfds=4096\n", "minfds", NULL },
 	{ DK_SV_MINPROCS, "[supervisord]\nminprocs=300\n", "minprocs", NULL },
 	{ DK_SV_PIDFILE, "[supervisord]\npidfile=/run/x.pid\n", "pidfile", NULL },    /* the field [drover] shares */
-	{ DK_SV_USER, "[supervisord]\nuser=nobody\n", "user", NULL },
+	{ DK_SV_USER, "[supervisord]\nuser=nobody\n", "user", "user" },
 };
 
 static void test_daemon_keys(void **state)

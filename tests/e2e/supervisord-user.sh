@@ -50,7 +50,9 @@ for p in plain byname bynumber; do
 done
 ctl status asroot > "$T/st" 2>&1
 grep -q "never as another user" "$T/st" "$DAEMON_LOG" || error "no reason given for refusing user = root: $(cat "$T/st")"
-[ -z "$(pgrep -f '^/bin/sleep 1003$')" ] || error "the user = root program runs"
+for w in $(worker_pids); do
+	tr '\0' ' ' < "/proc/$w/cmdline" 2>/dev/null | grep -q '^/bin/sleep 1003 $' && error "the user = root program runs (pid $w)"
+done
 stop_daemon TERM
 [ "$DAEMON_STATUS" = 0 ] || error "droverd exited $DAEMON_STATUS"
 

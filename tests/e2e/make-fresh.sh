@@ -70,7 +70,7 @@ copy_tree "$T/run"
 sed -i "s/^name = drover-demo\$/name = $NAME/" "$T/run/conf/drover.ini"
 grep -q "^name = $NAME\$" "$T/run/conf/drover.ini" || fail "conf/drover.ini has no 'name = drover-demo' line"
 : > "$T/apt.log"
-fresh_make "$T/run" run > "$T/run.log" 2>&1 < /dev/null &
+fresh_make "$T/run" run CFLAGS=-O0 > "$T/run.log" 2>&1 < /dev/null &
 MAKE_PID=$!
 log "make run: pid $MAKE_PID"
 droverd_of_copy() {

@@ -629,7 +629,17 @@ void process_extend_start(struct process *p, uint64_t usec)
 	timer_arm(p, (double) usec / 1e6);
 }
 
-void process_on_exit(struct process *p, int wstatus)
+void process_reaped(struct process *p, pid_t pid)
+{
+	if (p->pidfd >= 0) {
+		close(p->pidfd);
+		p->pidfd = -1;
+	}
+	process_set_pid(p, 0);
+	p->subject.pid = pid;   /* the exit's log lines still name it */
+}
+
+void process_on_exit(struct process *p, pid_t pid, int wstatus)
 {
 	char why[96];
 	enum fsm_event ev = FSM_EXIT_FINAL;
@@ -638,15 +648,10 @@ void process_on_exit(struct process *p, int wstatus)
 		exec_check(p);   /* the child wrote its failure before exiting: read it first */
 	exec_close(p);
 	logpipe_on_exit(p->out);   /* its last output, and its pipe descriptors back before a respawn */
-	if (p->pidfd >= 0) {
-		close(p->pidfd);
-		p->pidfd = -1;
-	}
 	if (p->prog->killtree)
-		killtree_after_exit(&p->subject, p->pid, p->generation, p->prog->stopsignal, p->prog->stopwaitsecs);
+		killtree_after_exit(&p->subject, pid, p->generation, p->prog->stopsignal, p->prog->stopwaitsecs);
 	if (p->slot >= 0)   /* lock recovery needs the reaped pid */
-		scoreboard_slot_exit((uint32_t) p->slot, p->pid, &p->subject);
-	process_set_pid(p, 0);
+		scoreboard_slot_exit((uint32_t) p->slot, pid, &p->subject);
 	p->have_exit = true;
 	p->exit_wstatus = wstatus;
 	wstatus_describe(wstatus, why, sizeof(why));
@@ -670,6 +675,7 @@ void process_on_exit(struct process *p, int wstatus)
 		log_proc(LOG_INFO, p, "stopped: %s (%s)", p->cfg->fullname, why);
 		strcpy_bounded(p->description, sizeof(p->description), why);
 	}
+	p->subject.pid = 0;
 	fsm_feed(p, ev);
 }
 

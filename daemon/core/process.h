@@ -11,6 +11,7 @@
 #include "conf/config.h"
 #include "core/fsm.h"
 #include "os/log.h"
+#include "os/reap.h"
 #include "proto.h"
 
 struct logpipe;
@@ -64,6 +65,7 @@ struct process {
 	ev_timer timer;             /* startsecs / backoff / stopwaitsecs / fatal_retry */
 	ev_io exec_watch;           /* exec-status pipe */
 	struct logpipe *out;        /* stdout and stderr */
+	struct reap_owner reaper;   /* the reaper hands the worker's exit back through it (supervisor.c) */
 };
 
 /* A message about p: the journal gets its name, pid and state. */
@@ -104,7 +106,10 @@ void process_health_failed(struct process *p);    /* health_failures liveness ch
 void process_extend_start(struct process *p, uint64_t usec);
 void process_deps_changed(struct process *p);     /* a dependency changed state: spawn if now satisfied */
 void process_before_reap(struct process *p);      /* the worker is a zombie, not yet reaped */
-void process_on_exit(struct process *p, int wstatus);   /* from the reaper, after the reap */
+/* From the reaper: the worker pid was reaped (its pid is free: p forgets it at once); then, once
+ * the whole batch is reaped, its exit. */
+void process_reaped(struct process *p, pid_t pid);
+void process_on_exit(struct process *p, pid_t pid, int wstatus);
 void process_stopped_by_signal(struct process *p, int sig);   /* SIGSTOP and the like; 0: continued */
 
 struct process *process_new(const struct program_config *prog, const struct proc_config *cfg);

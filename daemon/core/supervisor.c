@@ -27,21 +27,26 @@ static bool check_done;   /* during a shutdown: something went down, the loop ma
 
 /* ---- the leaf services' callbacks ---- */
 
-static bool reap_exiting(pid_t pid)
+static void worker_reaped(struct reap_owner *o, pid_t pid)
 {
-	struct process *p = table_find_pid(pid);
-	if (p)
-		process_before_reap(p);
-	return p != NULL || probe_reap_exiting(pid);   /* a probe's command is droverd's child too */
+	process_reaped(container_of(o, struct process, reaper), pid);
 }
 
-static void reap_exited(pid_t pid, int wstatus)
+static void worker_exited(struct reap_owner *o, pid_t pid, int wstatus)
+{
+	process_on_exit(container_of(o, struct process, reaper), pid, wstatus);
+}
+
+static const struct reap_ops worker_reap_ops = { .reaped = worker_reaped, .exited = worker_exited };
+
+static struct reap_owner *reap_exiting(pid_t pid)
 {
 	struct process *p = table_find_pid(pid);
-	if (p)
-		process_on_exit(p, wstatus);
-	else
-		(void) probe_reap_exited(pid, wstatus);
+	if (!p)
+		return probe_reap_exiting(pid);   /* a probe's command is droverd's child too */
+	process_before_reap(p);
+	p->reaper.ops = &worker_reap_ops;
+	return &p->reaper;
 }
 
 static void reap_stopped(pid_t pid, int sig)
@@ -52,7 +57,7 @@ static void reap_stopped(pid_t pid, int sig)
 }
 
 static const struct reap_hooks reap_hooks = {
-	.exiting = reap_exiting, .exited = reap_exited, .stopped = reap_stopped,
+	.exiting = reap_exiting, .stopped = reap_stopped,
 };
 
 static bool is_worker(pid_t pid)

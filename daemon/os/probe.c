@@ -48,6 +48,8 @@ struct probe {
 	char resp[HTTP_RESPONSE_MAX];
 	size_t resp_len;
 	pid_t pid;                      /* the command, until reaped; 0 none */
+	bool reaping;                   /* reaped, its exit not handed over yet (the reaper holds p) */
+	struct reap_owner reaper;
 	int status_fd;                  /* the command's exec-status pipe */
 };
 
@@ -113,7 +115,7 @@ static void deliver(struct probe *p)
 	void *ctx = p->ctx;
 	struct probe_outcome out = p->out;
 	p->done = NULL;
-	if (p->pid <= 0)
+	if (p->pid <= 0 && !p->reaping)
 		probe_free(p);
 	if (done)
 		done(ctx, &out);
@@ -418,7 +420,7 @@ struct probe *probe_cancel(struct probe *p)
 	close_io(p);
 	if (p->pid > 0)
 		(void) kill(-p->pid, SIGKILL);   /* freed once reaped */
-	else
+	else if (!p->reaping)             /* else freed when the reaper hands its exit over */
 		probe_free(p);
 	return NULL;
 }
@@ -431,31 +433,38 @@ static struct probe *find_pid(pid_t pid)
 	return NULL;
 }
 
-bool probe_reap_exiting(pid_t pid)
+/* The command's pid is free once reaped: nothing may signal it from then on. */
+static void reaped(struct reap_owner *o, pid_t pid)
 {
-	struct probe *p = find_pid(pid);
-	if (!p)
-		return false;
-	(void) kill(-pid, SIGKILL);   /* what the command left in its group goes with it */
-	return true;
+	struct probe *p = container_of(o, struct probe, reaper);
+	p->pid = 0;
+	p->reaping = true;
 }
 
-bool probe_reap_exited(pid_t pid, int wstatus)
+static void exited(struct reap_owner *o, pid_t pid, int wstatus)
+{
+	struct probe *p = container_of(o, struct probe, reaper);
+	p->reaping = false;
+	if (p->done && !p->finished) {
+		exec_exited(p, wstatus);
+		deliver(p);
+		return;
+	}
+	/* timed out or cancelled before: only the zombie was left */
+	close_io(p);
+	probe_free(p);
+}
+
+static const struct reap_ops reap_ops = { .reaped = reaped, .exited = exited };
+
+struct reap_owner *probe_reap_exiting(pid_t pid)
 {
 	struct probe *p = find_pid(pid);
 	if (!p)
-		return false;
-	if (p->done && !p->finished) {
-		exec_exited(p, wstatus);
-		p->pid = 0;
-		deliver(p);
-		return true;
-	}
-	/* timed out or cancelled before: only the zombie was left */
-	p->pid = 0;
-	close_io(p);
-	probe_free(p);
-	return true;
+		return NULL;
+	(void) kill(-pid, SIGKILL);   /* what the command left in its group goes with it */
+	p->reaper.ops = &reap_ops;
+	return &p->reaper;
 }
 
 void probe_shutdown(void)

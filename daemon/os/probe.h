@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "os/reap.h"
+
 enum probe_kind { PROBE_TCP, PROBE_HTTP, PROBE_EXEC, PROBE_KIND_MAX };
 
 struct probe_spec {
@@ -52,10 +54,9 @@ int probe_start(const struct probe_spec *spec, probe_done_fn done, void *ctx, st
  * called. NULL is fine; returns NULL. */
 struct probe *probe_cancel(struct probe *p);
 
-/* The reaper's questions: pid is a probe command (about to be reaped; its group is killed), and
- * its exit. true when the pid was a probe's. */
-bool probe_reap_exiting(pid_t pid);
-bool probe_reap_exited(pid_t pid, int wstatus);
+/* The reaper's question: is pid (exited, about to be reaped) a probe's command? Then its group is
+ * killed and the probe claims the exit (os/reap.h); NULL otherwise. */
+struct reap_owner *probe_reap_exiting(pid_t pid);
 
 /* Kill every command still running (shutdown). */
 void probe_shutdown(void);

@@ -38,10 +38,14 @@ static void note_stops(void)
 }
 
 /* Reap in two passes: first collect every child that is dead now (its group cleaned up while
- * its pid is still reserved), then act on the exits. Acting (a respawn) inside the collecting
- * loop would let a crash loop whose children die at once keep it busy forever, starving the
- * event loop; children that die meanwhile are the next SIGCHLD's business. */
+ * its pid is still reserved, its owner told at once that the pid is gone), then act on the
+ * exits. Acting (a respawn) inside the collecting loop would let a crash loop whose children die
+ * at once keep it busy forever, starving the event loop; children that die meanwhile are the
+ * next SIGCHLD's business. In the second pass every pid of the batch is free, and a respawn may
+ * take one that a later entry still carries: each exit goes to the owner that claimed it, never
+ * to whoever has its pid by then. */
 struct reaped {
+	struct reap_owner *owner;
 	pid_t pid;
 	int wstatus;
 };
@@ -66,7 +70,7 @@ unsigned reap_children(void)
 			break;   /* children exist, none has exited */
 
 		pid_t pid = si.si_pid;
-		bool worker = hooks->exiting(pid);
+		struct reap_owner *owner = hooks->exiting(pid);
 
 		int wstatus;
 		pid_t r;
@@ -77,22 +81,21 @@ unsigned reap_children(void)
 			log_error("waitpid(%d): %s", (int) pid, r < 0 ? strerror(errno) : "not reaped");
 			break;
 		}
-		if (!worker) {
+		if (!owner) {
 			log_debug("reaped unknown pid %d", (int) pid);
 			continue;
 		}
+		if (owner->ops->reaped)
+			owner->ops->reaped(owner, pid);
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
 			v = xrealloc(v, cap, sizeof(*v));
 		}
-		v[n].pid = pid;
-		v[n].wstatus = wstatus;
+		v[n] = (struct reaped) { owner, pid, wstatus };
 		n++;
 	}
-	/* The owner looks each pid up again: acting on one exit may have changed its table, never
-	 * the pids of the others, which are all reaped already. */
 	for (size_t i = 0; i < n; i++)
-		hooks->exited(v[i].pid, v[i].wstatus);
+		v[i].owner->ops->exited(v[i].owner, v[i].pid, v[i].wstatus);
 	free(v);
 	return (unsigned) n;
 }

@@ -46,6 +46,25 @@ void route_close(struct route *rt)
 	rt->mq = (mqd_t) -1;
 }
 
+/* name = "/" instance ".reply." PID "." HEX, validated by route_open */
+static const char *name_pid(const char *name)
+{
+	return name + 1 + strlen(srv.instance) + strlen(".reply.");
+}
+
+pid_t route_client_pid(const struct route *rt)
+{
+	int64_t pid;
+	char digits[16];
+	const char *s = name_pid(rt->name);
+	size_t n = strcspn(s, ".");
+	if (rt->mq == (mqd_t) -1 || n == 0 || n >= sizeof(digits))
+		return 0;
+	memcpy(digits, s, n);
+	digits[n] = '\0';
+	return parse_int64(digits, 1, INT32_MAX, &pid) == 0 ? (pid_t) pid : 0;
+}
+
 int route_open(const char *name, struct route *rt)
 {
 	struct mq_attr a;
@@ -67,14 +86,16 @@ int route_open(const char *name, struct route *rt)
 		goto fail;
 	}
 	if (geteuid() == 0) {
-		/* name = "/" instance ".reply." PID "." HEX, already validated */
-		const char *pid = name + 1 + strlen(srv.instance) + strlen(".reply.");
+		const char *pid = name_pid(name);
 		char proc[64];
 		struct stat ps;
 		snprintf(proc, sizeof(proc), "/proc/%.*s", (int) strcspn(pid, "."), pid);
 		if (stat(proc, &ps) < 0) {
-			r = -ESRCH;   /* its droverctl is gone */
-			goto fail;
+			/* Its droverctl is gone (killed before the request was read): nobody will read or
+			 * remove the queue, which counts against its user's RLIMIT_MSGQUEUE. */
+			(void) mq_close(q);
+			(void) mq_unlink(name);
+			return -ESRCH;
 		}
 		if (ps.st_uid != st.st_uid) {
 			r = -EPERM;

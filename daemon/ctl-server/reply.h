@@ -6,6 +6,7 @@
 #include <mqueue.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "proto.h"
 
@@ -18,9 +19,12 @@ struct route {
 
 /* Open the reply queue a request names, after checking that it is one of ours: a droverctl
  * reply queue name of this instance, existing (never created here), private (mode 0600) and,
- * when droverd runs as root, owned by the owner of the pid its name carries. 0 or -errno. */
+ * when droverd runs as root, owned by the owner of the pid its name carries (a queue whose pid
+ * is gone is its dead client's: it is removed, -ESRCH). 0 or -errno. */
 int route_open(const char *name, struct route *rt);
 void route_close(struct route *rt);
+/* The client's pid, from the route's queue name; 0 when none. */
+pid_t route_client_pid(const struct route *rt);
 
 /* Send a whole reply; takes the route and the payload (both are released or handed to an
  * outbox). Never blocks: a queue full before the first fragment drops the reply; one that fills

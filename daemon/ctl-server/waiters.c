@@ -5,9 +5,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/queue.h>
+#include <unistd.h>
 
 #include "ctl-server/server.h"
+#include "os/log.h"
 #include "util.h"
 
 #define WAITERS_MAX        256
@@ -39,6 +42,8 @@ struct waiter {
 	size_t nunmatched;
 	uint16_t unmatched[PROTO_ARGS_MAX];
 	ev_timer timer;
+	int client_fd;           /* pidfd of the client that waits; -1 none */
+	ev_io client_watch;
 };
 
 static LIST_HEAD(, waiter) waiters = LIST_HEAD_INITIALIZER(waiters);
@@ -87,6 +92,13 @@ static void waiter_unlink(struct waiter *w)
 
 static void waiter_free(struct waiter *w)
 {
+	if (srv.loop)   /* stopping also clears an event pending in this iteration */
+		ev_timer_stop(srv.loop, &w->timer);
+	if (w->client_fd >= 0) {
+		if (srv.loop)
+			ev_io_stop(srv.loop, &w->client_watch);
+		close(w->client_fd);
+	}
 	for (size_t i = 0; i < w->n; i++)
 		free(w->e[i].name);
 	free(w->e);
@@ -115,8 +127,6 @@ static void waiter_answer(struct waiter *w, enum answer_why why)
 		proto_reply_add_result(&b, &res);
 	}
 	proto_reply_finish(&b, (uint32_t) w->n, w->nunmatched, w->unmatched);
-	if (srv.loop)
-		ev_timer_stop(srv.loop, &w->timer);
 	reply_send(&w->rt, w->type, w->id, &b);
 	waiter_free(w);
 }
@@ -137,6 +147,8 @@ static struct waiter *waiter_alloc(const struct proto_request *req, struct route
 	w->id = req->id;
 	w->cap = n;
 	w->e = xcalloc(n ? n : 1, sizeof(*w->e));
+	w->client_fd = -1;
+	ev_init(&w->timer, waiter_timer_cb);
 	return w;
 }
 
@@ -184,6 +196,41 @@ void waiter_set_unmatched(struct waiter *w, const uint16_t *idx, size_t n)
 	memcpy(w->unmatched, idx, w->nunmatched * sizeof(*idx));
 }
 
+/* The client is gone (a droverctl killed while it waited): nobody will read the answer. The
+ * waiter goes now rather than at its deadline (up to a day: 256 such waiters made every later
+ * waiting command "busy"), and so does the reply queue the client could not remove. */
+static void client_gone(struct waiter *w)
+{
+	log_debug("control: client of %s is gone: its waiter is dropped", w->rt.name);
+	(void) mq_unlink(w->rt.name);
+	waiter_free(w);
+}
+
+static void client_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct waiter *w = container_of(io, struct waiter, client_watch);
+	waiter_unlink(w);
+	client_gone(w);
+}
+
+/* Watch the client's process (the pid its reply queue's name carries: checked to be the queue
+ * owner's when droverd runs as root) through a pidfd, readable once it exits. 0, or -ESRCH when
+ * it is gone already. Without a pidfd (an old kernel, no descriptor left) the deadline alone
+ * ends the waiter, as it would anyway. */
+static int client_watch(struct waiter *w)
+{
+	pid_t pid = route_client_pid(&w->rt);
+	if (pid <= 0)
+		return 0;
+	int fd = (int) pidfd_open(pid, 0);
+	if (fd < 0)
+		return errno == ESRCH ? -ESRCH : 0;
+	w->client_fd = fd;
+	ev_io_init(&w->client_watch, client_cb, fd, EV_READ);
+	ev_io_start(srv.loop, &w->client_watch);
+	return 0;
+}
+
 void waiter_submit(struct waiter *w, uint32_t deadline_ms, bool action)
 {
 	w->pending = 0;
@@ -207,9 +254,13 @@ void waiter_submit(struct waiter *w, uint32_t deadline_ms, bool action)
 		waiter_answer(w, ANSWER_DONE);
 		return;
 	}
+	if (client_watch(w) < 0) {
+		client_gone(w);
+		return;
+	}
 	if (deadline_ms > WAIT_MAX_MS)
 		deadline_ms = WAIT_MAX_MS;
-	ev_timer_init(&w->timer, waiter_timer_cb, deadline_ms / 1000.0, 0.);
+	ev_timer_set(&w->timer, deadline_ms / 1000.0, 0.);
 	/* the action may have taken long (a start of 1000 processes): the deadline counts from now */
 	ev_now_update(srv.loop);
 	ev_timer_start(srv.loop, &w->timer);

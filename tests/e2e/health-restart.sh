@@ -6,7 +6,7 @@
 # timeout: 60
 . "$(dirname "$0")/lib.sh"
 command -v systemd-notify >/dev/null || skip "systemd-notify missing"
-P1=$((20000 + $$ % 20000)); P2=$((P1 + 1))
+read -r P1 P2 <<< "$(free_ports 2)"
 mkdir -p "$T/www"
 echo ok > "$T/www/health"
 

@@ -268,6 +268,15 @@ count_in_state() { refresh_status && _st count "$STATUS_JSON" "$@"; }
 # names_pids [PREFIX]: "name pid state" lines.
 names_pids() { refresh_status && _st names "$STATUS_JSON" "${1:-}"; }
 
+# --- ports -------------------------------------------------------------------------------------
+
+# free_ports N: N loopback TCP ports the kernel says are free now (tests run in parallel: a port
+# derived from $$ collides with a neighbour's).
+free_ports() { "$PY" -c 'import socket,sys
+ss=[socket.socket() for _ in range(int(sys.argv[1]))]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"; }
+
 # --- /proc -------------------------------------------------------------------------------------
 
 # proc_alive PID: exists and is not a zombie.

@@ -5,7 +5,7 @@
 # zombie and no probe command left.
 # timeout: 90
 . "$(dirname "$0")/lib.sh"
-PORT=$((20000 + $$ % 20000))
+PORT=$(free_ports 1)
 MARK="probe-hang-$$"
 
 cat > "$T/blackhole.py" <<'EOF'

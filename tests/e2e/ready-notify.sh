@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 command -v redis-server >/dev/null || skip "redis-server missing (make check installs it: mk/deps.sh daemons)"
 command -v systemd-notify >/dev/null || skip "systemd-notify missing"
-PORT=$((20000 + $$ % 20000))
+PORT=$(free_ports 1)
 
 write_config <<EOF
 [program:redis]

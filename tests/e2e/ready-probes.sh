@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 NGINX=/usr/sbin/nginx
 [ -x "$NGINX" ] || skip "nginx missing (make check installs it: mk/deps.sh daemons)"
-P1=$((20000 + $$ % 20000)); P2=$((P1 + 1)); P3=$((P1 + 2))
+read -r P1 P2 P3 <<< "$(free_ports 3)"
 mkdir -p "$T/www" "$T/nginx"
 echo ok > "$T/www/health"
 chmod 0755 "$T" "$T/www"; chmod 0644 "$T/www/health"   # nginx workers run as www-data

@@ -289,11 +289,15 @@ int main(int argc, char **argv)
 	reap_adopted();
 	pidfile_remove();
 	control_close();
+	int status = supervisor_exit_status();
 	supervisor_teardown();
 	notify_close();
 	signals_stop();
 	ev_loop_destroy(loop);
 	instance_unlock();
-	log_info("droverd stopped");
-	return 0;
+	if (status)
+		log_info("droverd stopped: exit status %d (exit policy)", status);
+	else
+		log_info("droverd stopped");
+	return status;
 }

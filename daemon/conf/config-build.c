@@ -17,6 +17,7 @@
 #include "conf/config-diag.h"
 #include "conf/config-keys.h"
 #include "conf/config-read.h"
+#include "conf/event-types.h"
 #include "conf/expand.h"
 #include "conf/suggest.h"
 #include "util.h"
@@ -533,6 +534,57 @@ static bool check_program(struct program_build *b)
 	return ok;
 }
 
+/* The rules of [eventlistener:x] and [fcgi-program:x] (supervisord refuses what is an error here). */
+static bool check_kind(struct program_build *b)
+{
+	struct conf_report *R = b->R;
+	struct conf_section *s = b->s;
+	struct program_config *p = b->p;
+	bool ok = true;
+
+	if (p->kind == PROGRAM_LISTENER) {
+		if (!b->k[PK_EVENTS]) {
+			conf_sec_report(R, CONF_ERROR, s, "events: missing (a listener names the events it wants, e.g. PROCESS_STATE)");
+			ok = false;
+		}
+		if (p->redirect_stderr) {
+			conf_kv_report(R, CONF_ERROR, s, b->k[PK_REDIRECT_STDERR],
+			               "redirect_stderr=true is not allowed: stdout is the event listener protocol's channel");
+			ok = false;
+		}
+		if (p->result_handler && strcmp(p->result_handler, "supervisor.dispatchers:default_handler") != 0)
+			conf_kv_report(R, CONF_WARNING, s, b->k[PK_RESULT_HANDLER],
+			               "'%s' is a Python function drover cannot call: the default handler is used "
+			               "(RESULT OK accepts the event, anything else rejects it)", config_quote(p->result_handler));
+		char **items = b->k[PK_EVENTS] && !b->failed[PK_EVENTS] ? config_split_list(b->k[PK_EVENTS]->value, ",") : NULL;
+		for (char **i = items; i && *i; i++) {
+			event_mask m = 0;
+			char *bad = NULL;
+			if (event_types_parse(*i, &m, &bad) == 0 && !(m & event_types_emitted()))
+				conf_kv_report(R, CONF_WARNING, s, b->k[PK_EVENTS], "drover never emits %s events", *i);
+			free(bad);
+		}
+		strv_free(items);
+	}
+	if (p->kind == PROGRAM_FCGI) {
+		if (!p->socket) {
+			if (!b->failed[PK_SOCKET])
+				conf_sec_report(R, CONF_ERROR, s, "socket: missing (tcp://HOST:PORT or unix:///PATH)");
+			ok = false;
+		} else if (strncmp(p->socket, "unix://", 7) != 0 && (p->socket_owner || p->socket_mode >= 0)) {
+			conf_kv_report(R, CONF_ERROR, s, b->k[p->socket_owner ? PK_SOCKET_OWNER : PK_SOCKET_MODE],
+			               "socket_owner and socket_mode are for a unix:// socket only");
+			ok = false;
+		}
+		if (p->socket_owner) {
+			char *user = xstrndup(p->socket_owner, strcspn(p->socket_owner, ":"));
+			check_user(R, s, b->k[PK_SOCKET_OWNER], user);
+			free(user);
+		}
+	}
+	return ok;
+}
+
 /* Offer the names in DIR to SG (for "did you mean" of a command). */
 static void suggest_from_dir(struct suggest *sg, const char *dir)
 {
@@ -642,6 +694,8 @@ static void build_program(struct conf_doc *d, struct drover_config *c, struct co
 	p->file = xstrdup(s->file->path);
 	p->line = s->line;
 	p->umask = -1;                  /* unset: [supervisord] umask, else droverd's */
+	p->socket_mode = -1;            /* unset: 0700 for a unix socket */
+	p->kind = (enum program_kind) s->program_kind;
 	ctx.group_name = p->group;
 
 	for (size_t i = 0; i < s->nkv; i++) {
@@ -649,15 +703,15 @@ static void build_program(struct conf_doc *d, struct drover_config *c, struct co
 		if (kv->dup)
 			continue;
 		int k = program_key_lookup(kv->key);
-		if (k >= 0)
+		if (k >= 0 && program_key_applies((enum program_key) k, p->kind))
 			b.k[k] = kv;
 		else if (program_key_supervisord_only(kv->key))
 			conf_kv_report(b.R, CONF_WARNING, s, kv, "supervisord setting not implemented by drover; ignored");
 		else
-			unknown_key(b.R, s, kv, CONF_KEYS_PROGRAM);
+			unknown_key(b.R, s, kv, config_keys_of_program(p->kind));
 	}
 	for (int i = 0; i < PK_MAX; i++)
-		if (!b.k[i] && !program_keys[i].derived && d->defaults)
+		if (!b.k[i] && !program_keys[i].derived && d->defaults && program_key_applies((enum program_key) i, p->kind))
 			b.k[i] = conf_section_get(d->defaults, program_keys[i].name);
 
 	/* Keys set once per program: numprocs first, %(numprocs)d may appear in the others. */
@@ -666,12 +720,15 @@ static void build_program(struct conf_doc *d, struct drover_config *c, struct co
 	ctx.numprocs = p->numprocs;
 	for (int i = 0; i < PK_MAX; i++) {
 		const struct config_key *k = &program_keys[i];
-		if (i == PK_NUMPROCS || i == PK_NUMPROCS_START || k->per_process || k->derived)
+		if (i == PK_NUMPROCS || i == PK_NUMPROCS_START || k->per_process || k->derived ||
+		    !program_key_applies((enum program_key) i, p->kind))
 			continue;
 		ok &= apply_program_key(&b, (enum program_key) i, &ctx, k->target == CT_PROC ? (void *) &b.tmpl : (void *) p);
 	}
-	p->group_priority = g ? g->v.priority : p->priority;
+	/* supervisord gives a listener pool the group priority -1 unless set: started first, stopped last */
+	p->group_priority = g ? g->v.priority : p->kind == PROGRAM_LISTENER && !b.k[PK_PRIORITY] ? -1 : p->priority;
 	ok &= check_program(&b);
+	ok &= check_kind(&b);
 	check_user(b.R, s, b.k[PK_USER], p->user);
 	/* supervisord runs as [supervisord] user from start-up on: a program without its own user
 	 * runs as it (droverd keeps its identity; spawn refuses another user unless this one is root) */
@@ -851,6 +908,13 @@ static struct drover_config *build_config(struct conf_doc *d, const char *main_a
 		size_t in = 0;
 		for (const struct named *x = m; x && x < end && strcmp(x->name, s->name) == 0; x++)
 			in += x->ptr != NULL;
+		if (in && s->program_kind == PROGRAM_LISTENER) {
+			/* supervisord: a group lists programs and fcgi-programs; a listener is a pool of its own */
+			const struct group_info *g = m->ptr;
+			conf_kv_report(R, CONF_ERROR, g->s, g->programs_kv, "'%s' is an [eventlistener:%s]: a group can list "
+			               "programs and fcgi-programs only", config_quote(s->name), s->name);
+			in = 0;
+		}
 		if (!in) {
 			psec[c->nprograms] = s;
 			build_program(d, c, s, NULL, false, &total, &c->programs[c->nprograms++]);

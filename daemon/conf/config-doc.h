@@ -17,7 +17,9 @@ struct conf_kv {
 };
 
 enum conf_section_kind {
-	SEC_DROVER, SEC_SUPERVISORD, SEC_INCLUDE, SEC_PROGRAM, SEC_GROUP,
+	SEC_DROVER, SEC_SUPERVISORD, SEC_INCLUDE,
+	SEC_PROGRAM,            /* [program:x], [eventlistener:x] or [fcgi-program:x] (program_kind says) */
+	SEC_GROUP,
 	SEC_DEFAULT,            /* [DEFAULT]: values for keys the other sections do not set */
 	SEC_IGNORED,            /* a section drover does not use (reported once) */
 	SEC_INVALID,            /* a header in error (reported): its keys are skipped */
@@ -38,7 +40,8 @@ struct conf_file {
 struct conf_section {
 	enum conf_section_kind kind;
 	char *header;           /* between the brackets, trimmed */
-	char *name;             /* program:NAME / group:NAME */
+	char *name;             /* program:NAME / group:NAME (eventlistener:NAME, fcgi-program:NAME) */
+	int program_kind;       /* SEC_PROGRAM: enum program_kind, the section type */
 	struct conf_file *file;
 	unsigned line;
 	struct conf_kv *kv;

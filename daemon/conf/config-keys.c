@@ -14,11 +14,14 @@
 #include <strings.h>
 
 #include "conf/config.h"
+#include "conf/event-types.h"
 #include "conf/suggest.h"
 #include "util.h"
 
 static const char *const backoff_names[] = { "linear", "exponential", NULL };
 static const char *const health_action_names[] = { "restart", "log", NULL };
+static const char *const shutdown_on_names[] = { "never", "fatal", "exit", "unexpected", NULL };
+static const char *const kind_names[] = { "program", "eventlistener", "fcgi-program", NULL };
 
 /* ---- value parsers ---- */
 
@@ -718,6 +721,51 @@ static int parse_unix_group(const struct config_key *k, const char *v, const str
 	return 0;
 }
 
+static int parse_events(const struct config_key *k, const char *v, const struct config_value_ctx *ctx, void *base,
+                        char **ret_error)
+{
+	char *bad;
+	int r = event_types_parse(v, FIELD(k, base, uint32_t), &bad);
+	if (r == -ENODATA)
+		*ret_error = xstrdup("names no event type (PROCESS_STATE, TICK_60, ...)");
+	else if (r < 0)
+		*ret_error = xasprintf("unknown event type '%s'", config_quote(bad));
+	free(bad);
+	return r;
+}
+
+/* supervisord's fcgi socket forms: tcp://HOST:PORT (HOST without blanks or ':') or
+ * unix:///ABSOLUTE-PATH. */
+static int parse_socket(const struct config_key *k, const char *v, const struct config_value_ctx *ctx, void *base,
+                        char **ret_error)
+{
+	if (strncmp(v, "unix://", 7) == 0) {
+		if (v[7] != '/')
+			return bad(ret_error, -EINVAL, v, "is not unix:///ABSOLUTE-PATH");
+		if (strlen(v + 7) >= 108)   /* sun_path */
+			return bad(ret_error, -ENAMETOOLONG, v, "names a path longer than a unix socket's (107 bytes)");
+	} else if (strncmp(v, "tcp://", 6) == 0) {
+		const char *host = v + 6, *colon = strrchr(host, ':');
+		int64_t port;
+		if (!colon || colon == host || strcspn(host, " \t:") != (size_t) (colon - host) ||
+		    config_value_int(colon + 1, 1, 65535, &port) < 0 || colon[1] == '+' || colon[1] == '-')
+			return bad(ret_error, -EINVAL, v, "is not tcp://HOST:PORT (PORT 1..65535)");
+	} else {
+		return bad(ret_error, -EINVAL, v, "is not tcp://HOST:PORT or unix:///PATH");
+	}
+	return parse_string(k, v, ctx, base, ret_error);
+}
+
+/* socket_owner: USER or USER:GROUP (resolved when the socket is made). */
+static int parse_owner(const struct config_key *k, const char *v, const struct config_value_ctx *ctx, void *base,
+                       char **ret_error)
+{
+	const char *colon = strchr(v, ':');
+	if (!*v || colon == v || (colon && (!colon[1] || strchr(colon + 1, ':'))))
+		return bad(ret_error, -EINVAL, v, "is not USER or USER:GROUP");
+	return parse_string(k, v, ctx, base, ret_error);
+}
+
 struct value_type {
 	config_parse_fn parse;
 	size_t size;                    /* of the field */
@@ -746,6 +794,9 @@ static const struct value_type types[CV_MAX] = {
 	[CV_MSEC]        = { parse_msec, sizeof(int), VT_SCALAR },
 	[CV_INSTANCE]    = { parse_instance, sizeof(char *), VT_STRING },
 	[CV_UNIX_GROUP]  = { parse_unix_group, sizeof(char *), VT_STRING },
+	[CV_EVENTS]      = { parse_events, sizeof(uint32_t), VT_SCALAR },
+	[CV_SOCKET]      = { parse_socket, sizeof(char *), VT_STRING },
+	[CV_OWNER]       = { parse_owner, sizeof(char *), VT_STRING },
 	[CV_ARGV]        = { NULL, sizeof(char **), VT_STRV },
 	[CV_PROC_NAME]   = { NULL, sizeof(char *), VT_STRING },
 	[CV_ENV]         = { NULL, sizeof(char **), VT_STRV },
@@ -753,7 +804,8 @@ static const struct value_type types[CV_MAX] = {
 	[CV_GLOBS]       = { NULL, 0, VT_NONE },
 };
 
-_Static_assert(sizeof(enum health_action) == sizeof(int) && sizeof(enum backoff_mode) == sizeof(int),
+_Static_assert(sizeof(enum health_action) == sizeof(int) && sizeof(enum backoff_mode) == sizeof(int) &&
+               sizeof(enum shutdown_on) == sizeof(int) && sizeof(enum program_kind) == sizeof(int),
                "CV_ENUM stores an int");
 
 int config_key_parse(const struct config_key *k, const char *v, const struct config_value_ctx *ctx, void *base,
@@ -848,6 +900,8 @@ bool config_key_owns_memory(const struct config_key *k)
 #define BOUNDS(a, b) a, b, NULL
 #define SECS         BOUNDS(0, CONFIG_SECONDS_MAX)
 #define SIZE_MAX_    BOUNDS(0, 1LL << 50)
+#define LISTENER     (1u << PROGRAM_LISTENER)
+#define FCGI         (1u << PROGRAM_FCGI)
 
 const struct config_key program_keys[PK_MAX] = {
 	/* name, parse, type, target, offset, min, max, names, default, per_process, derived, reload */
@@ -933,6 +987,27 @@ const struct config_key program_keys[PK_MAX] = {
 	                         false, false, CR_LIVE, false },
 	[PK_HEALTH_ACTION] = { "health_action", T(CV_ENUM), PROG(health_action), 0, 0, health_action_names, "restart",
 	                       false, false, CR_LIVE, false },
+	[PK_STDOUT_EVENTS_ENABLED] = { "stdout_events_enabled", T(CV_BOOL), PROG(stdout_events), NOBOUNDS, "false",
+	                               false, false, CR_LIVE, false },
+	[PK_STDERR_EVENTS_ENABLED] = { "stderr_events_enabled", T(CV_BOOL), PROG(stderr_events), NOBOUNDS, "false",
+	                               false, false, CR_LIVE, false },
+	[PK_SHUTDOWN_ON]   = { "shutdown_on", T(CV_ENUM), PROG(shutdown_on), 0, 0, shutdown_on_names, "never",
+	                       false, false, CR_LIVE, false },
+	[PK_EVENTS]        = { "events", T(CV_EVENTS), PROG(events), NOBOUNDS, NULL, false, false, CR_LIVE, false,
+	                       LISTENER },
+	[PK_BUFFER_SIZE]   = { "buffer_size", T(CV_INT), PROG(buffer_size), BOUNDS(1, 100000), "10", false, false,
+	                       CR_LIVE, false, LISTENER },
+	[PK_RESULT_HANDLER] = { "result_handler", T(CV_STRING), PROG(result_handler), NOBOUNDS, NULL, false, false,
+	                        CR_LIVE, false, LISTENER },
+	[PK_SOCKET]        = { "socket", T(CV_SOCKET), PROG(socket), NOBOUNDS, NULL, false, false, CR_RESTART, false,
+	                       FCGI },
+	[PK_SOCKET_OWNER]  = { "socket_owner", T(CV_OWNER), PROG(socket_owner), NOBOUNDS, NULL, false, false,
+	                       CR_RESTART, false, FCGI },
+	/* unset: -1 (the builder's), 0700 for a unix socket */
+	[PK_SOCKET_MODE]   = { "socket_mode", T(CV_OCTAL), PROG(socket_mode), BOUNDS(0, 0777), NULL, false, false,
+	                       CR_RESTART, false, FCGI },
+	[PK_SOCKET_BACKLOG] = { "socket_backlog", T(CV_INT), PROG(socket_backlog), BOUNDS(1, 65535), NULL, false,
+	                        false, CR_RESTART, false, FCGI },
 	[PK_GROUP]         = { "group", T(CV_STRING), PROG(group), NOBOUNDS, NULL, false, true, CR_RESTART, false },
 	[PK_GROUP_PRIORITY] = { "group_priority", T(CV_INT), PROG(group_priority), NOBOUNDS, NULL,
 	                       false, true, CR_LIVE, false },
@@ -941,6 +1016,7 @@ const struct config_key program_keys[PK_MAX] = {
 	                       false },
 	[PK_DEPENDS_COMPLETED] = { "depends_completed", T(CV_NAMES), PROG(depends_completed), NOBOUNDS, NULL,
 	                           false, true, CR_LIVE, false },
+	[PK_KIND]          = { "kind", T(CV_ENUM), PROG(kind), 0, 0, kind_names, NULL, false, true, CR_RESTART, false },
 };
 
 /* [supervisord] is applied before [drover]: a key of both that shares a field ([drover] log_dir
@@ -959,6 +1035,8 @@ const struct config_key daemon_keys[DK_MAX] = {
 	[DK_SUBREAPER]    = { "subreaper", T(CV_BOOL), DMN(subreaper), NOBOUNDS, "true", false, false, CR_LIVE, false },
 	[DK_PIDFILE]      = { "pidfile", T(CV_PATH), DMN(pidfile), NOBOUNDS, NULL, false, false, CR_STARTUP, false },
 	[DK_USER]         = { "user", T(CV_STRING), DMN(user), NOBOUNDS, NULL, false, false, CR_STARTUP, false },
+	[DK_SHUTDOWN_WHEN_ALL_EXITED] = { "shutdown_when_all_exited", T(CV_BOOL), DMN(shutdown_when_all_exited), NOBOUNDS,
+	                                  "false", false, false, CR_LIVE, false },
 	[DK_SV_CHILDLOGDIR] = { "childlogdir", T(CV_DIR), DMN(log_dir), NOBOUNDS, NULL,
 	                       false, false, CR_MERGED, false },
 	[DK_SV_ENVIRONMENT] = { "environment", T(CV_ENV), DMN(environment), NOBOUNDS, NULL,
@@ -970,6 +1048,8 @@ const struct config_key daemon_keys[DK_MAX] = {
 	                       false, false, CR_STARTUP, false },
 	[DK_SV_PIDFILE]   = { "pidfile", T(CV_PATH), DMN(pidfile), NOBOUNDS, NULL, false, false, CR_STARTUP, false },
 	[DK_SV_USER]      = { "user", T(CV_STRING), DMN(user), NOBOUNDS, NULL, false, false, CR_STARTUP, false },
+	[DK_SV_IDENTIFIER] = { "identifier", T(CV_STRING), DMN(identifier), NOBOUNDS, "supervisor", false, false,
+	                       CR_LIVE, false },
 };
 
 const struct config_key group_keys[GK_MAX] = {
@@ -982,6 +1062,16 @@ const struct config_key group_keys[GK_MAX] = {
 bool daemon_key_is_drover(enum daemon_key k)
 {
 	return k < DK_SV_CHILDLOGDIR;
+}
+
+bool program_key_applies(enum program_key k, int kind)
+{
+	return !program_keys[k].kinds || (program_keys[k].kinds & (1u << kind));
+}
+
+enum config_keys_of config_keys_of_program(int kind)
+{
+	return kind == PROGRAM_LISTENER ? CONF_KEYS_LISTENER : kind == PROGRAM_FCGI ? CONF_KEYS_FCGI : CONF_KEYS_PROGRAM;
 }
 
 int program_key_lookup(const char *name)
@@ -1010,13 +1100,12 @@ static bool in_list(const char *const *list, const char *name)
 
 
 static const char *const supervisord_program_only[] = {
-	"serverurl", "stdout_capture_maxbytes", "stderr_capture_maxbytes", "stdout_events_enabled",
-	"stderr_events_enabled", "stdout_syslog", "stderr_syslog", NULL,
+	"serverurl", "stdout_capture_maxbytes", "stderr_capture_maxbytes", "stdout_syslog", "stderr_syslog", NULL,
 };
 
 static const char *const supervisord_only[] = {
 	"logfile", "logfile_maxbytes", "logfile_backups", "loglevel", "nodaemon", "silent",
-	"directory", "identifier", "nocleanup", "strip_ansi", NULL,
+	"directory", "nocleanup", "strip_ansi", NULL,
 };
 
 bool supervisord_key_known(const char *name)
@@ -1033,9 +1122,10 @@ bool program_key_supervisord_only(const char *name)
 static void each_key(enum config_keys_of which, void (*cb)(void *, const char *), void *ctx)
 {
 	bool any = which == CONF_KEYS_ANY;
-	if (any || which == CONF_KEYS_PROGRAM) {
+	if (any || which == CONF_KEYS_PROGRAM || which == CONF_KEYS_LISTENER || which == CONF_KEYS_FCGI) {
+		int kind = which == CONF_KEYS_LISTENER ? PROGRAM_LISTENER : which == CONF_KEYS_FCGI ? PROGRAM_FCGI : PROGRAM_PLAIN;
 		for (size_t i = 0; i < PK_MAX; i++)
-			if (!program_keys[i].derived)
+			if (!program_keys[i].derived && (any || program_key_applies((enum program_key) i, kind)))
 				cb(ctx, program_keys[i].name);
 		for (size_t i = 0; supervisord_program_only[i]; i++)
 			cb(ctx, supervisord_program_only[i]);

@@ -37,6 +37,9 @@ enum config_value_type {
 	CV_MSEC,        /* int: seconds with up to three decimals ("0.5"), stored in milliseconds, in [min, max] */
 	CV_INSTANCE,    /* char *: an instance name */
 	CV_UNIX_GROUP,  /* char * + gid_t: a group name or number (control_group, control_gid) */
+	CV_EVENTS,      /* uint32_t: a comma list of supervisord event types (conf/event-types.h) */
+	CV_SOCKET,      /* char *: tcp://HOST:PORT or unix:///PATH */
+	CV_OWNER,       /* char *: USER or USER:GROUP */
 	/* Built per process by the builder from more than the value (config-build.c): */
 	CV_ARGV,        /* char **: command split shell-like */
 	CV_PROC_NAME,   /* char *: process_name expanded and checked */
@@ -91,6 +94,8 @@ struct config_key {
 	bool derived;                   /* set by the builder from other sections, never written in this one */
 	enum config_reload reload;
 	bool negative_is_zero;          /* supervisord takes any integer and acts on a negative one as on 0 */
+	unsigned kinds;                 /* program keys: the sections (bits of enum program_kind) that have
+	                                 * it; 0 = every one */
 };
 
 enum program_key {
@@ -103,17 +108,21 @@ enum program_key {
 	PK_FATAL_RETRY, PK_RESPAWN_INTERVAL, PK_KILLTREE, PK_DEPENDS_ON, PK_RESTART_WITH_DEPENDENCY,
 	PK_ENVIRONMENT_FILE, PK_READY_INTERVAL, PK_READY_TIMEOUT, PK_HEALTH, PK_HEALTH_INTERVAL, PK_HEALTH_TIMEOUT,
 	PK_HEALTH_FAILURES, PK_HEALTH_ACTION,
+	PK_STDOUT_EVENTS_ENABLED, PK_STDERR_EVENTS_ENABLED, PK_SHUTDOWN_ON,
+	PK_EVENTS, PK_BUFFER_SIZE, PK_RESULT_HANDLER,                   /* [eventlistener:x] */
+	PK_SOCKET, PK_SOCKET_OWNER, PK_SOCKET_MODE, PK_SOCKET_BACKLOG,  /* [fcgi-program:x] */
 	PK_GROUP, PK_GROUP_PRIORITY,    /* derived: from the [group:x] that lists the program */
 	PK_NOTIFY_SOCKET,               /* derived: ready or health is notify */
 	PK_DEPENDS_COMPLETED,           /* derived: the NAME:completed items of depends_on */
+	PK_KIND,                        /* derived: from the section type */
 	PK_MAX
 };
 
 enum daemon_key {
 	DK_NAME, DK_LOG_DIR, DK_RUN_DIR, DK_CONTROL_MODE, DK_CONTROL_GROUP, DK_INCLUDE, DK_SUBREAPER,
-	DK_PIDFILE, DK_USER,                                            /* [drover] */
+	DK_PIDFILE, DK_USER, DK_SHUTDOWN_WHEN_ALL_EXITED,               /* [drover] */
 	DK_SV_CHILDLOGDIR, DK_SV_ENVIRONMENT, DK_SV_UMASK, DK_SV_MINFDS, DK_SV_MINPROCS,
-	DK_SV_PIDFILE, DK_SV_USER,                                      /* [supervisord] */
+	DK_SV_PIDFILE, DK_SV_USER, DK_SV_IDENTIFIER,                    /* [supervisord] */
 	DK_MAX
 };
 
@@ -147,7 +156,9 @@ extern const struct config_key group_keys[GK_MAX];
 
 /* Which section a key is looked up for. */
 enum config_keys_of { CONF_KEYS_PROGRAM, CONF_KEYS_GROUP, CONF_KEYS_DROVER, CONF_KEYS_SUPERVISORD, CONF_KEYS_INCLUDE,
-                      CONF_KEYS_ANY };
+                      CONF_KEYS_ANY, CONF_KEYS_LISTENER, CONF_KEYS_FCGI };
+/* The keys of the section that defines a program of that kind. */
+enum config_keys_of config_keys_of_program(int program_kind);
 /* NAME is a key of that section: one drover reads, or one of supervisord's that drover ignores. */
 bool config_key_known(enum config_keys_of which, const char *name);
 /* The key of that section nearest to NAME (a likely typo) into BUF, or NULL. */
@@ -161,6 +172,8 @@ struct conf_group {
 
 /* Index of a key of [program:x] (lower case) that a user may write, or -1. */
 int program_key_lookup(const char *name);
+/* Key K is one of the section that defines a program of KIND (enum program_kind). */
+bool program_key_applies(enum program_key k, int kind);
 /* Index of a key of [drover] (drover true) or [supervisord], or -1. */
 int daemon_key_lookup(const char *name, bool drover);
 /* Whether daemon key K belongs to [drover] (else [supervisord]). */

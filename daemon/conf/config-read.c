@@ -108,10 +108,10 @@ static bool header_is(const char *header, const char *prefix, const char **ret_n
 	return false;
 }
 
-/* Section types supervisord knows besides its own [supervisord], [include], [program:x] and
- * [group:x]: drover ignores them with a warning. */
+/* Section types supervisord knows besides its own [supervisord], [include], [program:x],
+ * [group:x], [eventlistener:x] and [fcgi-program:x]: drover ignores them with a warning. */
 static const char *const ignored_plain[] = { "supervisorctl", "unix_http_server", "inet_http_server" };
-static const char *const ignored_prefix[] = { "rpcinterface", "eventlistener", "fcgi-program", "ctlplugin" };
+static const char *const ignored_prefix[] = { "rpcinterface", "ctlplugin" };
 
 /* What a misspelt section header was probably meant to be ("[programs:web]" -> "[program:web]"). */
 static char *section_suggestion(const char *header)
@@ -153,8 +153,10 @@ static void begin_section(struct reader *r, const char *start, const char *end)
 		s->kind = SEC_INCLUDE;
 	else if (strcmp(s->header, "DEFAULT") == 0)
 		s->kind = SEC_DEFAULT;
-	else if (header_is(s->header, "program", &name) || header_is(s->header, "group", &name)) {
-		const char *what = s->header[0] == 'p' ? "program" : "group";
+	else if (header_is(s->header, "program", &name) || header_is(s->header, "group", &name) ||
+	         header_is(s->header, "eventlistener", &name) || header_is(s->header, "fcgi-program", &name)) {
+		const char *what = s->header[0] == 'p' ? "program" : s->header[0] == 'g' ? "group"
+		                 : s->header[0] == 'e' ? "eventlistener" : "fcgi-program";
 		if (!name) {
 			/* supervisord reads only [program:NAME]: a bare [program] is a section of no meaning */
 			s->kind = SEC_IGNORED;
@@ -172,7 +174,8 @@ static void begin_section(struct reader *r, const char *start, const char *end)
 			return;
 		}
 		s->name = n;
-		s->kind = s->header[0] == 'p' ? SEC_PROGRAM : SEC_GROUP;
+		s->kind = s->header[0] == 'g' ? SEC_GROUP : SEC_PROGRAM;
+		s->program_kind = s->header[0] == 'e' ? PROGRAM_LISTENER : s->header[0] == 'f' ? PROGRAM_FCGI : PROGRAM_PLAIN;
 	} else {
 		for (size_t i = 0; i < ELEMENTSOF(ignored_plain); i++)
 			if (strcmp(s->header, ignored_plain[i]) == 0)
@@ -217,7 +220,8 @@ static void check_continuation(struct reader *r, const char *s, const char *e)
 	char *word = xstrndup(s, (size_t) (w - s));
 	for (char *c = word; *c; c++)
 		*c = (char) tolower((unsigned char) *c);
-	if (config_key_known(sec->kind == SEC_PROGRAM ? CONF_KEYS_PROGRAM : sec->kind == SEC_GROUP ? CONF_KEYS_GROUP
+	if (config_key_known(sec->kind == SEC_PROGRAM ? config_keys_of_program(sec->program_kind)
+	                     : sec->kind == SEC_GROUP ? CONF_KEYS_GROUP
 	                     : sec->kind == SEC_DROVER ? CONF_KEYS_DROVER : sec->kind == SEC_SUPERVISORD ? CONF_KEYS_SUPERVISORD
 	                     : sec->kind == SEC_INCLUDE ? CONF_KEYS_INCLUDE : CONF_KEYS_ANY, word)) {
 		char *t = xstrndup(s, (size_t) (e - s));

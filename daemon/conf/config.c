@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "conf/config-keys.h"
 #include "util.h"
@@ -77,6 +78,33 @@ bool program_exitcode_expected(const struct program_config *p, int code)
 	if (code < 0 || code > 255)
 		return false;
 	return p->exitcodes[code / 8] & (1u << (code % 8));
+}
+
+bool program_exit_shuts_down(const struct program_config *p, int wstatus)
+{
+	switch (p->shutdown_on) {
+	case SHUTDOWN_ON_EXIT:
+		return true;
+	case SHUTDOWN_ON_UNEXPECTED:
+		return !WIFEXITED(wstatus) || !program_exitcode_expected(p, WEXITSTATUS(wstatus));
+	default:
+		return false;
+	}
+}
+
+int wstatus_exit_code(int wstatus)
+{
+	if (WIFEXITED(wstatus))
+		return WEXITSTATUS(wstatus);
+	if (WIFSIGNALED(wstatus))
+		return 128 + WTERMSIG(wstatus);   /* what a shell reports for a signal's death */
+	return 1;
+}
+
+const char *program_kind_to_string(enum program_kind k)
+{
+	static const char *const t[PROGRAM_KIND_MAX] = { "program", "eventlistener", "fcgi-program" };
+	return k >= 0 && k < PROGRAM_KIND_MAX ? t[k] : "?";
 }
 
 const char *autorestart_to_string(enum autorestart a)

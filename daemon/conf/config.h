@@ -12,6 +12,12 @@ enum autorestart { AUTORESTART_FALSE, AUTORESTART_UNEXPECTED, AUTORESTART_TRUE, 
 enum health_action { HEALTH_RESTART, HEALTH_LOG, HEALTH_ACTION_MAX };
 enum backoff_mode { BACKOFF_LINEAR, BACKOFF_EXPONENTIAL, BACKOFF_MAX };
 enum logfile_kind { LOGFILE_AUTO, LOGFILE_NONE, LOGFILE_PATH, LOGFILE_MAX };
+/* The section that defines a program: [program:x], [eventlistener:x] (its processes speak
+ * supervisord's event listener protocol on stdin/stdout), [fcgi-program:x] (its processes get a
+ * listening socket droverd holds as their stdin). */
+enum program_kind { PROGRAM_PLAIN, PROGRAM_LISTENER, PROGRAM_FCGI, PROGRAM_KIND_MAX };
+/* shutdown_on: when the process does this, droverd stops everything and exits with its status. */
+enum shutdown_on { SHUTDOWN_ON_NEVER, SHUTDOWN_ON_FATAL, SHUTDOWN_ON_EXIT, SHUTDOWN_ON_UNEXPECTED, SHUTDOWN_ON_MAX };
 
 #define STARTRETRIES_INFINITE  (-1)
 
@@ -93,6 +99,21 @@ struct program_config {
 	bool restart_with_dependency;
 	char *environment_file; /* absolute path, NULL = none (read at spawn time) */
 
+	enum program_kind kind; /* the section type (derived) */
+	bool stdout_events, stderr_events;   /* stdout/stderr_events_enabled: PROCESS_LOG_* events */
+	enum shutdown_on shutdown_on;
+
+	/* [eventlistener:x] */
+	uint32_t events;        /* event types it subscribes to (conf/event-types.h) */
+	int buffer_size;        /* events queued for the pool; the oldest is dropped beyond */
+	char *result_handler;   /* as written; only supervisord's default handler exists in drover */
+
+	/* [fcgi-program:x]: the socket every process gets as its standard input */
+	char *socket;           /* tcp://HOST:PORT or unix:///PATH, expanded; NULL for other kinds */
+	char *socket_owner;     /* unix: USER or USER:GROUP; NULL = droverd's (or the program's user) */
+	int socket_mode;        /* unix: file mode; -1 = 0700 */
+	int socket_backlog;     /* listen() backlog; 0 = SOMAXCONN */
+
 	size_t nprocs;
 	struct proc_config *procs;
 };
@@ -110,6 +131,8 @@ struct drover_config {
 	long minfds, minprocs;
 	char *pidfile;          /* [drover] or [supervisord] pidfile, absolute; NULL = none ([drover] wins) */
 	char *user;             /* [drover] or [supervisord] user, as written; NULL = none ([drover] wins) */
+	char *identifier;       /* [supervisord] identifier: the server: of event listener headers */
+	bool shutdown_when_all_exited;   /* [drover]: exit once every autostart program has exited */
 
 	size_t nprograms;
 	struct program_config *programs;   /* in file order */
@@ -140,6 +163,12 @@ int config_check_print(const char *path, const struct drover_config *c, const st
 void config_diag_clear(struct config_diag *d);
 
 bool program_exitcode_expected(const struct program_config *p, int code);
+/* The worker of P ended with WSTATUS without droverd asking it to (it was STARTING or RUNNING):
+ * does its shutdown_on say that droverd shuts down now (exit, or unexpected and the code is not
+ * one of exitcodes)? FATAL is decided where the process gives up. */
+bool program_exit_shuts_down(const struct program_config *p, int wstatus);
+/* The exit status droverd passes on for WSTATUS: the code, or 128 + the signal. */
+int wstatus_exit_code(int wstatus);
 
 const char *autorestart_to_string(enum autorestart a);
 /* "startsecs" (ready) / "none" (health) for CHECK_NONE, then "scoreboard", "notify", "tcp", "http", "exec", "log". */
@@ -149,5 +178,6 @@ const char *health_action_to_string(enum health_action a);
 bool program_depends_completed(const struct program_config *p, const char *name);
 const char *backoff_mode_to_string(enum backoff_mode m);
 const char *logfile_kind_to_string(enum logfile_kind k);
+const char *program_kind_to_string(enum program_kind k);     /* the section type: "program", ... */
 
 #endif

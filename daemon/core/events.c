@@ -62,6 +62,24 @@ void events_config_applied(const struct drover_config *cfg)
 	}
 }
 
+void events_output(struct process *p, int stream, const char *data, size_t n)
+{
+	for (struct events_subscriber *s = subscribers, *next; s; s = next) {
+		next = s->next;
+		if (s->output)
+			s->output(s->ctx, p, stream, data, n);
+	}
+}
+
+void events_phase(enum events_phase phase)
+{
+	for (struct events_subscriber *s = subscribers, *next; s; s = next) {
+		next = s->next;
+		if (s->phase)
+			s->phase(s->ctx, phase);
+	}
+}
+
 /* Every round runs each settle callback once, in subscription order; a round in which one of
  * them acted may have recorded work for an earlier one, so another round follows. It ends:
  * each round acts only on what the previous one recorded, and every action moves a process

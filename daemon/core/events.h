@@ -12,12 +12,19 @@
 
 #include <ev.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "proto.h"
 
 struct process;
 struct drover_config;
+
+/* What droverd as a whole is doing (supervisord's SUPERVISOR_STATE_CHANGE). */
+enum events_phase {
+	EVENTS_RUNNING,         /* started: the table is built, autostart is about to begin */
+	EVENTS_STOPPING,        /* a shutdown began */
+};
 
 struct events_subscriber {
 	/* p changed state: p's state is the new one, old the previous. */
@@ -28,6 +35,10 @@ struct events_subscriber {
 	void (*gone)(void *ctx, struct process *p);
 	/* A reload applied cfg (the processes point into it already). */
 	void (*config_applied)(void *ctx, const struct drover_config *cfg);
+	/* p's current worker wrote data on stream (0 stdout, 1 stderr), already logged. */
+	void (*output)(void *ctx, struct process *p, int stream, const char *data, size_t n);
+	/* droverd entered phase. */
+	void (*phase)(void *ctx, enum events_phase phase);
 	/* Act on what was recorded; true when anything was done. */
 	bool (*settle)(void *ctx);
 	void *ctx;
@@ -47,6 +58,8 @@ void events_state_changed(struct process *p, enum proc_state old);
 void events_pid_changed(struct process *p, pid_t old);
 void events_gone(struct process *p);
 void events_config_applied(const struct drover_config *cfg);
+void events_output(struct process *p, int stream, const char *data, size_t n);
+void events_phase(enum events_phase phase);
 
 /* Run the settle callbacks now, until none does anything (the watcher does this each iteration). */
 void events_settle(void);

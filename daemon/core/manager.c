@@ -7,6 +7,7 @@
 
 #include "core/checks.h"
 #include "core/depends.h"
+#include "core/eventpool.h"
 #include "core/match.h"
 #include "core/process.h"
 #include "core/reload.h"
@@ -177,6 +178,9 @@ void manager_status(const struct process *p, struct proto_status *ret)
 {
 	process_status(p, ret);
 	checks_status(p, ret);
+	/* a listener reports nothing itself: its status line is its protocol state and counters */
+	if (!ret->status_line[0])
+		(void) eventpool_describe(p, ret->status_line, sizeof(ret->status_line));
 }
 
 int manager_tail(const struct process *p, int stream, unsigned lines, char **ret_text, size_t *ret_len)

@@ -181,6 +181,12 @@ void process_set_config(struct process *p, const struct program_config *prog, co
 	output_configure(p);
 }
 
+/* The worker's output, once logged, is published (event listeners read theirs, log events). */
+static void output_tap(void *ctx, int stream, const char *data, size_t n)
+{
+	events_output(ctx, stream, data, n);
+}
+
 struct process *process_new(const struct program_config *prog, const struct proc_config *cfg)
 {
 	struct process *p = xcalloc(1, sizeof(*p));
@@ -194,6 +200,7 @@ struct process *process_new(const struct program_config *prog, const struct proc
 	ev_init(&p->timer, timer_cb);
 	ev_init(&p->exec_watch, exec_cb);
 	p->out = logpipe_new(&p->subject);
+	logpipe_set_publish(p->out, output_tap, p);
 	process_set_config(p, prog, cfg);
 	return p;
 }
@@ -206,6 +213,7 @@ struct process *process_free(struct process *p)
 	exec_close(p);
 	if (p->pidfd >= 0)
 		close(p->pidfd);
+	logpipe_set_publish(p->out, NULL, NULL);   /* what the free still drains is p's last output, for nobody */
 	logpipe_free(p->out);
 	if (p->slot >= 0)
 		scoreboard_slot_release((uint32_t) p->slot);
@@ -304,19 +312,28 @@ static int spawn_worker(struct process *p, struct spawn_child *ret, char *err, s
 	};
 	struct spawn_plan plan;
 	struct logpipe_fds fds = LOGPIPE_FDS_INIT;
+	int in = -1;
+	bool in_asked = false;
 	int r = spawn_prepare(&req, &plan, err, errsize);
 	if (r < 0)
 		goto out;
 	strcpy_bounded(p->exec_path, sizeof(p->exec_path), spawn_plan_path(&plan));
+	if (hooks.stdin_open) {
+		in_asked = true;
+		if ((r = hooks.stdin_open(p, &in, err, errsize)) < 0)
+			goto out;
+	}
 	r = logpipe_prepare(p->out, &fds);
 	if (r < 0) {
 		snprintf(err, errsize, "spawn error: cannot set up output: %s", strerror(-r));
 		goto out;
 	}
-	r = spawn_run(&plan, (const int[3]) { fds.in, fds.out, fds.err }, ret, err, errsize);
+	r = spawn_run(&plan, (const int[3]) { in >= 0 ? in : fds.in, fds.out, fds.err }, ret, err, errsize);
 	if (r == 0)
 		logpipe_attach(p->out, &fds);
 out:
+	if (in_asked && hooks.stdin_done)
+		hooks.stdin_done(p, r == 0);
 	logpipe_fds_close(&fds);
 	spawn_plan_clear(&plan);
 	strv_free(env);
@@ -405,6 +422,8 @@ static void do_backoff(struct process *p)
 	if (p->description[0] == '\0')
 		strcpy_bounded(p->description, sizeof(p->description), "Exited too quickly (process log may have details)");
 	if (p->prog->startretries != STARTRETRIES_INFINITE && p->backoff > p->prog->startretries) {
+		/* supervisord goes BACKOFF, then gives up (FATAL from BACKOFF): event listeners see both */
+		process_set_state(p, PROC_BACKOFF);
 		process_set_state(p, PROC_FATAL);
 		log_proc(LOG_WARNING, p, "gave up: %s entered FATAL state, too many start retries too quickly",
 		         p->cfg->fullname);
@@ -663,6 +682,8 @@ void process_on_exit(struct process *p, pid_t pid, int wstatus)
 		bool expected = WIFEXITED(wstatus) && program_exitcode_expected(p->prog, WEXITSTATUS(wstatus));
 		bool restart = p->prog->autorestart == AUTORESTART_TRUE ||
 		               (p->prog->autorestart == AUTORESTART_UNEXPECTED && !expected);
+		if (program_exit_shuts_down(p->prog, wstatus))
+			restart = false;   /* its shutdown_on takes droverd down: nothing respawns */
 		log_proc(LOG_INFO, p, "exited: %s (%s; %s)", p->cfg->fullname, why, expected ? "expected" : "not expected");
 		strcpy_bounded(p->description, sizeof(p->description), why);
 		if (restart && !shutting_down)

@@ -81,6 +81,11 @@ struct process_hooks {
 	void (*spawning)(struct process *p, char ***env);
 	/* startsecs passed while STARTING: has readiness been reported meanwhile (read it now)? */
 	bool (*ready_now)(struct process *p);
+	/* What p's worker gets as its standard input: *ret_fd (the hook's: the spawn only dup2()s
+	 * it), or -1 for /dev/null. 0, or -errno with the reason in err (a spawn error). NULL: none. */
+	int (*stdin_open)(struct process *p, int *ret_fd, char *err, size_t errsize);
+	/* The spawn stdin_open() was asked for is over: a worker was forked, or not. */
+	void (*stdin_done)(struct process *p, bool forked);
 };
 
 /* The loop every process's timers and watchers run on, and the hooks (before any process_new). */

@@ -6,7 +6,10 @@
 
 #include "core/checks.h"
 #include "core/depends.h"
+#include "core/eventpool.h"
 #include "core/events.h"
+#include "core/exitpolicy.h"
+#include "core/fcgi.h"
 #include "core/health.h"
 #include "core/liveness.h"
 #include "core/process.h"
@@ -72,9 +75,31 @@ static void stragglers_changed(void)
 
 static const struct killtree_hooks killtree_hooks = { .is_worker = is_worker, .changed = stragglers_changed };
 
+/* A listener's stdin is a pipe droverd writes events into; an fcgi-program's the socket droverd
+ * holds for it; everyone else's /dev/null. */
+static int stdin_open(struct process *p, int *ret_fd, char *err, size_t errsize)
+{
+	*ret_fd = -1;
+	switch (p->prog->kind) {
+	case PROGRAM_LISTENER:
+		return eventpool_stdin_open(p, ret_fd, err, errsize);
+	case PROGRAM_FCGI:
+		return fcgi_stdin_open(p, ret_fd, err, errsize);
+	default:
+		return 0;
+	}
+}
+
+static void stdin_done(struct process *p, bool forked)
+{
+	if (p->prog->kind == PROGRAM_LISTENER)
+		eventpool_stdin_done(p, forked);
+}
+
 static const struct process_hooks process_hooks = {
 	.may_spawn = depends_satisfied, .starting = depends_start_for,
 	.spawning = checks_spawning, .ready_now = checks_ready_now,
+	.stdin_open = stdin_open, .stdin_done = stdin_done,
 };
 
 /* ---- the end of a shutdown ---- */
@@ -127,12 +152,16 @@ int supervisor_start(struct ev_loop *l, const char *config_path, struct drover_c
 	readiness_init(loop);
 	liveness_init(loop);
 	reload_init(config_path);
+	eventpool_init(loop, cfg);
+	fcgi_init();
+	exitpolicy_init(cfg, supervisor_shutdown);
 	events_subscribe(&subscriber);
 	return 0;
 }
 
 void supervisor_autostart(void)
 {
+	events_phase(EVENTS_RUNNING);
 	struct process **v = xcalloc(tab.n + 1, sizeof(*v));
 	size_t n = 0;
 	for (size_t i = 0; i < tab.n; i++)
@@ -149,6 +178,7 @@ void supervisor_shutdown(void)
 	process_begin_shutdown();
 	log_info("shutting down: stopping %zu processes", tab.n);
 	notify_stopping();
+	events_phase(EVENTS_STOPPING);
 	struct process **v = xcalloc(tab.n + 1, sizeof(*v));
 	size_t n = 0;
 	for (size_t i = 0; i < tab.n; i++) {
@@ -163,12 +193,20 @@ void supervisor_shutdown(void)
 	check_done = true;
 }
 
+int supervisor_exit_status(void)
+{
+	return exitpolicy_status();
+}
+
 void supervisor_teardown(void)
 {
 	killtree_shutdown();
 	readiness_stop();
 	liveness_stop();
 	health_stop();
+	exitpolicy_stop();
+	eventpool_stop();
+	fcgi_stop();
 	checks_teardown();
 	events_unsubscribe(&subscriber);
 	events_stop();

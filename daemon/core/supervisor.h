@@ -15,6 +15,9 @@ void supervisor_autostart(void);
 /* Graceful shutdown: stop all in waves (dependants first, then by descending priority); the loop
  * ends once every worker and every escaped descendant is gone. */
 void supervisor_shutdown(void);
+/* droverd's exit status after the loop: 0, or the status of the process whose exit policy
+ * (shutdown_on, shutdown_when_all_exited) shut droverd down. */
+int supervisor_exit_status(void);
 /* After the loop: kill what escaped, free the table and every config, close the scoreboard. */
 void supervisor_teardown(void);
 

@@ -98,6 +98,8 @@ struct logpipe {
 	struct logpipe_file file[2];
 	bool redirect_stderr;
 	struct stream *streams[2];     /* NULL until the first spawn or tail -f */
+	logpipe_tap_fn publish;        /* the current worker's output, for the event module */
+	void *publish_ctx;
 };
 
 static struct ev_loop *watch_loop;
@@ -409,6 +411,15 @@ static void st_output(struct stream *st, const char *data, size_t n)
 		st->owner->tap(st->owner->tap_ctx, st->stream, data, n);
 }
 
+/* Output read from pipe rd: the stream's, then published when rd is the newest pipe. */
+static void rd_output(struct reader *rd, const char *data, size_t n)
+{
+	struct stream *st = rd->st;
+	st_output(st, data, n);
+	if (st->owner->publish && rd == st->readers)
+		st->owner->publish(st->owner->publish_ctx, st->stream, data, n);
+}
+
 static struct stream *st_get(struct logpipe *lp, int stream)
 {
 	struct stream *st = lp->streams[stream];
@@ -461,7 +472,7 @@ static void reader_cb(struct ev_loop *loop, ev_io *w, int revents)
 		n = read(rd->fd, readbuf, sizeof(readbuf));
 	while (n < 0 && errno == EINTR);
 	if (n > 0) {
-		st_output(rd->st, readbuf, (size_t) n);
+		rd_output(rd, readbuf, (size_t) n);
 		return;
 	}
 	if (n < 0 && errno == EAGAIN)
@@ -485,7 +496,7 @@ static bool reader_drain(struct reader *rd)
 			return false;
 		if (n <= 0)
 			return true;
-		st_output(rd->st, readbuf, (size_t) n);
+		rd_output(rd, readbuf, (size_t) n);
 		total += (size_t) n;
 	}
 	return false;
@@ -674,6 +685,12 @@ void logpipe_reopen_all(void)
 		}
 	}
 	log_info("reopened %u log files%s", n, failed ? " (some failed, see above)" : "");
+}
+
+void logpipe_set_publish(struct logpipe *lp, logpipe_tap_fn fn, void *ctx)
+{
+	lp->publish = fn;
+	lp->publish_ctx = ctx;
 }
 
 void logpipe_set_tap(struct logpipe *lp, logpipe_tap_fn fn, void *ctx)

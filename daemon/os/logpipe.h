@@ -62,6 +62,10 @@ void logpipe_reopen_all(void);
  * with redirect_stderr both come as stdout), until the tap is removed (fn NULL). One tap. */
 typedef void (*logpipe_tap_fn)(void *ctx, int stream, const char *data, size_t n);
 void logpipe_set_tap(struct logpipe *lp, logpipe_tap_fn fn, void *ctx);
+/* Every chunk read from the newest pipes of lp (the current worker's, not those an earlier
+ * worker's descendants still hold) is also handed to fn, after the log file, the tail and the tap
+ * got it: the process publishes its output to whoever listens (event listeners, log events). */
+void logpipe_set_publish(struct logpipe *lp, logpipe_tap_fn fn, void *ctx);
 
 /* Bytes of the output (both streams) that could not be written to the log file: write errors
  * (ENOSPC, EIO), or a log file that could not be opened. NONE is not counted. */

@@ -61,6 +61,9 @@ static void assert_keyset(const struct config_keyset *got, const struct config_k
 }
 
 #define BASE_PROGRAM "[program:a]\ncommand=/bin/a 1\n"
+/* Headers of the other section types, with the key each needs (added to the base as well). */
+#define LISTENER "eventlistener:a]\nevents=PROCESS_STATE"
+#define FCGI     "fcgi-program:a]\nsocket=unix:///run/a.sock"
 #define OTHERS       "[program:b]\ncommand=/bin/b\n"
 
 /* A [program:a] key: LINE goes into [program:a]; SECTIONS follow it in the changed config
@@ -68,58 +71,71 @@ static void assert_keyset(const struct config_keyset *got, const struct config_k
 static const struct program_sample {
 	enum program_key key;
 	const char *line, *sections, *base_sections, *also;
+	const char *header;     /* the section type with what it needs (NULL: "program") */
 } program_samples[] = {
-	{ PK_COMMAND, "command=/bin/a 2", NULL, NULL, NULL },
+	{ PK_COMMAND, "command=/bin/a 2", NULL, NULL, NULL, NULL },
 	/* AUTO log files are named after the process */
-	{ PK_PROCESS_NAME, "process_name=other", NULL, NULL, "stdout_logfile, stderr_logfile" },
+	{ PK_PROCESS_NAME, "process_name=other", NULL, NULL, "stdout_logfile, stderr_logfile", NULL },
 	{ PK_NUMPROCS, "numprocs=2\nprocess_name=a_%(process_num)d", NULL, NULL,
-	  "process_name, stdout_logfile, stderr_logfile" },
-	{ PK_NUMPROCS_START, "numprocs_start=5", NULL, NULL, NULL },
-	{ PK_DIRECTORY, "directory=/tmp", NULL, NULL, NULL },
-	{ PK_USER, "user=nobody", NULL, NULL, NULL },
-	{ PK_ENVIRONMENT, "environment=A=1", NULL, NULL, NULL },
-	{ PK_UMASK, "umask=027", NULL, NULL, NULL },
-	{ PK_PRIORITY, "priority=5", NULL, NULL, "group_priority" },   /* a program outside a group is its own group */
-	{ PK_AUTOSTART, "autostart=false", NULL, NULL, NULL },
-	{ PK_AUTORESTART, "autorestart=true", NULL, NULL, NULL },
-	{ PK_EXITCODES, "exitcodes=0,1", NULL, NULL, NULL },
-	{ PK_STARTSECS, "startsecs=5", NULL, NULL, NULL },
-	{ PK_STARTRETRIES, "startretries=infinite", NULL, NULL, NULL },
-	{ PK_STOPSIGNAL, "stopsignal=INT", NULL, NULL, NULL },
-	{ PK_STOPWAITSECS, "stopwaitsecs=3", NULL, NULL, NULL },
-	{ PK_STOPASGROUP, "stopasgroup=true", NULL, NULL, "killasgroup" },      /* killasgroup follows it */
-	{ PK_KILLASGROUP, "killasgroup=true", NULL, NULL, NULL },
-	{ PK_REDIRECT_STDERR, "redirect_stderr=true", NULL, NULL, "stderr_logfile" },  /* no stderr log then */
-	{ PK_STDOUT_LOGFILE, "stdout_logfile=/tmp/o.log", NULL, NULL, NULL },
-	{ PK_STDOUT_LOGFILE_MAXBYTES, "stdout_logfile_maxbytes=1KB", NULL, NULL, NULL },
-	{ PK_STDOUT_LOGFILE_BACKUPS, "stdout_logfile_backups=2", NULL, NULL, NULL },
-	{ PK_STDERR_LOGFILE, "stderr_logfile=NONE", NULL, NULL, NULL },
-	{ PK_STDERR_LOGFILE_MAXBYTES, "stderr_logfile_maxbytes=1KB", NULL, NULL, NULL },
-	{ PK_STDERR_LOGFILE_BACKUPS, "stderr_logfile_backups=2", NULL, NULL, NULL },
-	{ PK_READY, "ready=scoreboard", NULL, NULL, NULL },
-	{ PK_READY_INTERVAL, "ready_interval=0.2", NULL, NULL, NULL },
-	{ PK_READY_TIMEOUT, "ready_timeout=3", NULL, NULL, NULL },
-	{ PK_HEALTH, "health=tcp:127.0.0.1:80", NULL, NULL, NULL },
-	{ PK_HEALTH_INTERVAL, "health_interval=1.5", NULL, NULL, NULL },
-	{ PK_HEALTH_TIMEOUT, "health_timeout=1", NULL, NULL, NULL },
-	{ PK_HEALTH_FAILURES, "health_failures=1", NULL, NULL, NULL },
-	{ PK_HEALTH_ACTION, "health_action=log", NULL, NULL, NULL },
+	  "process_name, stdout_logfile, stderr_logfile", NULL },
+	{ PK_NUMPROCS_START, "numprocs_start=5", NULL, NULL, NULL, NULL },
+	{ PK_DIRECTORY, "directory=/tmp", NULL, NULL, NULL, NULL },
+	{ PK_USER, "user=nobody", NULL, NULL, NULL, NULL },
+	{ PK_ENVIRONMENT, "environment=A=1", NULL, NULL, NULL, NULL },
+	{ PK_UMASK, "umask=027", NULL, NULL, NULL, NULL },
+	{ PK_PRIORITY, "priority=5", NULL, NULL, "group_priority", NULL },   /* a program outside a group is its own group */
+	{ PK_AUTOSTART, "autostart=false", NULL, NULL, NULL, NULL },
+	{ PK_AUTORESTART, "autorestart=true", NULL, NULL, NULL, NULL },
+	{ PK_EXITCODES, "exitcodes=0,1", NULL, NULL, NULL, NULL },
+	{ PK_STARTSECS, "startsecs=5", NULL, NULL, NULL, NULL },
+	{ PK_STARTRETRIES, "startretries=infinite", NULL, NULL, NULL, NULL },
+	{ PK_STOPSIGNAL, "stopsignal=INT", NULL, NULL, NULL, NULL },
+	{ PK_STOPWAITSECS, "stopwaitsecs=3", NULL, NULL, NULL, NULL },
+	{ PK_STOPASGROUP, "stopasgroup=true", NULL, NULL, "killasgroup", NULL },      /* killasgroup follows it */
+	{ PK_KILLASGROUP, "killasgroup=true", NULL, NULL, NULL, NULL },
+	{ PK_REDIRECT_STDERR, "redirect_stderr=true", NULL, NULL, "stderr_logfile", NULL },  /* no stderr log then */
+	{ PK_STDOUT_LOGFILE, "stdout_logfile=/tmp/o.log", NULL, NULL, NULL, NULL },
+	{ PK_STDOUT_LOGFILE_MAXBYTES, "stdout_logfile_maxbytes=1KB", NULL, NULL, NULL, NULL },
+	{ PK_STDOUT_LOGFILE_BACKUPS, "stdout_logfile_backups=2", NULL, NULL, NULL, NULL },
+	{ PK_STDERR_LOGFILE, "stderr_logfile=NONE", NULL, NULL, NULL, NULL },
+	{ PK_STDERR_LOGFILE_MAXBYTES, "stderr_logfile_maxbytes=1KB", NULL, NULL, NULL, NULL },
+	{ PK_STDERR_LOGFILE_BACKUPS, "stderr_logfile_backups=2", NULL, NULL, NULL, NULL },
+	{ PK_READY, "ready=scoreboard", NULL, NULL, NULL, NULL },
+	{ PK_READY_INTERVAL, "ready_interval=0.2", NULL, NULL, NULL, NULL },
+	{ PK_READY_TIMEOUT, "ready_timeout=3", NULL, NULL, NULL, NULL },
+	{ PK_HEALTH, "health=tcp:127.0.0.1:80", NULL, NULL, NULL, NULL },
+	{ PK_HEALTH_INTERVAL, "health_interval=1.5", NULL, NULL, NULL, NULL },
+	{ PK_HEALTH_TIMEOUT, "health_timeout=1", NULL, NULL, NULL, NULL },
+	{ PK_HEALTH_FAILURES, "health_failures=1", NULL, NULL, NULL, NULL },
+	{ PK_HEALTH_ACTION, "health_action=log", NULL, NULL, NULL, NULL },
 	/* the NOTIFY_SOCKET is in the worker's environment: giving it restarts */
-	{ PK_NOTIFY_SOCKET, "ready=notify", NULL, NULL, "ready" },
-	{ PK_DEPENDS_COMPLETED, "depends_on=b:completed", NULL, NULL, "depends_on" },
-	{ PK_HEARTBEAT_TIMEOUT, "heartbeat_timeout=2", NULL, NULL, NULL },
-	{ PK_BACKOFF, "backoff=exponential", NULL, NULL, NULL },
-	{ PK_BACKOFF_INITIAL, "backoff_initial=2", NULL, NULL, NULL },
-	{ PK_BACKOFF_MAX, "backoff_max=90", NULL, NULL, NULL },
-	{ PK_BACKOFF_RESET, "backoff_reset=4", NULL, NULL, NULL },
-	{ PK_FATAL_RETRY, "fatal_retry=5", NULL, NULL, NULL },
-	{ PK_RESPAWN_INTERVAL, "respawn_interval=0", NULL, NULL, NULL },
-	{ PK_KILLTREE, "killtree=false", NULL, NULL, NULL },
-	{ PK_DEPENDS_ON, "depends_on=b", NULL, NULL, NULL },
-	{ PK_RESTART_WITH_DEPENDENCY, "restart_with_dependency=true", NULL, NULL, NULL },
-	{ PK_ENVIRONMENT_FILE, "environment_file=-/etc/x.env", NULL, NULL, NULL },
-	{ PK_GROUP, "", "[group:g]\nprograms=a\n", NULL, NULL },
-	{ PK_GROUP_PRIORITY, "", "[group:g]\nprograms=a\npriority=5\n", "[group:g]\nprograms=a\n", NULL },
+	{ PK_NOTIFY_SOCKET, "ready=notify", NULL, NULL, "ready", NULL },
+	{ PK_DEPENDS_COMPLETED, "depends_on=b:completed", NULL, NULL, "depends_on", NULL },
+	{ PK_HEARTBEAT_TIMEOUT, "heartbeat_timeout=2", NULL, NULL, NULL, NULL },
+	{ PK_BACKOFF, "backoff=exponential", NULL, NULL, NULL, NULL },
+	{ PK_BACKOFF_INITIAL, "backoff_initial=2", NULL, NULL, NULL, NULL },
+	{ PK_BACKOFF_MAX, "backoff_max=90", NULL, NULL, NULL, NULL },
+	{ PK_BACKOFF_RESET, "backoff_reset=4", NULL, NULL, NULL, NULL },
+	{ PK_FATAL_RETRY, "fatal_retry=5", NULL, NULL, NULL, NULL },
+	{ PK_RESPAWN_INTERVAL, "respawn_interval=0", NULL, NULL, NULL, NULL },
+	{ PK_KILLTREE, "killtree=false", NULL, NULL, NULL, NULL },
+	{ PK_DEPENDS_ON, "depends_on=b", NULL, NULL, NULL, NULL },
+	{ PK_RESTART_WITH_DEPENDENCY, "restart_with_dependency=true", NULL, NULL, NULL, NULL },
+	{ PK_ENVIRONMENT_FILE, "environment_file=-/etc/x.env", NULL, NULL, NULL, NULL },
+	{ PK_STDOUT_EVENTS_ENABLED, "stdout_events_enabled=true", NULL, NULL, NULL, NULL },
+	{ PK_STDERR_EVENTS_ENABLED, "stderr_events_enabled=true", NULL, NULL, NULL, NULL },
+	{ PK_SHUTDOWN_ON, "shutdown_on=unexpected", NULL, NULL, NULL, NULL },
+	{ PK_EVENTS, "events=TICK_5", NULL, NULL, NULL, LISTENER },
+	{ PK_BUFFER_SIZE, "buffer_size=50", NULL, NULL, NULL, LISTENER },
+	{ PK_RESULT_HANDLER, "result_handler=supervisor.dispatchers:default_handler", NULL, NULL, NULL, LISTENER },
+	{ PK_SOCKET, "socket=tcp://127.0.0.1:9001", NULL, NULL, NULL, FCGI },
+	{ PK_SOCKET_OWNER, "socket_owner=nobody", NULL, NULL, NULL, FCGI },
+	{ PK_SOCKET_MODE, "socket_mode=0770", NULL, NULL, NULL, FCGI },
+	{ PK_SOCKET_BACKLOG, "socket_backlog=5", NULL, NULL, NULL, FCGI },
+	/* a listener: its events and buffer, and the priority -1 of its pool */
+	{ PK_KIND, "", NULL, NULL, "events, buffer_size, group_priority", LISTENER },
+	{ PK_GROUP, "", "[group:g]\nprograms=a\n", NULL, NULL, NULL },
+	{ PK_GROUP_PRIORITY, "", "[group:g]\nprograms=a\npriority=5\n", "[group:g]\nprograms=a\n", NULL, NULL },
 };
 
 static void test_program_keys(void **state)
@@ -130,8 +146,11 @@ static void test_program_keys(void **state)
 	for (size_t i = 0; i < ELEMENTSOF(program_samples); i++) {
 		const struct program_sample *t = &program_samples[i];
 		const struct config_key *k = &program_keys[t->key];
-		char *base_text = xasprintf(BASE_PROGRAM OTHERS "%s", t->base_sections ? t->base_sections : "");
-		char *text = xasprintf("[program:a]\n%s\n%s" OTHERS "%s", t->line,
+		/* the same type of section on both sides, but for the section type itself (kind) */
+		const char *base_header = t->header && t->key != PK_KIND ? t->header : "program:a]\n";
+		char *base_text = xasprintf("[%s\ncommand=/bin/a 1\n" OTHERS "%s", base_header,
+		                            t->base_sections ? t->base_sections : "");
+		char *text = xasprintf("[%s\n%s\n%s" OTHERS "%s", t->header ? t->header : "program:a]\n", t->line,
 		                       t->key == PK_COMMAND ? "" : "command=/bin/a 1\n", t->sections ? t->sections : "");
 		struct drover_config *x = load(base_text), *y = load(text);
 		const struct program_config *pa = &x->programs[0], *pb = &y->programs[0];
@@ -189,6 +208,7 @@ static const struct daemon_sample {
 	{ DK_SUBREAPER, "[drover]\nsubreaper=false\n", "subreaper", NULL },
 	{ DK_PIDFILE, "[drover]\npidfile=/run/x.pid\n", "pidfile", NULL },
 	{ DK_USER, "[drover]\nuser=nobody\n", "user", "user" },   /* the programs run as it */
+	{ DK_SHUTDOWN_WHEN_ALL_EXITED, "[drover]\nshutdown_when_all_exited=true\n", "shutdown_when_all_exited", NULL },
 	{ DK_SV_CHILDLOGDIR, "[supervisord]\nchildlogdir=/tmp/c\n", NULL, "stdout_logfile, stderr_logfile" },
 	{ DK_SV_ENVIRONMENT, "[supervisord]\nenvironment=A=1\n", NULL, "environment" },
 	{ DK_SV_UMASK, "[supervisord]\numask=027\n", NULL, "umask" },
@@ -196,6 +216,7 @@ static const struct daemon_sample {
 	{ DK_SV_MINPROCS, "[supervisord]\nminprocs=300\n", "minprocs", NULL },
 	{ DK_SV_PIDFILE, "[supervisord]\npidfile=/run/x.pid\n", "pidfile", NULL },    /* the field [drover] shares */
 	{ DK_SV_USER, "[supervisord]\nuser=nobody\n", "user", "user" },
+	{ DK_SV_IDENTIFIER, "[supervisord]\nidentifier=box\n", "identifier", NULL },
 };
 
 static void test_daemon_keys(void **state)

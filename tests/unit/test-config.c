@@ -760,8 +760,8 @@ static void test_supervisord_compat(void **state)
 	        "[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n"
 	        "[supervisorctl]\nserverurl=unix:///tmp/s.sock\n"
 	        "[inet_http_server]\nport=9001\n"
-	        "[eventlistener:x]\ncommand=y\n"
-	        "[fcgi-program:f]\ncommand=z\n"
+	        "[eventlistener:x]\ncommand=y\nevents=PROCESS_STATE\n"
+	        "[fcgi-program:f]\ncommand=z\nsocket=unix:///tmp/f.sock\n"
 	        "[program:a]\ncommand=x\nserverurl=AUTO\nstdout_capture_maxbytes=1MB\nstdout_events_enabled=false\n"
 	        "stderr_syslog=true\nenvironment=SHARED=mine,REF=%(ENV_GLOBAL)s\n", &d);
 	assert_string_equal(c->log_dir, "/tmp/children");
@@ -776,14 +776,19 @@ static void test_supervisord_compat(void **state)
 	assert_string_equal(strv_env_get(a->procs[0].env, "SHARED"), "mine");
 	assert_string_equal(strv_env_get(a->procs[0].env, "REF"), "g");
 	/* one warning per ignored section and per ignored key, never an error */
-	assert_int_equal(count(d.warnings), 3 + 4 + 4);     /* nodaemon=true is what droverd does */
+	/* 4 sections, [supervisord] logfile, 3 [program:a] keys; nodaemon=true is what droverd does */
+	assert_int_equal(count(d.warnings), 4 + 1 + 3);
 	assert_string_equal(c->pidfile, "/tmp/s.pid");
 	assert_null(c->user);
 	assert_true(diag_has(d.warnings, "t.ini:1:", "[unix_http_server]", "ignored"));
 	assert_true(diag_has(d.warnings, "t.ini:5:", "[supervisord] logfile", "ignored"));
 	assert_true(diag_has(d.warnings, "[rpcinterface:supervisor]", "ignored", NULL));
-	assert_true(diag_has(d.warnings, "[eventlistener:x]", NULL, NULL));
-	assert_true(diag_has(d.warnings, "[fcgi-program:f]", NULL, NULL));
+	/* the sections drover implements (and their keys) are no warning */
+	assert_false(diag_has(d.warnings, "[eventlistener:x]", "ignored", NULL));
+	assert_false(diag_has(d.warnings, "[fcgi-program:f]", "ignored", NULL));
+	assert_false(diag_has(d.warnings, "stdout_events_enabled", NULL, NULL));
+	assert_int_equal(prog(c, "x")->kind, PROGRAM_LISTENER);
+	assert_int_equal(prog(c, "f")->kind, PROGRAM_FCGI);
 	assert_true(diag_has(d.warnings, "[program:a] serverurl", "not implemented", NULL));
 	assert_true(diag_has(d.warnings, "[program:a] stderr_syslog", NULL, NULL));
 	config_free(c);

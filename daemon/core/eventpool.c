@@ -4,8 +4,8 @@
  *   moment), and only when some pool subscribes to its type. It gets the next droverd-wide serial
  *   when the first pool takes it; each pool numbers what it takes (poolserial).
  * - A pool queues at most buffer_size events (and POOL_BYTES_MAX bytes of payload): a new one
- *   beyond drops the oldest, with supervisord's log line ("pool P event buffer overflowed,
- *   discarding event N") and a counter.
+ *   beyond drops the oldest, counted, with supervisord's log line ("pool P event buffer
+ *   overflowed, discarding event N"), at most once a minute per pool.
  * - The oldest event goes to the first process of the pool (process_num order) that is RUNNING
  *   and READY; a rejected event (RESULT other than OK, a broken protocol, the listener's death
  *   while it held the event) goes back to the head of the queue with its serials.
@@ -35,6 +35,7 @@
 #include "util.h"
 
 #define POOL_BYTES_MAX (16u << 20)   /* payload bytes queued per pool (log events are up to 64 KiB each) */
+#define DROP_SAY_NS    (60 * NSEC_PER_SEC)   /* overflow log lines of one pool: one a minute */
 
 struct event {
 	unsigned refs;
@@ -59,6 +60,7 @@ struct pool {
 	size_t head, n, bytes;
 	uint64_t serial;            /* pool serials given so far */
 	uint64_t dropped;
+	uint64_t drop_said_ns;      /* when a drop was last logged */
 };
 
 /* One listener process. */
@@ -112,9 +114,15 @@ static struct queued *q_at(struct pool *pl, size_t i)
 static void q_drop_oldest(struct pool *pl)
 {
 	struct queued *o = q_at(pl, 0);
+	uint64_t now = now_mono_ns();
 	pl->dropped++;
-	log_error("pool %s event buffer overflowed, discarding event %llu (%s); %llu dropped in all", pl->name,
-	          (unsigned long long) o->ev->serial, event_type_name(o->ev->type), (unsigned long long) pl->dropped);
+	/* supervisord's line for every event dropped; here the first of a burst, then one a minute
+	 * with the count: a pool nobody serves must not flood the log */
+	if (!pl->drop_said_ns || now - pl->drop_said_ns >= DROP_SAY_NS) {
+		log_error("pool %s event buffer overflowed, discarding event %llu (%s); %llu dropped in all", pl->name,
+		          (unsigned long long) o->ev->serial, event_type_name(o->ev->type), (unsigned long long) pl->dropped);
+		pl->drop_said_ns = now;
+	}
 	pl->bytes -= o->ev->len;
 	event_unref(o->ev);
 	o->ev = NULL;

@@ -26,10 +26,6 @@
 #define RESULT_PREFIX    "RESULT "
 #define RESULT_LINE_MAX  128        /* a result line longer than this is a violation */
 
-#ifndef container_of
-#define container_of(ptr, type, member) ((type *) (void *) ((char *) (ptr) - offsetof(type, member)))
-#endif
-
 struct listener {
 	struct ev_loop *loop;
 	struct listener_hooks hooks;
@@ -187,7 +183,7 @@ static size_t step(struct listener *l, const char *d, size_t n)
 			if (!nl) {
 				if (n >= room) {
 					violation(l, "its result line is longer than %d bytes: '%s'", RESULT_LINE_MAX,
-					          quoted(l->line, l->line_len, q, sizeof(q)));
+					          quoted(l->line_len ? l->line : d, l->line_len ? l->line_len : n, q, sizeof(q)));
 					return n;
 				}
 				memcpy(l->line + l->line_len, d, n);

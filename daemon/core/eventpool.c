@@ -323,6 +323,22 @@ static struct group_rank *groups_ranked(const struct drover_config *cfg, size_t 
 	return v;
 }
 
+/* A group removed by a reload is back (a later reload) while processes of its old self still go
+ * down: its removal is not announced any more. True when there was one. */
+static bool leaving_cancel(const char *group)
+{
+	for (struct leaving **lp = &leaving; *lp; lp = &(*lp)->next) {
+		struct leaving *lv = *lp;
+		if (strcmp(lv->group, group) != 0)
+			continue;
+		*lp = lv->next;
+		free(lv->group);
+		free(lv);
+		return true;
+	}
+	return false;
+}
+
 static bool in_list(char *const *v, const char *s)
 {
 	for (; v && *v; v++)
@@ -340,8 +356,8 @@ static void groups_announce(const struct drover_config *cfg, char *const *before
 	char **now = NULL;
 	for (size_t i = 0; i < n; i++) {
 		strv_push(&now, xstrdup(v[i].name));
-		if (in_list(before, v[i].name))
-			continue;
+		if (in_list(before, v[i].name) || leaving_cancel(v[i].name))
+			continue;   /* known, or back before its removal was announced: it never left */
 		if (v[i].prog->kind == PROGRAM_LISTENER) {
 			struct pool *pl = pool_find(v[i].name);
 			if (pl && !pl->active) {

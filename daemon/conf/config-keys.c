@@ -993,21 +993,19 @@ const struct config_key program_keys[PK_MAX] = {
 	                               false, false, CR_LIVE, false },
 	[PK_SHUTDOWN_ON]   = { "shutdown_on", T(CV_ENUM), PROG(shutdown_on), 0, 0, shutdown_on_names, "never",
 	                       false, false, CR_LIVE, false },
-	[PK_EVENTS]        = { "events", T(CV_EVENTS), PROG(events), NOBOUNDS, NULL, false, false, CR_LIVE, false,
-	                       LISTENER },
+	[PK_EVENTS]        = { "events", T(CV_EVENTS), PROG(events), NOBOUNDS, NULL, false, false, CR_LIVE, false },
 	[PK_BUFFER_SIZE]   = { "buffer_size", T(CV_INT), PROG(buffer_size), BOUNDS(1, 100000), "10", false, false,
-	                       CR_LIVE, false, LISTENER },
+	                       CR_LIVE, false },
 	[PK_RESULT_HANDLER] = { "result_handler", T(CV_STRING), PROG(result_handler), NOBOUNDS, NULL, false, false,
-	                        CR_LIVE, false, LISTENER },
-	[PK_SOCKET]        = { "socket", T(CV_SOCKET), PROG(socket), NOBOUNDS, NULL, false, false, CR_RESTART, false,
-	                       FCGI },
+	                        CR_LIVE, false },
+	[PK_SOCKET]        = { "socket", T(CV_SOCKET), PROG(socket), NOBOUNDS, NULL, false, false, CR_RESTART, false },
 	[PK_SOCKET_OWNER]  = { "socket_owner", T(CV_OWNER), PROG(socket_owner), NOBOUNDS, NULL, false, false,
-	                       CR_RESTART, false, FCGI },
+	                       CR_RESTART, false },
 	/* unset: -1 (the builder's), 0700 for a unix socket */
 	[PK_SOCKET_MODE]   = { "socket_mode", T(CV_OCTAL), PROG(socket_mode), BOUNDS(0, 0777), NULL, false, false,
-	                       CR_RESTART, false, FCGI },
+	                       CR_RESTART, false },
 	[PK_SOCKET_BACKLOG] = { "socket_backlog", T(CV_INT), PROG(socket_backlog), BOUNDS(1, 65535), NULL, false,
-	                        false, CR_RESTART, false, FCGI },
+	                        false, CR_RESTART, false },
 	[PK_GROUP]         = { "group", T(CV_STRING), PROG(group), NOBOUNDS, NULL, false, true, CR_RESTART, false },
 	[PK_GROUP_PRIORITY] = { "group_priority", T(CV_INT), PROG(group_priority), NOBOUNDS, NULL,
 	                       false, true, CR_LIVE, false },
@@ -1064,9 +1062,15 @@ bool daemon_key_is_drover(enum daemon_key k)
 	return k < DK_SV_CHILDLOGDIR;
 }
 
+/* The section types that have a program key, when not all of them (bits of enum program_kind). */
+static const unsigned program_key_kinds[PK_MAX] = {
+	[PK_EVENTS] = LISTENER, [PK_BUFFER_SIZE] = LISTENER, [PK_RESULT_HANDLER] = LISTENER,
+	[PK_SOCKET] = FCGI, [PK_SOCKET_OWNER] = FCGI, [PK_SOCKET_MODE] = FCGI, [PK_SOCKET_BACKLOG] = FCGI,
+};
+
 bool program_key_applies(enum program_key k, int kind)
 {
-	return !program_keys[k].kinds || (program_keys[k].kinds & (1u << kind));
+	return !program_key_kinds[k] || (program_key_kinds[k] & (1u << kind));
 }
 
 enum config_keys_of config_keys_of_program(int kind)

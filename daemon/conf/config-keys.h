@@ -94,8 +94,6 @@ struct config_key {
 	bool derived;                   /* set by the builder from other sections, never written in this one */
 	enum config_reload reload;
 	bool negative_is_zero;          /* supervisord takes any integer and acts on a negative one as on 0 */
-	unsigned kinds;                 /* program keys: the sections (bits of enum program_kind) that have
-	                                 * it; 0 = every one */
 };
 
 enum program_key {

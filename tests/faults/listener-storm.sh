@@ -1,6 +1,6 @@
 #!/bin/bash
 # An event listener through a signal storm (RELIABILITY T15 with a listener): thousands of SIGHUP,
-# SIGUSR1 and SIGPIPE while 4 workers die every 0-200 ms and are restarted, and the config
+# SIGUSR1, SIGUSR2 and SIGPIPE while 4 workers die every 0-200 ms and are restarted, and the config
 # switches every 200 ms between two versions, one with a group y the other lacks (each SIGHUP reloads
 # whichever is there). Pass: droverd alive; the listener (a big buffer) missed nothing and got every
 # worker's whole story: for each, one STARTING and one RUNNING per spawn and one EXITED per death
@@ -27,6 +27,7 @@ numprocs = 4
 process_name = %(program_name)s_%(process_num)d
 startsecs = 0
 autorestart = true
+respawn_interval = 0
 stopwaitsecs = 1
 EOF2
 }
@@ -42,12 +43,12 @@ EOF2
 cp "$T/v1.ini" "$CONF"
 
 cat > "$T/storm.py" <<'EOF2'
-# storm.py PID NSIG SECONDS CONF V1 V2: NSIG random HUP/USR1/PIPE over SECONDS, CONF switched
+# storm.py PID NSIG SECONDS CONF V1 V2: NSIG random HUP/USR1/USR2/PIPE over SECONDS, CONF switched
 # between V1 and V2 (write + rename) every 200 ms.
 import os, random, signal, sys, time
 pid, n, secs = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
 conf, versions = sys.argv[4], [open(sys.argv[5]).read(), open(sys.argv[6]).read()]
-sigs = [signal.SIGHUP, signal.SIGUSR1, signal.SIGPIPE]
+sigs = [signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGPIPE]
 t0 = time.monotonic()
 next_switch, v, switches = t0, 0, 0
 for i in range(n):

@@ -558,11 +558,9 @@ static bool check_kind(struct program_build *b)
 			               "(RESULT OK accepts the event, anything else rejects it)", config_quote(p->result_handler));
 		char **items = b->k[PK_EVENTS] && !b->failed[PK_EVENTS] ? config_split_list(b->k[PK_EVENTS]->value, ",") : NULL;
 		for (char **i = items; i && *i; i++) {
-			event_mask m = 0;
-			char *bad = NULL;
-			if (event_types_parse(*i, &m, &bad) == 0 && !(m & event_types_emitted()))
+			event_mask m = event_type_lookup(*i);
+			if (m && !(m & event_types_emitted()))
 				conf_kv_report(R, CONF_WARNING, s, b->k[PK_EVENTS], "drover never emits %s events", *i);
-			free(bad);
 		}
 		strv_free(items);
 	}

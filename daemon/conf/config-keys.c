@@ -721,16 +721,28 @@ static int parse_unix_group(const struct config_key *k, const char *v, const str
 	return 0;
 }
 
+/* events: supervisord's list_of_strings (commas, each item stripped), each a type or supertype. */
 static int parse_events(const struct config_key *k, const char *v, const struct config_value_ctx *ctx, void *base,
                         char **ret_error)
 {
-	char *bad;
-	int r = event_types_parse(v, FIELD(k, base, uint32_t), &bad);
-	if (r == -ENODATA)
+	char **items = config_split_list(v, ",");
+	uint32_t mask = 0;
+	int r = 0;
+	for (char **i = items; i && *i && r == 0; i++) {
+		uint32_t m = event_type_lookup(*i);
+		if (!m) {
+			*ret_error = xasprintf("unknown event type '%s'", config_quote(*i));
+			r = -EINVAL;
+		}
+		mask |= m;
+	}
+	if (r == 0 && !items) {
 		*ret_error = xstrdup("names no event type (PROCESS_STATE, TICK_60, ...)");
-	else if (r < 0)
-		*ret_error = xasprintf("unknown event type '%s'", config_quote(bad));
-	free(bad);
+		r = -ENODATA;
+	}
+	strv_free(items);
+	if (r == 0)
+		*FIELD(k, base, uint32_t) = mask;
 	return r;
 }
 

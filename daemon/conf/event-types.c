@@ -1,12 +1,9 @@
 /* supervisord's event type names and supertypes (see event-types.h). */
 #include "conf/event-types.h"
 
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "conf/config-keys.h"
 #include "util.h"
 
 static const char *const names[EVENT_TYPE_MAX] = {
@@ -55,7 +52,7 @@ event_mask event_types_emitted(void)
 	return EVENT_BIT(EVENT_PROCESS_COMMUNICATION_STDOUT) - 1;
 }
 
-static event_mask lookup(const char *name)
+event_mask event_type_lookup(const char *name)
 {
 	for (size_t i = 0; i < EVENT_TYPE_MAX; i++)
 		if (strcasecmp(name, names[i]) == 0)
@@ -64,28 +61,4 @@ static event_mask lookup(const char *name)
 		if (strcasecmp(name, supertypes[i].name) == 0)
 			return supertypes[i].mask;
 	return 0;
-}
-
-int event_types_parse(const char *s, event_mask *ret, char **ret_bad)
-{
-	/* supervisord's list_of_strings: split at commas, strip each */
-	char **items = config_split_list(s, ",");
-	event_mask m = 0;
-	int r = 0;
-	*ret_bad = NULL;
-	for (char **i = items; i && *i; i++) {
-		event_mask one = lookup(*i);
-		if (!one) {
-			*ret_bad = xstrdup(*i);
-			r = -EINVAL;
-			break;
-		}
-		m |= one;
-	}
-	if (r == 0 && !items)
-		r = -ENODATA;
-	strv_free(items);
-	if (r == 0)
-		*ret = m;
-	return r;
 }

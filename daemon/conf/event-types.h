@@ -41,9 +41,7 @@ const char *event_type_name(enum event_type t);
 /* The types drover emits. */
 event_mask event_types_emitted(void);
 
-/* `events =` of an [eventlistener:x]: a comma list of names, concrete or abstract, any case, as
- * supervisord reads it. 0 and the mask, or -EINVAL with the first unknown name in *ret_bad
- * (malloc'd), or -ENODATA when the list is empty. */
-int event_types_parse(const char *s, event_mask *ret, char **ret_bad);
+/* One name of `events =`, concrete or abstract, any case: its types, 0 when unknown. */
+event_mask event_type_lookup(const char *name);
 
 #endif

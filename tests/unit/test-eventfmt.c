@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/conf/config-keys.h"
+#include "daemon/conf/config.h"
 #include "daemon/conf/event-types.h"
 #include "daemon/core/eventfmt.h"
 
@@ -89,28 +91,35 @@ static void test_utf8(void **state)
 	assert_false(eventfmt_utf8_valid("\x80", 1));
 }
 
+static uint32_t events(const char *v)
+{
+	uint32_t m = 0;
+	char *err = NULL;
+	struct config_value_ctx ctx = { .here = "/" };
+	struct program_config p = { 0 };
+	int r = config_key_parse(&program_keys[PK_EVENTS], v, &ctx, &p, &err);
+	free(err);
+	m = p.events;
+	return r < 0 ? (uint32_t) r : m;
+}
+
 static void test_types(void **state)
 {
-	event_mask m;
-	char *bad;
-	assert_int_equal(event_types_parse("PROCESS_STATE", &m, &bad), 0);
-	assert_int_equal(m, EVENT_BIT(EVENT_PROCESS_STATE_STOPPED) | EVENT_BIT(EVENT_PROCESS_STATE_EXITED) |
-	                    EVENT_BIT(EVENT_PROCESS_STATE_STARTING) | EVENT_BIT(EVENT_PROCESS_STATE_STOPPING) |
-	                    EVENT_BIT(EVENT_PROCESS_STATE_BACKOFF) | EVENT_BIT(EVENT_PROCESS_STATE_FATAL) |
-	                    EVENT_BIT(EVENT_PROCESS_STATE_RUNNING) | EVENT_BIT(EVENT_PROCESS_STATE_UNKNOWN));
-	assert_int_equal(event_types_parse("tick_60 , process_log_stderr,", &m, &bad), 0);
-	assert_int_equal(m, EVENT_BIT(EVENT_TICK_60) | EVENT_BIT(EVENT_PROCESS_LOG_STDERR));
-	assert_int_equal(event_types_parse("EVENT", &m, &bad), 0);
-	assert_int_equal(m, (EVENT_BIT(EVENT_TYPE_MAX - 1) << 1) - 1);
-	assert_int_equal(event_types_parse("TICK,SUPERVISOR_STATE_CHANGE,PROCESS_GROUP", &m, &bad), 0);
-	assert_int_equal(m, EVENT_BIT(EVENT_TICK_5) | EVENT_BIT(EVENT_TICK_60) | EVENT_BIT(EVENT_TICK_3600) |
-	                    EVENT_BIT(EVENT_SUPERVISOR_STATE_CHANGE_RUNNING) |
-	                    EVENT_BIT(EVENT_SUPERVISOR_STATE_CHANGE_STOPPING) |
-	                    EVENT_BIT(EVENT_PROCESS_GROUP_ADDED) | EVENT_BIT(EVENT_PROCESS_GROUP_REMOVED));
-	assert_int_equal(event_types_parse("PROCESS_STATE,TICK_7", &m, &bad), -EINVAL);
-	assert_string_equal(bad, "TICK_7");
-	free(bad);
-	assert_int_equal(event_types_parse(" , ", &m, &bad), -ENODATA);
+	assert_int_equal(events("PROCESS_STATE"),
+	                 EVENT_BIT(EVENT_PROCESS_STATE_STOPPED) | EVENT_BIT(EVENT_PROCESS_STATE_EXITED) |
+	                 EVENT_BIT(EVENT_PROCESS_STATE_STARTING) | EVENT_BIT(EVENT_PROCESS_STATE_STOPPING) |
+	                 EVENT_BIT(EVENT_PROCESS_STATE_BACKOFF) | EVENT_BIT(EVENT_PROCESS_STATE_FATAL) |
+	                 EVENT_BIT(EVENT_PROCESS_STATE_RUNNING) | EVENT_BIT(EVENT_PROCESS_STATE_UNKNOWN));
+	assert_int_equal(events("tick_60 , process_log_stderr,"), EVENT_BIT(EVENT_TICK_60) | EVENT_BIT(EVENT_PROCESS_LOG_STDERR));
+	assert_int_equal(events("EVENT"), (EVENT_BIT(EVENT_TYPE_MAX - 1) << 1) - 1);
+	assert_int_equal(events("TICK,SUPERVISOR_STATE_CHANGE,PROCESS_GROUP"),
+	                 EVENT_BIT(EVENT_TICK_5) | EVENT_BIT(EVENT_TICK_60) | EVENT_BIT(EVENT_TICK_3600) |
+	                 EVENT_BIT(EVENT_SUPERVISOR_STATE_CHANGE_RUNNING) |
+	                 EVENT_BIT(EVENT_SUPERVISOR_STATE_CHANGE_STOPPING) |
+	                 EVENT_BIT(EVENT_PROCESS_GROUP_ADDED) | EVENT_BIT(EVENT_PROCESS_GROUP_REMOVED));
+	assert_int_equal(events("PROCESS_STATE,TICK_7"), (uint32_t) -EINVAL);
+	assert_int_equal(events(" , "), (uint32_t) -ENODATA);
+	assert_int_equal(event_type_lookup("tick_7"), 0);
 	assert_string_equal(event_type_name(EVENT_PROCESS_STATE_RUNNING), "PROCESS_STATE_RUNNING");
 	assert_int_equal(event_types_emitted() & EVENT_BIT(EVENT_PROCESS_COMMUNICATION_STDOUT), 0);
 	assert_true(event_types_emitted() & EVENT_BIT(EVENT_PROCESS_GROUP_REMOVED));

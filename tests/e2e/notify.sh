@@ -50,10 +50,10 @@ ready_more() { [ "$(count_of READY=1)" -gt "$1" ]; }
 wait_for 5 ready_more "$n"
 wait_for 5 has ' STATUS=3 running'
 
-# A broken reload: the error quotes a key full of control characters, an injection attempt
-# and 10 KiB of text.
+# A broken reload: the error quotes a value full of control characters, an injection attempt
+# and 10 KiB of text (a bad value: an unknown key is only a warning, as under supervisord).
 long=$(head -c 10240 /dev/zero | tr '\0' x)
-{ cat "$T/good.ini"; printf '\n[program:d]\ncommand = /bin/true\nk\001\033[31m\\nMAINPID=1\\nREADY=1\r%s = 1\n' "$long"; } > "$CONF"
+{ cat "$T/good.ini"; printf '\n[program:d]\ncommand = /bin/true\nstartsecs = 1\001\033[31m\\nMAINPID=1\\nREADY=1\r%s\n' "$long"; } > "$CONF"
 n=$(count_of READY=1)
 kill -HUP "$DAEMON_PID"
 wait_for 5 ready_more "$n"

@@ -136,7 +136,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 # The work list: "WEIGHT<TAB>TAG<TAB>BUILD<TAB>KIND<TAB>PATH", heaviest first (weights: the
-# durations of the last run; unknown e2e tests first, unit tests last).
+# durations of the last run, else a test's time limit; unit tests last).
 for b in "$@"; do
 	if [ ! -d "$b" ]; then
 		echo "[$b] build tree missing  FAIL"
@@ -157,7 +157,8 @@ for b in "$@"; do
 			[ "$(basename "$t")" = lib.sh ] && continue
 			mode=par
 			grep -q '^# exclusive' "$t" && mode=excl
-			echo "$kind	$tag	$build	$kind	$t	$mode" >> "$WORK.tmp"
+			limit=$(sed -n 's/^# timeout: *\([0-9][0-9]*\).*/\1/p' "$t" | head -n 1)
+			echo "$kind	$tag	$build	$kind	$t	$mode	${limit:-120}" >> "$WORK.tmp"
 		done
 	done
 done
@@ -171,7 +172,9 @@ awk -F'\t' -v dfile="$DURATIONS" -v only="${DROVER_TEST_ONLY:-}" '
 			pat = only; gsub(/\./, "\\.", pat); gsub(/\*/, ".*", pat); gsub(/\?/, ".", pat)
 			if ((($4 "/" n) !~ ("^" pat "$")) && (key !~ ("^" pat "$"))) next
 		}
-		w = (key in d) ? d[key] : ($1 == "unit" ? 0 : 1000)
+		# A test never run here weighs its time limit: a fresh clone (CI) starts the longest first
+		# instead of in file order, where a long test drawn last kept the run waiting alone.
+		w = (key in d) ? d[key] : ($1 == "unit" ? 0 : $7)
 		printf "%s\t%d\t%s\t%s\t%s\t%s\n", $6, w, $2, $3, $4, $5
 	}' "$WORK.tmp" | sort -t '	' -k1,1r -k2,2nr -s > "$WORK.sorted"
 # "par" lines first (sorted before "excl"), heaviest first.

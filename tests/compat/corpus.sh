@@ -4,8 +4,8 @@
 # supervisord 4.2.5 and droverd, each daemon on a private copy of the config's directory with its own
 # ports. Once both have settled (the set of their child processes unchanged for 1 s), the processes
 # must be the same: per process its group:name (the SUPERVISOR_* variables in its environment), its
-# uid and its command line (paths of the copy and ports written as $DIR, $PORT, $PORT2). Event
-# listeners ([eventlistener:x]: drover does not implement them, and says so) are left out.
+# uid and its command line (paths of the copy and ports written as $DIR, $PORT, $PORT2), event
+# listeners included.
 # Four configs run at a time. Under ASan/UBSan only `droverd -t` runs, on every config. CORPUS_ONLY=GLOB runs only the matching ones (the test then fails
 # nothing for the count).
 # timeout: 150

@@ -5,7 +5,7 @@ For tests/compat/corpus.sh: poll the child processes of two daemons (supervisord
 0.25 s until both sets are non-empty and unchanged for 1 s; write each set to its OUT file as lines
 "group:name uid=UID argv..." (the group and name from the SUPERVISOR_* variables of the process,
 the path of the daemon's copy of the config directory written as $DIR, its ports as $PORT, $PORT2).
-Event listeners (bin/listener) are left out: drover does not implement [eventlistener:x].
+Event listeners are processes like any other: they are compared too.
 Exit 0 when settled, 1 at the timeout, 2 when a daemon is gone (the last sets are written anyway).
 """
 import os
@@ -31,8 +31,6 @@ def snap(pid, d, port, port2):
             with open("/proc/%s/status" % p) as f:
                 uid = [l.split()[1] for l in f if l.startswith("Uid:")][0]
         except (OSError, IndexError):
-            continue
-        if any(a.endswith("/listener") for a in argv[:2]):
             continue
         line = " ".join(argv).replace(d, "$DIR").replace(port2, "$PORT2").replace(port, "$PORT")
         out.append("%s:%s uid=%s %s" % (env.get("SUPERVISOR_GROUP_NAME", "?"),

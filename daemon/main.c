@@ -18,6 +18,7 @@
 #include "core/reload.h"
 #include "core/supervisor.h"
 #include "ctl-server/control.h"
+#include "ctl-server/metrics.h"
 #include "os/instance.h"
 #include "os/leftovers.h"
 #include "os/log.h"
@@ -275,6 +276,7 @@ int main(int argc, char **argv)
 
 	notify_init(loop);
 	control_start(loop);
+	metrics_start(loop, cfg);
 	log_info("droverd %s started: instance '%s', %zu processes, config %s", DROVER_VERSION, cfg->name, nprocs, path);
 	/* Only now: droverd owns its instance and answers signals and droverctl, so whoever reads
 	 * the pidfile can use it (kill -TERM $(cat FILE) stops the workers in order). */
@@ -288,6 +290,7 @@ int main(int argc, char **argv)
 	/* Teardown, the mirror of start-up. Every worker is down: the loop ends only then. */
 	reap_adopted();
 	pidfile_remove();
+	metrics_stop();
 	control_close();
 	int status = supervisor_exit_status();
 	supervisor_teardown();

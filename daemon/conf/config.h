@@ -133,6 +133,8 @@ struct drover_config {
 	char *user;             /* [drover] or [supervisord] user, as written; NULL = none ([drover] wins) */
 	char *identifier;       /* [supervisord] identifier: the server: of event listener headers */
 	bool shutdown_when_all_exited;   /* [drover]: exit once every autostart program has exited */
+	char *metrics_file;     /* [drover]: the metrics text written there (absolute); NULL = none */
+	int metrics_interval;   /* [drover]: seconds between two writes of metrics_file */
 
 	size_t nprograms;
 	struct program_config *programs;   /* in file order */

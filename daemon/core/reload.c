@@ -24,6 +24,7 @@
 
 static const char *config_path;
 static bool gc_due;   /* a removed process may be down: free it in the settle step */
+static struct reload_counts counts;   /* for the metrics */
 
 static bool removed_and_down(const struct process *p)
 {
@@ -152,6 +153,7 @@ static int refuse(struct reload_result *ret, int r, char **errors, size_t nerror
 	for (size_t i = 0; i < nerrors; i++)
 		log_error("reload: %s", errors[i]);
 	if (applying) {
+		counts.refused++;
 		char status[200];
 		snprintf(status, sizeof(status), "reload failed: %zu error%s, running gen %u: %s", nerrors,
 		         nerrors == 1 ? "" : "s", tab.generation, nerrors ? errors[0] : strerror(-r));
@@ -322,9 +324,15 @@ int reload_run(struct reload_result *ret)
 	reload_plan_free(&plan);
 	notify_set_error(NULL);
 	notify_reload_done();
+	counts.applied++;
 	if (ret)
 		ret->result = 0;
 	return 0;
+}
+
+void reload_counts(struct reload_counts *ret)
+{
+	*ret = counts;
 }
 
 void reload_result_free(struct reload_result *r)

@@ -29,6 +29,11 @@ int reload_run(struct reload_result *ret);
 /* Read the config file and say what a reload would do; nothing is applied. */
 int reload_plan_only(struct reload_result *ret);
 void reload_result_free(struct reload_result *r);
+/* Reloads since droverd started: applied, and refused (the running config kept). */
+struct reload_counts {
+	unsigned long applied, refused;
+};
+void reload_counts(struct reload_counts *ret);
 /* SIGUSR1: reopen every log file (logrotate). */
 void reload_reopen_logs(void);
 

@@ -209,6 +209,8 @@ static const struct daemon_sample {
 	{ DK_PIDFILE, "[drover]\npidfile=/run/x.pid\n", "pidfile", NULL },
 	{ DK_USER, "[drover]\nuser=nobody\n", "user", "user" },   /* the programs run as it */
 	{ DK_SHUTDOWN_WHEN_ALL_EXITED, "[drover]\nshutdown_when_all_exited=true\n", "shutdown_when_all_exited", NULL },
+	{ DK_METRICS_FILE, "[drover]\nmetrics_file=/var/lib/prometheus/node-exporter/drover.prom\n", "metrics_file", NULL },
+	{ DK_METRICS_INTERVAL, "[drover]\nmetrics_interval=60\n", "metrics_interval", NULL },
 	{ DK_SV_CHILDLOGDIR, "[supervisord]\nchildlogdir=/tmp/c\n", NULL, "stdout_logfile, stderr_logfile" },
 	{ DK_SV_ENVIRONMENT, "[supervisord]\nenvironment=A=1\n", NULL, "environment" },
 	{ DK_SV_UMASK, "[supervisord]\numask=027\n", NULL, "umask" },

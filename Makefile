@@ -5,13 +5,20 @@
 #   make check      unit + e2e + fault tests, plain and under ASan/UBSan, fuzzers; ends "N passed, N failed"
 #   make bench      drover side by side with supervisord, runit, s6 (QUICK=1 for a short run)
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make uninstall  the same variables: removes what install put
 
 # Everything below the `else` reads `pkg-config` when make parses it, so it must be parsed after the
 # build dependencies are there. A first pass (no DROVER_DEPS_DONE) therefore only installs what is
 # missing (mk/deps.sh: apt-get as root, else the exact command) and then runs the goals again in a
 # sub-make that reads this file afresh: every goal works as the first command on a fresh machine.
 .DEFAULT_GOAL := all
-NODEPS_GOALS  := clean deps
+NODEPS_GOALS  := clean deps uninstall
+
+# Where install puts things (and uninstall takes them from): both passes, uninstall needs no deps.
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= /etc
+UNITDIR    ?= /lib/systemd/system
+DESTDIR    ?=
 
 ifeq ($(DROVER_DEPS_DONE),)
 
@@ -31,10 +38,6 @@ endif
 
 else
 
-PREFIX     ?= /usr/local
-SYSCONFDIR ?= /etc
-UNITDIR    ?= /lib/systemd/system
-DESTDIR    ?=
 BUILD      ?= build
 VERSION    := 0.1.0
 
@@ -101,9 +104,13 @@ $(BUILD)/libdrover.a: $(LIBDROVER_OBJ)
 $(BUILD)/libdrover.so: $(LIBDROVER_OBJ) lib/libdrover.map
 	$(CC) -shared -Wl,-soname,libdrover.so.0 -Wl,--version-script=lib/libdrover.map -o $@ $(LIBDROVER_OBJ) $(LDSAN) -lrt -lpthread
 
+# drover.pc names the PREFIX it is for: the build tree's copy the PREFIX of the build (for use in
+# place), the installed one the PREFIX of the install, written by `make install` itself (a tree
+# built once and installed with another PREFIX must not install the build's).
+PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' lib/drover.pc.in
 $(BUILD)/drover.pc: lib/drover.pc.in
 	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+	$(PC_SED) > $@
 
 $(BUILD)/droverd: $(DAEMON_OBJ) $(BUILD)/libcommon.a
 	$(CC) -o $@ $^ $(LDSAN) $(LDLIBS)
@@ -163,7 +170,8 @@ install: all
 	install -m 0644 $(BUILD)/libdrover.a $(DESTDIR)$(PREFIX)/lib/libdrover.a
 	install -m 0755 $(BUILD)/libdrover.so $(DESTDIR)$(PREFIX)/lib/libdrover.so.0
 	ln -sf libdrover.so.0 $(DESTDIR)$(PREFIX)/lib/libdrover.so
-	install -m 0644 $(BUILD)/drover.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/drover.pc
+	$(PC_SED) > $(DESTDIR)$(PREFIX)/lib/pkgconfig/drover.pc
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/pkgconfig/drover.pc
 	install -m 0644 lib/drover.h $(DESTDIR)$(PREFIX)/include/drover.h
 	install -m 0644 man/drover.ini.5 $(DESTDIR)$(PREFIX)/share/man/man5/drover.ini.5
 	install -m 0644 man/droverd.8 man/droverctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
@@ -194,9 +202,24 @@ $(BUILD)/bench/sb-update: bench/sb-update.c lib/drover.h $(BUILD)/libdrover.a $(
 
 endif
 
-.PHONY: clean deps
+.PHONY: clean deps uninstall
 deps:
 	@sh mk/deps.sh
 
 clean:
 	rm -rf build
+
+# Exactly the files install put (the same PREFIX, SYSCONFDIR, UNITDIR and DESTDIR), and the
+# directories of drover's own that are empty then. The config stays when it is not the one
+# install wrote (an administrator's edits are not ours to delete), and that is said.
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/droverd $(DESTDIR)$(PREFIX)/bin/droverctl \
+	      $(DESTDIR)$(PREFIX)/lib/libdrover.a $(DESTDIR)$(PREFIX)/lib/libdrover.so.0 \
+	      $(DESTDIR)$(PREFIX)/lib/libdrover.so $(DESTDIR)$(PREFIX)/lib/pkgconfig/drover.pc \
+	      $(DESTDIR)$(PREFIX)/include/drover.h $(DESTDIR)$(PREFIX)/share/man/man5/drover.ini.5 \
+	      $(DESTDIR)$(PREFIX)/share/man/man8/droverd.8 $(DESTDIR)$(PREFIX)/share/man/man8/droverctl.8 \
+	      $(DESTDIR)$(PREFIX)/share/bash-completion/completions/droverctl $(DESTDIR)$(UNITDIR)/droverd.service
+	@f=$(DESTDIR)$(SYSCONFDIR)/drover/drover.ini; \
+	if cmp -s conf/drover.ini.system "$$f"; then rm -f "$$f"; \
+	elif [ -e "$$f" ]; then echo "uninstall: $$f kept (not the file install wrote)"; fi
+	@rmdir $(DESTDIR)$(SYSCONFDIR)/drover/conf.d $(DESTDIR)$(SYSCONFDIR)/drover 2>/dev/null || true

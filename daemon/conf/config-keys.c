@@ -890,6 +890,46 @@ void config_key_release(const struct config_key *k, void *base)
 	}
 }
 
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+void config_key_unshare(const struct config_key *k, void *base)
+{
+	void *f = config_key_field(k, base);
+	switch (types[k->type].storage) {
+	case VT_STRING: {
+		char **s = f;
+		*s = dup_or_null(*s);
+		break;
+	}
+	case VT_STRV: {
+		char ***v = f;
+		if (*v)                 /* NULL (none) stays NULL: an empty vector compares unequal to it */
+			*v = strv_copy(*v);
+		break;
+	}
+	case VT_LOGFILE: {
+		struct logfile_config *lc = f;
+		lc->path = dup_or_null(lc->path);
+		break;
+	}
+	case VT_CHECK: {
+		struct check_config *c = f;
+		c->spec = dup_or_null(c->spec);
+		c->host = dup_or_null(c->host);
+		c->path = dup_or_null(c->path);
+		c->command = dup_or_null(c->command);
+		c->regex = dup_or_null(c->regex);
+		break;
+	}
+	case VT_SCALAR:
+	case VT_NONE:
+		break;
+	}
+}
+
 void config_key_copy_scalar(const struct config_key *k, void *dst, const void *src)
 {
 	if (types[k->type].storage != VT_SCALAR)

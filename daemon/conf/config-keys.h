@@ -196,6 +196,9 @@ bool config_key_builtin(const struct config_key *k);
 bool config_key_equal(const struct config_key *k, const void *base_a, const void *base_b);
 /* Free what key K stores in BASE and reset the field. */
 void config_key_release(const struct config_key *k, void *base);
+/* The field of key K in BASE, a bitwise copy of another struct's, gets memory of its own (strings
+ * and vectors duplicated): deep copies of configs are made this way. */
+void config_key_unshare(const struct config_key *k, void *base);
 /* Copy the value of a scalar key (not a pointer) from SRC to DST. */
 void config_key_copy_scalar(const struct config_key *k, void *dst, const void *src);
 /* The key stores a pointer (string, vector) that config_key_release frees. */

@@ -157,6 +157,11 @@ int config_load_buffer(const char *buf, size_t len, const char *filename, struct
                        struct config_diag *diag);
 
 struct drover_config *config_free(struct drover_config *c);
+/* Deep copies (for configs made of parts of others): DST owns all it points to; free it as a
+ * program of a config. */
+void program_config_copy(struct program_config *dst, const struct program_config *src);
+/* C's daemon settings without its programs (nprograms 0, programs NULL). */
+struct drover_config *config_copy_daemon(const struct drover_config *c);
 
 /* droverd -t: print every warning and error of D ("warning: FILE:LINE: ...", "error: ...") on
  * stderr and a summary on stdout; return the exit status: 1 when C is NULL (errors), or when

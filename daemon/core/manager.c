@@ -203,6 +203,14 @@ int manager_plan(struct reload_result *ret)
 	return reload_plan_only(ret);
 }
 
+int manager_update(const char *const *groups, size_t n, struct reload_result *ret)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(groups[i], "all") == 0)
+			n = 0;      /* supervisorctl: "all" among the names is every group */
+	return n ? reload_update(groups, n, ret) : reload_run(ret);
+}
+
 void manager_shutdown(void)
 {
 	supervisor_shutdown();

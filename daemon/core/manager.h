@@ -79,6 +79,10 @@ int manager_follow(struct process *p, int stream, unsigned lines, const char *fi
  * stopped in waves, the loop ends when all are down); is a shutdown under way. */
 int manager_reload(struct reload_result *ret);
 int manager_plan(struct reload_result *ret);
+/* supervisorctl's update GROUP...: reload only the named process groups (core/reload.h,
+ * reload_update: unknown names come back in ret->unknown); no name, or "all" among them, is
+ * manager_reload. */
+int manager_update(const char *const *groups, size_t n, struct reload_result *ret);
 void manager_shutdown(void);
 bool manager_shutting_down(void);
 

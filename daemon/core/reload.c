@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 
+#include "conf/config-merge.h"
 #include "conf/reload-plan.h"
 #include "core/depends.h"
 #include "core/events.h"
@@ -223,12 +224,10 @@ int reload_plan_only(struct reload_result *ret)
 	return 0;
 }
 
-int reload_run(struct reload_result *ret)
+/* Apply NC (which the table takes over): WHAT names the request in the log ("reload"). */
+static int apply(struct drover_config *nc, struct reload_result *ret, const char *what)
 {
-	struct drover_config *nc = NULL, *oc = tab.config;
-	int r = load(ret, &nc, true);
-	if (r < 0)
-		return r;
+	struct drover_config *oc = tab.config;
 
 	/* The plan: every process of the new config (added, changed, updated in place, unchanged)
 	 * in its order, then the removed ones. */
@@ -318,8 +317,8 @@ int reload_run(struct reload_result *ret)
 	free(start);
 	gc_due = true;
 
-	log_info("reload: generation %u: added %zu, changed %zu (restarted), updated %zu (in place), removed %zu, unchanged %zu",
-	         tab.generation, plan.count[PLAN_ADDED], plan.count[PLAN_CHANGED], plan.count[PLAN_UPDATED],
+	log_info("%s: generation %u: added %zu, changed %zu (restarted), updated %zu (in place), removed %zu, unchanged %zu",
+	         what, tab.generation, plan.count[PLAN_ADDED], plan.count[PLAN_CHANGED], plan.count[PLAN_UPDATED],
 	         plan.count[PLAN_REMOVED], plan.count[PLAN_UNCHANGED]);
 	reload_plan_free(&plan);
 	notify_set_error(NULL);
@@ -328,6 +327,48 @@ int reload_run(struct reload_result *ret)
 	if (ret)
 		ret->result = 0;
 	return 0;
+}
+
+int reload_run(struct reload_result *ret)
+{
+	struct drover_config *nc = NULL;
+	int r = load(ret, &nc, true);
+	return r < 0 ? r : apply(nc, ret, "reload");
+}
+
+int reload_update(const char *const *groups, size_t n, struct reload_result *ret)
+{
+	struct drover_config *nc = NULL, *mc;
+	struct config_diag diag = { 0 };
+	size_t nknown = 0;
+	int r = load(ret, &nc, true);
+	if (r < 0)
+		return r;
+
+	for (size_t i = 0; i < n; i++) {
+		if (config_has_group(tab.config, groups[i]) || config_has_group(nc, groups[i])) {
+			nknown++;
+		} else if (ret) {
+			ret->unknown = xrealloc(ret->unknown, ret->nunknown + 1, sizeof(*ret->unknown));
+			ret->unknown[ret->nunknown++] = i;
+		}
+	}
+	mc = nknown ? config_merge_groups(tab.config, nc, groups, n, &diag) : NULL;
+	config_free(nc);
+	if (!nknown) {
+		notify_reload_done();
+		return 0;
+	}
+	if (!mc) {
+		r = refuse(ret, -EINVAL, diag.errors, strv_length(diag.errors), true);
+		config_diag_clear(&diag);
+		return r;
+	}
+	char what[200];
+	size_t len = (size_t) snprintf(what, sizeof(what), "update");
+	for (size_t i = 0; i < n && len < sizeof(what); i++)
+		len += (size_t) snprintf(what + len, sizeof(what) - len, " %s", groups[i]);
+	return apply(mc, ret, what);
 }
 
 void reload_counts(struct reload_counts *ret)
@@ -343,6 +384,7 @@ void reload_result_free(struct reload_result *r)
 		free(r->entries[i].name);
 	free(r->entries);
 	free(r->errors);
+	free(r->unknown);
 	config_free(r->config);
 	memset(r, 0, sizeof(*r));
 }

@@ -19,6 +19,9 @@ struct reload_result {
 		const struct program_config *prog;   /* its settings in the file read; NULL for REMOVED */
 	} *entries;
 	struct drover_config *config;   /* reload_plan_only(): the config read, which prog points into */
+	/* reload_update(): the indexes of the names that are a group neither running nor in the file */
+	size_t nunknown;
+	size_t *unknown;
 };
 
 /* The file reloads read; subscribe (removed processes are freed once down). */
@@ -26,6 +29,11 @@ void reload_init(const char *config_path);
 /* Reload the config file. ret may be NULL (SIGHUP); otherwise filled, free with reload_result_free.
  * prog points into the applied config: read it before the loop runs again. */
 int reload_run(struct reload_result *ret);
+/* Reload the named process groups only (supervisorctl's update GROUP...): the running config
+ * with those groups' programs as the file has them becomes the applied one, so that the
+ * next reload or reread still sees the other groups' changes. Names of no group are listed in
+ * ret->unknown and select nothing; when no name is a group, nothing is applied. N > 0. */
+int reload_update(const char *const *groups, size_t n, struct reload_result *ret);
 /* Read the config file and say what a reload would do; nothing is applied. */
 int reload_plan_only(struct reload_result *ret);
 void reload_result_free(struct reload_result *r);

@@ -34,14 +34,17 @@
 static const char *config_path;
 static ev_signal sig_chld;
 
+/* The usage line and the options, as droverd(8)'s synopsis and OPTIONS say them (e2e/man-pages). */
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: droverd [-c FILE] [-t [--strict]] [--version]\n"
+	fprintf(f, "usage: droverd [-c FILE] [-t [--strict]] [-d] [--version] [--help]\n"
 	           "  -c, --config FILE   config file (default " DEFAULT_CONFIG ")\n"
 	           "  -t, --check         validate the config and its includes, print every warning and error;\n"
 	           "                      exit 1 on errors (with --strict, on warnings too), else 0\n"
+	           "      --strict        with -t: warnings fail too\n"
 	           "  -d, --debug         debug logging\n"
-	           "      --version       print the version and exit\n");
+	           "      --version       print the version and exit\n"
+	           "  -h, --help          print this help and exit\n");
 }
 
 static void on_sigchld(struct ev_loop *loop, ev_signal *w, int revents)
@@ -178,12 +181,13 @@ int main(int argc, char **argv)
 		case 'd': log_set_debug(1); break;
 		case 'V': printf("droverd %s\n", DROVER_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 1;
+		default: usage(stderr); return 2;   /* a usage error, as droverctl's */
 		}
 	}
 	if (optind != argc) {
+		fprintf(stderr, "droverd: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);
-		return 1;
+		return 2;
 	}
 	ensure_stdio();
 	if (!check)

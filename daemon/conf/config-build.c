@@ -391,6 +391,45 @@ static bool build_proc_name(struct program_build *b, const struct expand_ctx *ct
 	return true;
 }
 
+/* An absolute command path as users read it back in status and log lines: no "//", "/./" or
+ * "dir/.." (%(here)s/../build/worker is written so, to reach a neighbour of the config's
+ * directory). A ".." is taken away only where the directory before it is not a symbolic link
+ * (there, "link/.." is not the link's parent): the spawn runs the same file. A new string. */
+static char *command_path_normalise(const char *path)
+{
+	size_t len = strlen(path);
+	char *out = xmalloc(len + 2), *o = out;
+	const char *c = path;
+	*o = '\0';
+	while (*c) {
+		while (*c == '/')
+			c++;
+		const char *e = strchrnul(c, '/');
+		size_t n = (size_t) (e - c);
+		if (n == 0 || (n == 1 && c[0] == '.')) {
+			/* nothing */
+		} else if (n == 2 && c[0] == '.' && c[1] == '.') {
+			struct stat st;
+			if (o > out && (lstat(out, &st) < 0 || S_ISLNK(st.st_mode))) {
+				free(out);   /* cannot tell where "link/.." leads without following it */
+				return xstrdup(path);
+			}
+			while (o > out && *--o != '/')
+				;
+			*o = '\0';
+		} else {
+			*o++ = '/';
+			memcpy(o, c, n);
+			o += n;
+			*o = '\0';
+		}
+		c = e;
+	}
+	if (o == out)
+		strcpy(out, "/");
+	return out;
+}
+
 static bool build_argv(struct program_build *b, const struct expand_ctx *ctx, struct proc_config *pc)
 {
 	struct conf_kv *kv = b->k[PK_COMMAND];
@@ -407,6 +446,11 @@ static bool build_argv(struct program_build *b, const struct expand_ctx *ctx, st
 	if (n == 0) {
 		conf_kv_report(b->R, CONF_ERROR, b->s, kv, "empty command");
 		return false;
+	}
+	if (pc->argv[0][0] == '/') {
+		char *norm = command_path_normalise(pc->argv[0]);
+		free(pc->argv[0]);
+		pc->argv[0] = norm;
 	}
 	return true;
 }

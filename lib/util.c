@@ -186,6 +186,32 @@ static uint64_t clock_ns(clockid_t id)
 uint64_t now_mono_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
 uint64_t now_real_ns(void) { return clock_ns(CLOCK_REALTIME); }
 
+size_t format_rfc3339(char *buf, size_t size, uint64_t real_ns, bool utc)
+{
+	time_t t = (time_t) (real_ns / 1000000000u);
+	unsigned ms = (unsigned) (real_ns / 1000000u % 1000u);
+	struct tm tm;
+	if (size == 0)
+		return 0;
+	if (!(utc ? gmtime_r(&t, &tm) : localtime_r(&t, &tm))) {
+		buf[0] = '\0';
+		return 0;
+	}
+	size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (n == 0)
+		return 0;
+	long off = utc ? 0 : tm.tm_gmtoff;
+	int r;
+	if (utc)
+		r = snprintf(buf + n, size - n, ".%03uZ", ms);
+	else
+		r = snprintf(buf + n, size - n, ".%03u%c%02ld:%02ld", ms, off < 0 ? '-' : '+',
+		             labs(off) / 3600, labs(off) / 60 % 60);
+	if (r < 0 || (size_t) r >= size - n)
+		return n;
+	return n + (size_t) r;
+}
+
 int strcpy_bounded(char *dst, size_t size, const char *src)
 {
 	size_t n = strlen(src);

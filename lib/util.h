@@ -38,6 +38,10 @@ bool streq_ptr(const char *a, const char *b);   /* NULL-safe strcmp()==0 */
 
 uint64_t now_mono_ns(void);
 uint64_t now_real_ns(void);
+/* CLOCK_REALTIME ns as RFC 3339 with milliseconds: "2026-12-03T09:14:03.250+01:00" (local time, its
+ * offset) or "2026-12-03T08:14:03.250Z" (utc). Returns the length written (buf of 32 is enough). */
+#define RFC3339_MAX 32
+size_t format_rfc3339(char *buf, size_t size, uint64_t real_ns, bool utc);
 
 /* Copy src into dst[size] with NUL termination; returns -ENAMETOOLONG when cut. */
 int strcpy_bounded(char *dst, size_t size, const char *src);

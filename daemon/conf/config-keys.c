@@ -22,6 +22,7 @@ static const char *const backoff_names[] = { "linear", "exponential", NULL };
 static const char *const health_action_names[] = { "restart", "log", NULL };
 static const char *const shutdown_on_names[] = { "never", "fatal", "exit", "unexpected", NULL };
 static const char *const kind_names[] = { "program", "eventlistener", "fcgi-program", NULL };
+static const char *const timestamps_names[] = { "none", "local", "utc", NULL };
 
 /* ---- value parsers ---- */
 
@@ -817,7 +818,8 @@ static const struct value_type types[CV_MAX] = {
 };
 
 _Static_assert(sizeof(enum health_action) == sizeof(int) && sizeof(enum backoff_mode) == sizeof(int) &&
-               sizeof(enum shutdown_on) == sizeof(int) && sizeof(enum program_kind) == sizeof(int),
+               sizeof(enum shutdown_on) == sizeof(int) && sizeof(enum program_kind) == sizeof(int) &&
+               sizeof(enum log_timestamps) == sizeof(int),
                "CV_ENUM stores an int");
 
 int config_key_parse(const struct config_key *k, const char *v, const struct config_value_ctx *ctx, void *base,
@@ -1045,6 +1047,8 @@ const struct config_key program_keys[PK_MAX] = {
 	                               false, false, CR_LIVE, false },
 	[PK_SHUTDOWN_ON]   = { "shutdown_on", T(CV_ENUM), PROG(shutdown_on), 0, 0, shutdown_on_names, "never",
 	                       false, false, CR_LIVE, false },
+	[PK_LOG_TIMESTAMPS] = { "log_timestamps", T(CV_ENUM), PROG(log_timestamps), 0, 0, timestamps_names, "none",
+	                        false, false, CR_LIVE, false },
 	[PK_EVENTS]        = { "events", T(CV_EVENTS), PROG(events), NOBOUNDS, NULL, false, false, CR_LIVE, false },
 	[PK_BUFFER_SIZE]   = { "buffer_size", T(CV_INT), PROG(buffer_size), BOUNDS(1, 100000), "10", false, false,
 	                       CR_LIVE, false },
@@ -1090,6 +1094,8 @@ const struct config_key daemon_keys[DK_MAX] = {
 	[DK_METRICS_FILE] = { "metrics_file", T(CV_PATH), DMN(metrics_file), NOBOUNDS, NULL, false, false, CR_LIVE, false },
 	[DK_METRICS_INTERVAL] = { "metrics_interval", T(CV_INT), DMN(metrics_interval), BOUNDS(1, 3600), "15",
 	                          false, false, CR_LIVE, false },
+	[DK_LOG_TIMESTAMPS] = { "log_timestamps", T(CV_ENUM), DMN(log_timestamps), 0, 0, timestamps_names, "local",
+	                        false, false, CR_LIVE, false },
 	[DK_SV_CHILDLOGDIR] = { "childlogdir", T(CV_DIR), DMN(log_dir), NOBOUNDS, NULL,
 	                       false, false, CR_MERGED, false },
 	[DK_SV_ENVIRONMENT] = { "environment", T(CV_ENV), DMN(environment), NOBOUNDS, NULL,

@@ -12,6 +12,8 @@ enum autorestart { AUTORESTART_FALSE, AUTORESTART_UNEXPECTED, AUTORESTART_TRUE, 
 enum health_action { HEALTH_RESTART, HEALTH_LOG, HEALTH_ACTION_MAX };
 enum backoff_mode { BACKOFF_LINEAR, BACKOFF_EXPONENTIAL, BACKOFF_MAX };
 enum logfile_kind { LOGFILE_AUTO, LOGFILE_NONE, LOGFILE_PATH, LOGFILE_MAX };
+/* The RFC 3339 time that starts a log line: none, local time with its offset, or UTC. */
+enum log_timestamps { TIMESTAMPS_NONE, TIMESTAMPS_LOCAL, TIMESTAMPS_UTC, TIMESTAMPS_MAX };
 /* The section that defines a program: [program:x], [eventlistener:x] (its processes speak
  * supervisord's event listener protocol on stdin/stdout), [fcgi-program:x] (its processes get a
  * listening socket droverd holds as their stdin). */
@@ -90,6 +92,7 @@ struct program_config {
 	int fatal_retry;
 	int respawn_interval;   /* seconds between spawns of a process that keeps dying sooner; 0 = none */
 	bool killtree;
+	enum log_timestamps log_timestamps;   /* stamp each line of its log files */
 
 	/* added by the config parser */
 	int group_priority;     /* [group:x] priority for a program in a group, else the program's priority */
@@ -135,6 +138,7 @@ struct drover_config {
 	bool shutdown_when_all_exited;   /* [drover]: exit once every autostart program has exited */
 	char *metrics_file;     /* [drover]: the metrics text written there (absolute); NULL = none */
 	int metrics_interval;   /* [drover]: seconds between two writes of metrics_file */
+	enum log_timestamps log_timestamps;   /* [drover]: droverd's own lines on stderr (not the journal's) */
 
 	size_t nprograms;
 	struct program_config *programs;   /* in file order */

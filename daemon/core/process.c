@@ -36,12 +36,18 @@ void process_init(struct ev_loop *l, const struct process_hooks *h)
 	hooks = *h;
 }
 
+static enum log_time log_time_of(enum log_timestamps t)
+{
+	return t == TIMESTAMPS_UTC ? LOG_TIME_UTC : t == TIMESTAMPS_LOCAL ? LOG_TIME_LOCAL : LOG_TIME_NONE;
+}
+
 void process_configure(const struct drover_config *cfg)
 {
 	strcpy_bounded(instance, sizeof(instance), cfg->name);
 	default_umask = cfg->umask;
 	free(daemon_user);
 	daemon_user = cfg->user ? xstrdup(cfg->user) : NULL;
+	log_set_time(log_time_of(cfg->log_timestamps));
 }
 
 void process_begin_shutdown(void)
@@ -63,6 +69,7 @@ static void process_set_state(struct process *p, enum proc_state s)
 		return;
 	p->state = s;
 	p->state_ns = now_mono_ns();
+	p->state_real_ns = now_real_ns();
 	p->subject.state = proc_state_to_string(s);
 	if (s == PROC_STOPPED)
 		p->stops++;
@@ -169,7 +176,8 @@ static void output_configure(struct process *p)
 	const struct logfile_config *lc[2] = { &p->cfg->stdout_log, &p->cfg->stderr_log };
 	for (int s = 0; s < 2; s++)
 		f[s] = (struct logpipe_file) { .path = lc[s]->kind == LOGFILE_NONE ? NULL : lc[s]->path,
-		                               .maxbytes = lc[s]->maxbytes, .backups = lc[s]->backups };
+		                               .maxbytes = lc[s]->maxbytes, .backups = lc[s]->backups,
+		                               .timestamps = log_time_of(p->prog->log_timestamps) };
 	logpipe_configure(p->out, &f[0], &f[1], p->prog->redirect_stderr);
 }
 
@@ -192,6 +200,7 @@ struct process *process_new(const struct program_config *prog, const struct proc
 	struct process *p = xcalloc(1, sizeof(*p));
 	p->state = PROC_STOPPED;
 	p->state_ns = now_mono_ns();
+	p->state_real_ns = now_real_ns();
 	p->subject.state = proc_state_to_string(p->state);
 	p->pidfd = -1;
 	p->exec_fd = -1;
@@ -380,6 +389,9 @@ static void do_spawn(struct process *p)
 	p->waiting_deps = false;
 	p->generation++;
 	slot_new_incarnation(p);
+	/* A user's start asks for one attempt: the retries after it are the policy's. */
+	bool by_user = p->spawn_by_user;
+	p->spawn_by_user = false;
 	int r = spawn_worker(p, &child, err, sizeof(err));
 	process_set_state(p, PROC_STARTING);
 	if (r < 0) {
@@ -389,7 +401,14 @@ static void do_spawn(struct process *p)
 		return;
 	}
 	process_set_pid(p, child.pid);
+	if (p->spawns > 0) {
+		if (by_user)
+			p->restarts_manual++;
+		else
+			p->restarts_auto++;
+	}
 	p->spawns++;
+	p->killed_unready = false;
 	p->stopped_sig = 0;
 	p->spawned_ns = now_mono_ns();
 	p->pidfd = (int) pidfd_open(child.pid, 0);   /* -1 on kernels without pidfd: kill() fallback */
@@ -485,9 +504,11 @@ static void do_kill_hard(struct process *p)
 /* Not ready within startsecs: the start failed. Its exit then goes to BACKOFF as usual. */
 static void do_abort_start(struct process *p)
 {
-	snprintf(p->description, sizeof(p->description), "not ready within startsecs (%d s)", p->prog->startsecs);
-	log_proc(LOG_WARNING, p, "%s: not ready within startsecs (%d s): start failed, killing pid %d",
-	         p->cfg->fullname, p->prog->startsecs, (int) p->pid);
+	snprintf(p->description, sizeof(p->description), "not ready within %d s (startsecs)", p->prog->startsecs);
+	log_proc(LOG_WARNING, p, "%s: not ready within startsecs (%d s; ready = %s): start failed, killing pid %d",
+	         p->cfg->fullname, p->prog->startsecs, p->cfg->ready.spec ? p->cfg->ready.spec : "startsecs",
+	         (int) p->pid);
+	p->killed_unready = true;
 	signal_worker(p, SIGKILL, kill_hard_as_group(p));
 }
 
@@ -589,6 +610,8 @@ void process_start(struct process *p, enum start_origin by)
 	if (shutting_down || p->removed || !start_allowed(p, by))
 		return;
 	p->restart_pending = START_NONE;
+	if (p->state != PROC_STARTING && p->state != PROC_RUNNING && p->state != PROC_STOPPING)
+		p->spawn_by_user = by == START_USER;   /* (a start of a running process spawns nothing) */
 	hooks.starting(p, by);
 	if (p->state == PROC_FATAL || p->state == PROC_STOPPED || p->state == PROC_EXITED)
 		p->backoff = 0;   /* a user start clears FATAL */
@@ -688,6 +711,9 @@ void process_on_exit(struct process *p, pid_t pid, int wstatus)
 		strcpy_bounded(p->description, sizeof(p->description), why);
 		if (restart && !shutting_down)
 			ev = FSM_EXIT_RESTART;
+	} else if (p->state == PROC_STARTING && p->killed_unready) {
+		/* the SIGKILL was ours: the reason is the readiness deadline, said when it was sent */
+		log_proc(LOG_INFO, p, "exited: %s (killed: %s)", p->cfg->fullname, p->description);
 	} else if (p->state == PROC_STARTING) {
 		log_proc(LOG_INFO, p, "exited: %s (%s; not expected)", p->cfg->fullname, why);
 		if (p->description[0] == '\0')
@@ -727,7 +753,7 @@ void process_status(const struct process *p, struct proto_status *s)
 	s->pid = p->pid;
 	if (p->pid > 0 && p->spawned_ns)
 		s->uptime_ms = (now - p->spawned_ns) / NSEC_PER_MSEC;
-	s->restarts = p->spawns > 0 ? p->spawns - 1 : 0;
+	s->restarts = p->restarts_auto;
 	if (p->have_exit) {
 		s->flags |= PROTO_ST_EXITED;
 		s->exitstatus = WIFEXITED(p->exit_wstatus) ? WEXITSTATUS(p->exit_wstatus)

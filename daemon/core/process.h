@@ -38,9 +38,15 @@ struct process {
 	int exec_fd;                /* read end of the CLOEXEC exec-status pipe while exec is pending, else -1 */
 	uint64_t spawned_ns;        /* CLOCK_MONOTONIC of the last spawn */
 	uint64_t state_ns;          /* CLOCK_MONOTONIC when the state was entered */
+	uint64_t state_real_ns;     /* CLOCK_REALTIME of the same moment (status: "since 09:14:03") */
 	uint64_t timer_due_ns;      /* when the pending timer fires (status: next attempt) */
 	int backoff;                /* failed starts in a row (supervisord's backoff counter) */
-	unsigned spawns;            /* spawns so far; restarts = spawns - 1 */
+	unsigned spawns;            /* spawns so far */
+	unsigned restarts_auto;     /* spawns after the first that no user asked for (crash, backoff retry,
+	                             * heartbeat or health restart, a reload's restart) */
+	unsigned restarts_manual;   /* spawns after the first that a user's start or restart asked for */
+	bool spawn_by_user;         /* the next spawn attempt is a user's (process_start(START_USER)) */
+	bool killed_unready;        /* the worker was killed for not becoming ready in time */
 	unsigned stops;             /* times STOPPED was entered (stop waves: stopped once is done) */
 	int stopped_sig;            /* the worker is stopped by this signal (SIGSTOP...), 0 = not stopped */
 	bool have_exit;

@@ -13,6 +13,7 @@
 
 static bool use_journal;
 static int debug_on;
+static enum log_time time_mode = LOG_TIME_LOCAL;
 
 void log_init(void)
 {
@@ -29,6 +30,8 @@ void log_init(void)
 }
 
 void log_set_debug(int on) { debug_on = on; }
+
+void log_set_time(enum log_time t) { time_mode = t; }
 
 static const char *prio_prefix(int prio)
 {
@@ -59,7 +62,15 @@ static void emit(int prio, const struct log_subject *p, const char *fmt, va_list
 			return;
 		/* no journald socket after all (INVOCATION_ID set by something else): stderr */
 	}
-	fprintf(stderr, "droverd: %s: %s\n", prio_prefix(prio), msg);
+	char stamp[RFC3339_MAX + 1] = "";
+	if (time_mode != LOG_TIME_NONE) {
+		size_t n = format_rfc3339(stamp, sizeof(stamp) - 1, now_real_ns(), time_mode == LOG_TIME_UTC);
+		if (n > 0) {
+			stamp[n] = ' ';
+			stamp[n + 1] = '\0';
+		}
+	}
+	fprintf(stderr, "%sdroverd: %s: %s\n", stamp, prio_prefix(prio), msg);
 }
 
 void log_msg(int prio, const char *fmt, ...)

@@ -15,8 +15,13 @@ struct log_subject {
 	const char *state;      /* state name */
 };
 
+/* What stamps a line written to stderr (the journal stamps its own records). */
+enum log_time { LOG_TIME_NONE, LOG_TIME_LOCAL, LOG_TIME_UTC };
+
 void log_init(void);                 /* picks journal vs stderr from the environment */
 void log_set_debug(int on);
+/* RFC 3339 time first on every stderr line ([drover] log_timestamps); local until set. */
+void log_set_time(enum log_time t);
 void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A message about one process. */
 void log_about(int prio, const struct log_subject *s, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

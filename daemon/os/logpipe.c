@@ -22,6 +22,8 @@
  *   left of an empty file is split at maxbytes).
  * - Followers get bytes with non-blocking writes: what a slow one cannot take is skipped, one
  *   whose reader is gone (EPIPE, or POLLERR seen by a 1 s check) is closed.
+ * - Timestamps (log_timestamps): each line in the log file starts with the time droverd read
+ *   its first byte; the in-memory tail and followers get the worker's bytes as they are.
  */
 #include "os/logpipe.h"
 
@@ -79,6 +81,7 @@ struct stream {
 	bool regular;                  /* rotatable: the path itself is a regular file (see st_open_file) */
 	enum stdsink_kind sink;        /* the file is droverd's own stdout/stderr (STDSINK_NONE: not) */
 	bool bol;                      /* the file ends with a newline (or is empty) */
+	bool mid_line;                 /* the output so far ends inside a line (timestamps: no stamp next) */
 	uint64_t dropped;              /* bytes that did not reach the file, in all */
 	uint64_t dropping;             /* ... in the current failure episode */
 	bool drop_said;                /* the current episode was logged */
@@ -341,6 +344,38 @@ static void st_file_write(struct stream *st, const char *data, size_t n)
 	}
 }
 
+/* The file gets each line with its time first: one stamp per chunk read (the lines of one read
+ * came at the same moment), the stamped chunk written at once. */
+static void st_file_write_stamped(struct stream *st, const char *data, size_t n)
+{
+	enum log_time t = st_config(st)->timestamps;
+	if (t == LOG_TIME_NONE || !st->path) {
+		st_file_write(st, data, n);
+		return;
+	}
+	char stamp[RFC3339_MAX + 1];
+	size_t slen = format_rfc3339(stamp, sizeof(stamp) - 1, now_real_ns(), t == LOG_TIME_UTC);
+	stamp[slen++] = ' ';
+	size_t lines = 1;
+	for (const char *q = data; (q = memchr(q, '\n', (size_t) (data + n - q))); q++)
+		lines++;
+	char *buf = xmalloc(n + lines * slen), *w = buf;
+	for (size_t i = 0; i < n;) {
+		if (!st->mid_line) {
+			memcpy(w, stamp, slen);
+			w += slen;
+		}
+		const char *nl = memchr(data + i, '\n', n - i);
+		size_t len = nl ? (size_t) (nl + 1 - (data + i)) : n - i;
+		memcpy(w, data + i, len);
+		w += len;
+		i += len;
+		st->mid_line = !nl;
+	}
+	st_file_write(st, buf, (size_t) (w - buf));
+	free(buf);
+}
+
 /* ---- followers ------------------------------------------------------------------------------- */
 
 static void follower_close(struct stream *st, size_t i)
@@ -404,7 +439,7 @@ static void follow_check_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static void st_output(struct stream *st, const char *data, size_t n)
 {
 	ring_append(&st->tail, data, n);
-	st_file_write(st, data, n);
+	st_file_write_stamped(st, data, n);
 	if (st->nfollowers)
 		followers_write(st, data, n);
 	if (st->owner->tap)

@@ -21,6 +21,7 @@ struct logpipe_file {
 	const char *path;       /* NULL: none (NONE) */
 	uint64_t maxbytes;      /* rotate at this size, 0 = never */
 	int backups;            /* rotated files kept */
+	enum log_time timestamps;   /* each line written to the file starts with its RFC 3339 time */
 };
 
 /* What a spawn needs: in/out/err are the descriptors the child dup2()s onto 0, 1, 2 (the write

@@ -12,7 +12,7 @@ EOF
 # launch_daemon puts its arguments before droverd: this wrapper puts one after.
 printf '#!/bin/sh\nexec "$@" %s\n' '"$DEBUG_FLAG"' > "$T/with-flag"
 chmod +x "$T/with-flag"
-debug_lines() { grep -c '^droverd: debug: ' "$DAEMON_LOG"; }
+debug_lines() { grep -Ec '^([^ ]+ )?droverd: debug: ' "$DAEMON_LOG"; }
 
 run() { # FLAG/ENV WANT_DEBUG
 	: > "$DAEMON_LOG"
@@ -27,7 +27,7 @@ run() { # FLAG/ENV WANT_DEBUG
 	log "$1: $n debug lines"
 	if [ "$2" = yes ]; then
 		[ "$n" -gt 0 ] || error "$1: no debug line in droverd's log"
-		grep -q '^droverd: debug: a: STOPPED -> STARTING' "$DAEMON_LOG" || error "$1: state transitions are not logged"
+		grep -Eq '^([^ ]+ )?droverd: debug: a: STOPPED -> STARTING' "$DAEMON_LOG" || error "$1: state transitions are not logged"
 	else
 		[ "$n" = 0 ] || error "$1: debug lines without debug logging asked for"
 	fi

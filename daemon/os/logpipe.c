@@ -754,6 +754,64 @@ static int stream_check(const struct logpipe *lp, int stream)
 	return 0;
 }
 
+static unsigned count_lines(const char *s, size_t n)
+{
+	unsigned k = 0;
+	for (const char *q = s; (q = memchr(q, '\n', (size_t) (s + n - q))); q++)
+		k++;
+	return k + (n > 0 && s[n - 1] != '\n');
+}
+
+/* The last LINES lines of the log file at path, from its last FILE_TAIL_MAX bytes at most (a
+ * bounded read of a local file: the loop is held up no longer than that read). Only a regular
+ * file that is not droverd's own output (/dev/stdout and the like). 0 or -errno. */
+#define FILE_TAIL_MAX (1u << 20)
+static int file_tail(const char *path, unsigned lines, char **ret_text, size_t *ret_len)
+{
+	struct stat sb;
+	if (strncmp(path, "/dev/", 5) == 0 || strncmp(path, "/proc/", 6) == 0)
+		return -EINVAL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	int r = fstat(fd, &sb) < 0 ? -errno : S_ISREG(sb.st_mode) ? 0 : -EINVAL;
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	off_t from = sb.st_size > (off_t) FILE_TAIL_MAX ? sb.st_size - (off_t) FILE_TAIL_MAX : 0;
+	size_t want = (size_t) (sb.st_size - from), got = 0;
+	char *buf = xmalloc(want + 1);
+	while (got < want) {
+		ssize_t n = pread(fd, buf + got, want - got, from + (off_t) got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;   /* truncated meanwhile, or an error: what was read */
+		got += (size_t) n;
+	}
+	close(fd);
+	size_t start = 0;
+	if (from > 0) {   /* the first line read lost its beginning */
+		const char *nl = memchr(buf, '\n', got);
+		start = nl ? (size_t) (nl + 1 - buf) : got;
+	}
+	size_t i = got;
+	unsigned seen = 0;
+	if (i > start && buf[i - 1] == '\n')
+		i--;
+	while (i > start) {
+		if (buf[i - 1] == '\n' && ++seen == lines)
+			break;
+		i--;
+	}
+	memmove(buf, buf + i, got - i);
+	buf[got - i] = '\0';
+	*ret_text = buf;
+	*ret_len = got - i;
+	return 0;
+}
+
 int logpipe_tail(const struct logpipe *lp, int stream, unsigned lines, char **ret_text, size_t *ret_len)
 {
 	size_t len;
@@ -762,6 +820,21 @@ int logpipe_tail(const struct logpipe *lp, int stream, unsigned lines, char **re
 		return r;
 	const struct stream *st = lp->streams[stream];
 	char *text = ring_lines(st ? &st->tail : NULL, lines, &len);
+	/* Fewer lines kept in memory than asked for (more than 64 KiB ago, or before droverd
+	 * started): the log file has them, if there is one. */
+	const char *path = lp->file[stream].path;
+	if (lines > 0 && path && (!st || st->sink == STDSINK_NONE) && count_lines(text, len) < lines) {
+		char *ft = NULL;
+		size_t flen = 0;
+		if (file_tail(path, lines, &ft, &flen) == 0) {
+			if (count_lines(ft, flen) > count_lines(text, len)) {
+				free(text);
+				text = ft;
+				len = flen;
+			} else
+				free(ft);
+		}
+	}
 	for (size_t i = 0; i < len; i++)
 		if (text[i] == '\0')
 			text[i] = '?';   /* the reply's message is a string: no NUL */

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,78 +62,131 @@ static const struct {
 
 static const char *const suffix[] = { [GAUGE] = "", [COUNTER] = "_total", [INFO] = "_info" };
 
-/* A label value as the exposition quotes it: backslash, double quote and newline escaped. */
-static void put_label(FILE *f, const char *key, const char *v, size_t max)
+/* The text grows in one buffer; an allocation failure is remembered and reported at the end. */
+struct out {
+	char *p;
+	size_t len, cap;
+	bool failed;
+};
+
+static bool reserve(struct out *o, size_t n)
 {
-	fprintf(f, "%s=\"", key);
-	for (size_t i = 0; i < max && v[i]; i++) {
-		switch (v[i]) {
-		case '\\': fputs("\\\\", f); break;
-		case '"':  fputs("\\\"", f); break;
-		case '\n': fputs("\\n", f); break;
-		default:   fputc(v[i], f); break;
-		}
+	if (o->failed)
+		return false;
+	if (o->len + n + 1 <= o->cap)
+		return true;
+	size_t cap = o->cap ? o->cap : 4096;
+	while (cap < o->len + n + 1)
+		cap *= 2;
+	char *p = realloc(o->p, cap);
+	if (!p) {
+		o->failed = true;
+		return false;
 	}
-	fputc('"', f);
+	o->p = p;
+	o->cap = cap;
+	return true;
 }
 
-static void header(FILE *f, enum family fam, enum metrics_format fmt)
+static void put(struct out *o, const char *s, size_t n)
+{
+	if (!reserve(o, n))
+		return;
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+	o->p[o->len] = '\0';
+}
+
+static void puts_(struct out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+static void putf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void putf(struct out *o, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		put(o, buf, (size_t) n < sizeof(buf) ? (size_t) n : sizeof(buf) - 1);
+}
+
+/* key="value" with the value escaped as the exposition wants it: \\ \" \n. */
+static void put_label(struct out *o, const char *key, const char *v, size_t max)
+{
+	puts_(o, key);
+	put(o, "=\"", 2);
+	for (size_t i = 0; i < max && v[i]; i++) {
+		switch (v[i]) {
+		case '\\': put(o, "\\\\", 2); break;
+		case '"':  put(o, "\\\"", 2); break;
+		case '\n': put(o, "\\n", 2); break;
+		default:   put(o, &v[i], 1); break;
+		}
+	}
+	put(o, "\"", 1);
+}
+
+static void header(struct out *o, enum family fam, enum metrics_format fmt)
 {
 	const char *name = families[fam].name;
 	if (fmt == METRICS_OPENMETRICS) {
 		static const char *const type[] = { [GAUGE] = "gauge", [COUNTER] = "counter", [INFO] = "info" };
-		fprintf(f, "# TYPE %s %s\n", name, type[families[fam].kind]);
+		putf(o, "# TYPE %s %s\n", name, type[families[fam].kind]);
 		if (families[fam].unit)
-			fprintf(f, "# UNIT %s %s\n", name, families[fam].unit);
-		fprintf(f, "# HELP %s %s\n", name, families[fam].help);
+			putf(o, "# UNIT %s %s\n", name, families[fam].unit);
+		putf(o, "# HELP %s %s\n", name, families[fam].help);
 	} else {
 		/* 0.0.4 has no info type: an info family is a gauge named *_info */
 		const char *s = suffix[families[fam].kind];
-		fprintf(f, "# HELP %s%s %s\n", name, s, families[fam].help);
-		fprintf(f, "# TYPE %s%s %s\n", name, s, families[fam].kind == COUNTER ? "counter" : "gauge");
+		putf(o, "# HELP %s%s %s\n", name, s, families[fam].help);
+		putf(o, "# TYPE %s%s %s\n", name, s, families[fam].kind == COUNTER ? "counter" : "gauge");
 	}
 }
 
-/* The start of a sample line up to the end of the drover label: `name{drover="x"`. */
-static void sample(FILE *f, enum family fam, const struct metrics_daemon *d)
+/* A sample line up to the end of its labels but the closing brace: `name{drover="x"...`.
+ * labels: the escaped label text of the daemon, or of one process (made once per render). */
+static void sample(struct out *o, enum family fam, const struct out *labels)
 {
-	fprintf(f, "%s%s{", families[fam].name, suffix[families[fam].kind]);
-	put_label(f, "drover", d->instance, strlen(d->instance));
+	puts_(o, families[fam].name);
+	puts_(o, suffix[families[fam].kind]);
+	put(o, "{", 1);
+	put(o, labels->p, labels->len);
 }
 
-static void proc_sample(FILE *f, enum family fam, const struct metrics_daemon *d, const struct proto_status *s)
+static void put_u64(struct out *o, uint64_t v)
 {
-	sample(f, fam, d);
-	fputc(',', f);
-	put_label(f, "group", s->group, sizeof(s->group));
-	fputc(',', f);
-	put_label(f, "process", s->name, sizeof(s->name));
+	char buf[24], *e = buf + sizeof(buf), *b = e;
+	do
+		*--b = (char) ('0' + v % 10);
+	while ((v /= 10));
+	put(o, "} ", 2);
+	put(o, b, (size_t) (e - b));
+	put(o, "\n", 1);
 }
 
-static void put_u64(FILE *f, uint64_t v)
+static void put_ms(struct out *o, uint64_t ms)
 {
-	fprintf(f, "} %" PRIu64 "\n", v);
+	putf(o, "} %" PRIu64 ".%03u\n", ms / 1000, (unsigned) (ms % 1000));
 }
 
-static void put_ms(FILE *f, uint64_t ms)
+static void daemon_family(struct out *o, enum family fam, const struct metrics_daemon *d, const struct out *dl,
+                          const struct proto_status *st, size_t n, enum metrics_format fmt)
 {
-	fprintf(f, "} %" PRIu64 ".%03u\n", ms / 1000, (unsigned) (ms % 1000));
-}
-
-static void daemon_family(FILE *f, enum family fam, const struct metrics_daemon *d, const struct proto_status *st,
-                          size_t n, enum metrics_format fmt)
-{
-	header(f, fam, fmt);
+	header(o, fam, fmt);
 	switch (fam) {
 	case F_BUILD_INFO:
-		sample(f, fam, d);
-		fputc(',', f);
-		put_label(f, "version", d->version, strlen(d->version));
-		put_u64(f, 1);
+		sample(o, fam, dl);
+		put(o, ",", 1);
+		put_label(o, "version", d->version, strlen(d->version));
+		put_u64(o, 1);
 		break;
 	case F_START_TIME:
-		sample(f, fam, d);
-		put_ms(f, d->start_time_ms);
+		sample(o, fam, dl);
+		put_ms(o, d->start_time_ms);
 		break;
 	case F_PROCESSES: {
 		uint64_t count[PROC_STATE_MAX] = { 0 };
@@ -140,18 +194,18 @@ static void daemon_family(FILE *f, enum family fam, const struct metrics_daemon 
 			count[st[i].state < PROC_STATE_MAX ? st[i].state : PROC_UNKNOWN]++;
 		for (int k = 0; k < PROC_STATE_MAX; k++) {
 			const char *state = proc_state_to_string((enum proc_state) k);
-			sample(f, fam, d);
-			fputc(',', f);
-			put_label(f, "state", state, strlen(state));
-			put_u64(f, count[k]);
+			sample(o, fam, dl);
+			put(o, ",", 1);
+			put_label(o, "state", state, strlen(state));
+			put_u64(o, count[k]);
 		}
 		break;
 	}
-	case F_CONTROL_REQUESTS: sample(f, fam, d); put_u64(f, d->control_requests); break;
-	case F_CONTROL_BAD:      sample(f, fam, d); put_u64(f, d->control_bad); break;
-	case F_REPLIES_DROPPED:  sample(f, fam, d); put_u64(f, d->replies_dropped); break;
-	case F_RELOADS:          sample(f, fam, d); put_u64(f, d->reloads); break;
-	case F_RELOAD_FAILURES:  sample(f, fam, d); put_u64(f, d->reload_failures); break;
+	case F_CONTROL_REQUESTS: sample(o, fam, dl); put_u64(o, d->control_requests); break;
+	case F_CONTROL_BAD:      sample(o, fam, dl); put_u64(o, d->control_bad); break;
+	case F_REPLIES_DROPPED:  sample(o, fam, dl); put_u64(o, d->replies_dropped); break;
+	case F_RELOADS:          sample(o, fam, dl); put_u64(o, d->reloads); break;
+	case F_RELOAD_FAILURES:  sample(o, fam, dl); put_u64(o, d->reload_failures); break;
 	default: break;
 	}
 }
@@ -161,63 +215,64 @@ static bool live(const struct proto_status *s)
 	return s->pid > 0 && (s->state == PROC_STARTING || s->state == PROC_RUNNING || s->state == PROC_STOPPING);
 }
 
-static void proc_family(FILE *f, enum family fam, const struct metrics_daemon *d, const struct proto_status *st,
+static void proc_family(struct out *o, enum family fam, const struct out *pl, const struct proto_status *st,
                         size_t n, uint64_t now_ms, enum metrics_format fmt)
 {
-	header(f, fam, fmt);
+	header(o, fam, fmt);
 	for (size_t i = 0; i < n; i++) {
 		const struct proto_status *s = &st[i];
+		const struct out *l = &pl[i];
 		switch (fam) {
 		case F_PROC_STATE: {
 			const char *state = proc_state_to_string((enum proc_state) s->state);
-			proc_sample(f, fam, d, s);
-			fputc(',', f);
-			put_label(f, "state", state, strlen(state));
-			put_u64(f, 1);
+			sample(o, fam, l);
+			put(o, ",", 1);
+			put_label(o, "state", state, strlen(state));
+			put_u64(o, 1);
 			break;
 		}
 		case F_PROC_UP:
-			proc_sample(f, fam, d, s);
-			put_u64(f, s->state == PROC_RUNNING);
+			sample(o, fam, l);
+			put_u64(o, s->state == PROC_RUNNING);
 			break;
 		case F_PROC_READY:
-			proc_sample(f, fam, d, s);
-			put_u64(f, (s->flags & PROTO_ST_READY) != 0);
+			sample(o, fam, l);
+			put_u64(o, (s->flags & PROTO_ST_READY) != 0);
 			break;
 		case F_PROC_RESTARTS:
-			proc_sample(f, fam, d, s);
-			put_u64(f, s->restarts);
+			sample(o, fam, l);
+			put_u64(o, s->restarts);
 			break;
 		case F_PROC_START_TIME:
 			if (!live(s))
 				break;
-			proc_sample(f, fam, d, s);
-			put_ms(f, now_ms > s->uptime_ms ? now_ms - s->uptime_ms : 0);
+			sample(o, fam, l);
+			put_ms(o, now_ms > s->uptime_ms ? now_ms - s->uptime_ms : 0);
 			break;
 		case F_PROC_HEARTBEAT_AGE:
 			if (!(s->flags & PROTO_ST_HEARTBEAT))
 				break;
-			proc_sample(f, fam, d, s);
-			put_ms(f, s->heartbeat_age_ms);
+			sample(o, fam, l);
+			put_ms(o, s->heartbeat_age_ms);
 			break;
 		case F_PROC_LOG_DROPPED:
-			proc_sample(f, fam, d, s);
-			put_u64(f, s->log_dropped);
+			sample(o, fam, l);
+			put_u64(o, s->log_dropped);
 			break;
 		case F_PROC_EXIT_STATUS:
 			if (!(s->flags & PROTO_ST_EXITED))
 				break;
-			proc_sample(f, fam, d, s);
-			fprintf(f, "} %d\n", (int) s->exitstatus);
+			sample(o, fam, l);
+			putf(o, "} %d\n", (int) s->exitstatus);
 			break;
 		case F_PROC_WORKER_COUNTER:
 			for (unsigned k = 0; k < s->ncounters && k < PROTO_COUNTERS_MAX; k++) {
 				char idx[4];
 				snprintf(idx, sizeof(idx), "%u", k);
-				proc_sample(f, fam, d, s);
-				fputc(',', f);
-				put_label(f, "index", idx, sizeof(idx));
-				put_u64(f, s->counters[k]);
+				sample(o, fam, l);
+				put(o, ",", 1);
+				put_label(o, "index", idx, sizeof(idx));
+				put_u64(o, s->counters[k]);
 			}
 			break;
 		default:
@@ -229,25 +284,38 @@ static void proc_family(FILE *f, enum family fam, const struct metrics_daemon *d
 int metrics_render(const struct metrics_daemon *d, const struct proto_status *st, size_t n, uint64_t now_ms,
                    enum metrics_format fmt, char **ret, size_t *ret_len)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	if (!f)
-		return -ENOMEM;
-	for (int fam = 0; fam < F_MAX; fam++) {
+	struct out o = { 0 }, dl = { 0 };
+	struct out *pl = n ? calloc(n, sizeof(*pl)) : NULL;
+	bool failed = n && !pl;
+
+	/* The labels, escaped once: the daemon's, and each process's (drover, group, process). */
+	put_label(&dl, "drover", d->instance, strlen(d->instance));
+	for (size_t i = 0; pl && i < n; i++) {
+		put(&pl[i], dl.p, dl.len);
+		put(&pl[i], ",", 1);
+		put_label(&pl[i], "group", st[i].group, sizeof(st[i].group));
+		put(&pl[i], ",", 1);
+		put_label(&pl[i], "process", st[i].name, sizeof(st[i].name));
+		failed |= pl[i].failed;
+	}
+	failed |= dl.failed;
+	for (int fam = 0; !failed && fam < F_MAX; fam++) {
 		if (fam < F_PROC_STATE)
-			daemon_family(f, (enum family) fam, d, st, n, fmt);
+			daemon_family(&o, (enum family) fam, d, &dl, st, n, fmt);
 		else
-			proc_family(f, (enum family) fam, d, st, n, now_ms, fmt);
+			proc_family(&o, (enum family) fam, pl, st, n, now_ms, fmt);
 	}
 	if (fmt == METRICS_OPENMETRICS)
-		fputs("# EOF\n", f);
-	bool bad = ferror(f);
-	if (fclose(f) != 0 || bad) {
-		free(buf);
+		puts_(&o, "# EOF\n");
+	for (size_t i = 0; pl && i < n; i++)
+		free(pl[i].p);
+	free(pl);
+	free(dl.p);
+	if (failed || o.failed || !o.p) {
+		free(o.p);
 		return -ENOMEM;
 	}
-	*ret = buf;
-	*ret_len = len;
+	*ret = o.p;
+	*ret_len = o.len;
 	return 0;
 }

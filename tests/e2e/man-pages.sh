@@ -4,6 +4,7 @@
 #   `droverd --help` and `droverctl --help`; every option those list has its entry in the page;
 # - droverd's usage errors exit 2 (as droverctl's) with the usage on stderr; --help exits 0;
 # - every environment variable droverd and droverctl read is in their page (test hooks aside);
+# - every metric family droverd renders is in droverd(8) METRICS;
 # - the three pages carry one date and the version the Makefile builds.
 # droverctl's commands against its page: e2e/ctl-man; the config keys against drover.ini(5):
 # e2e/config-man.
@@ -59,6 +60,15 @@ done
 "$DROVERD" --help > "$T/out" 2>&1 || error "droverd --help exited $?"
 "$DROVERCTL" -x status > /dev/null 2>&1; rc=$?
 [ "$rc" = 2 ] || error "droverctl -x exited $rc, not 2"
+
+# Every metric family droverd renders is in droverd(8) METRICS, by the name of its samples.
+families=$(sed -n 's/^\s*\[F_[A-Z_]*\]\s*=\s*{ "\(drover_[a-z_]*\)", \([A-Z]*\),.*/\1 \2/p' "$SRC_DIR/daemon/ctl-server/metrics-text.c")
+[ "$(echo "$families" | wc -l)" -ge 15 ] || error "found only $(echo "$families" | wc -l) metric families in metrics-text.c"
+metrics_doc=$(section "$(render "$MAN/droverd.8")" METRICS)
+while read -r fam kind; do
+	case $kind in COUNTER) fam=${fam}_total ;; INFO) fam=${fam}_info ;; esac
+	grep -qE "(^|[^a-z_])$fam([^a-z_]|$)" <<< "$metrics_doc" || error "metric $fam is not in droverd(8) METRICS"
+done <<< "$families"
 
 # One date and the built version on every page.
 version=$(sed -n 's/^VERSION *:= *//p' "$SRC_DIR/Makefile")

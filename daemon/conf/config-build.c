@@ -966,6 +966,7 @@ static struct drover_config *build_config(struct conf_doc *d, const char *main_a
 			if (!x->ptr)
 				continue;
 			psec[c->nprograms] = s;
+			c->programs[c->nprograms].group_order = (unsigned) x->idx;   /* listings are numbered in order */
 			build_program(d, c, s, (struct group_info *) x->ptr, in > 1, &total, &c->programs[c->nprograms++]);
 		}
 	}

@@ -96,6 +96,8 @@ struct program_config {
 
 	/* added by the config parser */
 	int group_priority;     /* [group:x] priority for a program in a group, else the program's priority */
+	unsigned group_order;   /* in a [group:x]: its programs= order, ascending (supervisord starts a group's
+	                         * programs in that order, not by their priority); 0 outside a group */
 	char **depends_on;      /* program names (checked to exist, no cycles); NULL = none */
 	char **depends_completed;   /* those of depends_on written NAME:completed (one-shot programs that must
 	                             * have exited with an expected code); NULL = none */

@@ -73,10 +73,20 @@ static int refuse_start(const struct process *p)
 	return 0;
 }
 
+static int cmp_user_start(const void *a, const void *b)
+{
+	return table_start_cmp((*(struct mgr_item *const *) a)->p, (*(struct mgr_item *const *) b)->p, START_USER);
+}
+
 int manager_start(struct mgr_set *s)
 {
+	/* in supervisord's "start all" order; the results stay in the set's order */
+	struct mgr_item **order = xcalloc(s->nprocs + 1, sizeof(*order));
+	for (size_t i = 0; i < s->nprocs; i++)
+		order[i] = &s->v[i];
+	qsort(order, s->nprocs, sizeof(*order), cmp_user_start);
 	for (size_t i = 0; i < s->nprocs; i++) {
-		struct mgr_item *it = &s->v[i];
+		struct mgr_item *it = order[i];
 		struct process *p = it->p;
 		it->spawns = p->spawns;
 		if ((it->result = refuse_start(p)) < 0)
@@ -91,6 +101,7 @@ int manager_start(struct mgr_set *s)
 		else
 			process_start(p, START_USER);
 	}
+	free(order);
 	return first_error(s);
 }
 

@@ -154,20 +154,32 @@ void table_free(void)
 	nretired = 0;
 }
 
-/* supervisord: groups by their priority, then programs by theirs; the table's order within one. */
-static int cmp_priority(const void *a, const void *b)
+int table_start_cmp(const struct process *a, const struct process *b, enum start_origin by)
 {
-	const struct process *pa = *(struct process *const *) a, *pb = *(struct process *const *) b;
-	if (pa->prog->group_priority != pb->prog->group_priority)
-		return pa->prog->group_priority < pb->prog->group_priority ? -1 : 1;
-	if (pa->prog->priority != pb->prog->priority)
-		return pa->prog->priority < pb->prog->priority ? -1 : 1;
-	return (pa->index > pb->index) - (pa->index < pb->index);
+	const struct program_config *pa = a->prog, *pb = b->prog;
+	if (pa->group_priority != pb->group_priority)
+		return pa->group_priority < pb->group_priority ? -1 : 1;
+	int c = strcmp(pa->group, pb->group);
+	if (c)
+		return c;
+	if (by == START_USER) {
+		if (pa->priority != pb->priority)
+			return pa->priority < pb->priority ? -1 : 1;
+	} else if (pa->group_order != pb->group_order) {
+		return pa->group_order < pb->group_order ? -1 : 1;
+	}
+	c = strcmp(a->cfg->name, b->cfg->name);
+	return c ? c : (a->index > b->index) - (a->index < b->index);
+}
+
+static int cmp_start(const void *a, const void *b, void *by)
+{
+	return table_start_cmp(*(struct process *const *) a, *(struct process *const *) b, *(enum start_origin *) by);
 }
 
 void table_start_sorted(struct process **v, size_t n, enum start_origin by)
 {
-	qsort(v, n, sizeof(*v), cmp_priority);
+	qsort_r(v, n, sizeof(*v), cmp_start, &by);
 	for (size_t i = 0; i < n; i++)
 		process_start(v[i], by);
 }

@@ -34,7 +34,12 @@ void table_drop(bool (*drop)(const struct process *p));
 
 struct process *table_find_pid(pid_t pid);
 
-/* Start these processes in ascending priority order (sorts v in place; v in table order). */
+/* supervisord's start order, < 0 when a starts before b: groups (a [group:x], or a program of its
+ * own) by priority, then name; inside a [group:x] its programs= order when the start is the
+ * policy's (start-up, reload, dependencies), the programs' priority when a user starts them
+ * ("start all"); a program's processes by name. */
+int table_start_cmp(const struct process *a, const struct process *b, enum start_origin by);
+/* Start these processes in that order (sorts v in place). */
 void table_start_sorted(struct process **v, size_t n, enum start_origin by);
 
 /* The processes' count, and the programs' users (NULL-terminated; free with strv_free). */

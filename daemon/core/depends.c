@@ -2,7 +2,7 @@
  * ready = anything but startsecs: ready), or, for NAME:completed, has EXITED with an expected exit
  * code (a one-shot job: migrations before the server); it waits in STARTING with no pid, saying
  * what for ("waiting for migrate: exited 1" while the job's last run failed).
- * Stops run in waves: dependants before dependencies, higher priority first.
+ * Stops run in waves: dependants before dependencies, higher (group) priority first.
  *
  * State changes are only recorded here (which dependency came up, which went down, a wave may
  * be done); the settle step acts on them once per loop iteration: it spawns the dependants that
@@ -263,7 +263,7 @@ void stop_batch_start(struct process **v, size_t n)
 	for (size_t i = 0; i < n; i++)
 		items[i] = (struct stopwave_item) {
 			.program = v[i]->prog->name, .group = v[i]->prog->group, .depends_on = v[i]->prog->depends_on,
-			.group_priority = v[i]->prog->group_priority, .priority = v[i]->prog->priority,
+			.group_priority = v[i]->prog->group_priority,
 		};
 	unsigned nwaves = stopwave_plan(items, n, wave);
 

@@ -20,13 +20,11 @@ static int name_ref_cmp(const void *a, const void *b)
 	return c ? c : (x->item > y->item) - (x->item < y->item);
 }
 
-/* (group_priority, priority): > 0 when a comes before b in a stop (stops first). */
+/* > 0 when a comes before b in a stop (stops first). */
 static int prio_cmp(const struct stopwave_item *a, const struct stopwave_item *b)
 {
 	if (a->group_priority != b->group_priority)
 		return a->group_priority > b->group_priority ? 1 : -1;
-	if (a->priority != b->priority)
-		return a->priority > b->priority ? 1 : -1;
 	return 0;
 }
 

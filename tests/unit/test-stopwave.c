@@ -14,7 +14,7 @@
 #include "daemon/core/stopwave.h"
 
 /* The definition, as droverd applied it before the planner existed: repeatedly, among the
- * untaken items none of whose dependants (in the set) is untaken, those of the highest priority. */
+ * untaken items none of whose dependants (in the set) is untaken, those of the highest group priority. */
 static bool depends(const struct stopwave_item *q, const struct stopwave_item *p)
 {
 	if (q == p)
@@ -29,8 +29,6 @@ static int order_cmp(const struct stopwave_item *a, const struct stopwave_item *
 {
 	if (a->group_priority != b->group_priority)
 		return a->group_priority < b->group_priority ? -1 : 1;
-	if (a->priority != b->priority)
-		return a->priority < b->priority ? -1 : 1;
 	return 0;
 }
 
@@ -74,10 +72,10 @@ static void test_dependants_first(void **state)
 	char *const on_web[] = { S("web"), NULL };
 	/* web depends on db, proxy on web; db has the highest priority: still stopped last */
 	struct stopwave_item v[] = {
-		{ "db", "db", none, 999, 999 },
-		{ "web", "web", on_db, 999, 1 },
-		{ "proxy", "proxy", on_web, 999, 5 },
-		{ "cron", "cron", none, 999, 3 },
+		{ "db", "db", none, 999 },
+		{ "web", "web", on_db, 1 },
+		{ "proxy", "proxy", on_web, 5 },
+		{ "cron", "cron", none, 3 },
 	};
 	unsigned wave[4];
 	assert_int_equal(stopwave_plan(v, 4, wave), 4);
@@ -92,15 +90,15 @@ static void test_groups_and_ties(void **state)
 	char *const on_g[] = { S("g"), NULL };
 	/* a dependency named by group; two of the same priority share a wave */
 	struct stopwave_item v[] = {
-		{ "a", "g", none, 10, 1 },
-		{ "b", "g", none, 10, 1 },
-		{ "c", "c", on_g, 5, 1 },
-		{ "d", "d", none, 5, 1 },
+		{ "a", "g", none, 10 },
+		{ "b", "g", none, 10 },
+		{ "c", "c", on_g, 5 },
+		{ "d", "d", none, 5 },
 	};
 	unsigned wave[4];
 	assert_int_equal(stopwave_plan(v, 4, wave), 2);
 	assert_int_equal(wave[2], 0);
-	assert_int_equal(wave[3], 0);   /* same (5, 1) as c, and ready */
+	assert_int_equal(wave[3], 0);   /* same priority as c, and ready */
 	assert_int_equal(wave[0], 1);
 	assert_int_equal(wave[1], 1);
 }
@@ -109,9 +107,9 @@ static void test_cycle(void **state)
 {
 	char *const on_a[] = { S("a"), NULL }, *const on_b[] = { S("b"), NULL };
 	struct stopwave_item v[] = {
-		{ "a", "a", on_b, 1, 1 },
-		{ "b", "b", on_a, 1, 2 },
-		{ "free", "free", none, 1, 0 },
+		{ "a", "a", on_b, 1 },
+		{ "b", "b", on_a, 2 },
+		{ "free", "free", none, 0 },
 	};
 	unsigned wave[3], ref[3];
 	assert_int_equal(stopwave_plan(v, 3, wave), reference(v, 3, ref));
@@ -134,8 +132,7 @@ static void test_random_against_definition(void **state)
 		for (size_t i = 0; i < n; i++) {
 			v[i].program = names[rand() % 8];
 			v[i].group = rand() % 3 ? v[i].program : names[rand() % 4];
-			v[i].group_priority = rand() % 3;
-			v[i].priority = rand() % 4;
+			v[i].group_priority = rand() % 6;
 			int nd = rand() % 4 == 0 ? 1 + rand() % 2 : 0;
 			deps[i] = calloc((size_t) nd + 1, sizeof(char *));
 			for (int k = 0; k < nd; k++)
@@ -166,7 +163,7 @@ static void test_large(void **state)
 	char (*prog)[16] = calloc(n, 16);
 	for (size_t i = 0; i < n; i++) {
 		snprintf(prog[i], 16, "p%zu", i);
-		v[i] = (struct stopwave_item) { prog[i], prog[i], i % 2 ? on_p0 : none, 0, (int) i };
+		v[i] = (struct stopwave_item) { prog[i], prog[i], i % 2 ? on_p0 : none, (int) i };
 	}
 	assert_int_equal(stopwave_plan(v, n, wave), n);
 	/* descending priority, but p0 (priority 0) after all its dependants, which it is anyway */

@@ -18,7 +18,7 @@ int cmd_shutdown_run(struct ctl_ctx *ctx, const struct cmd_args *a)
 		json_end_object(&j);
 		json_finish(&j);
 	} else
-		fputs("shut down\n", ctx->out);
+		fputs("Shut down\n", ctx->out);   /* supervisorctl's words */
 	proto_reply_free(&rep);
 	return r;
 }

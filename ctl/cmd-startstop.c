@@ -1,23 +1,25 @@
 /* droverctl start|stop|restart PATTERN...: one request acts on every matched process at once
- * and (unless --no-wait) is answered once each reached its state or gave up. */
+ * and (unless --no-wait) is answered once each reached its state or gave up. The output and the
+ * exit status are supervisorctl's (results.c). */
 #include <errno.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "output.h"
+#include "results.h"
 #include "util.h"
 
 struct action {
 	const char *name;
 	enum proto_type type;
-	const char *done;          /* success word once waited */
-	const char *requested;     /* success word with --no-wait */
+	const struct result_policy *policy;
+	struct result_words words;   /* what each record reads */
 };
 
 static const struct action actions[] = {
-	{ "start",   PROTO_START,   "started",   "starting" },
-	{ "stop",    PROTO_STOP,    "stopped",   "stopping" },
-	{ "restart", PROTO_RESTART, "restarted", "restarting" },
+	{ "start",   PROTO_START,   &result_policy_start, { "started", "starting", "started", 0 } },
+	{ "stop",    PROTO_STOP,    &result_policy_stop,  { "stopped", "stopping", "stopped", 0 } },
+	{ "restart", PROTO_RESTART, &result_policy_start, { "restarted", "restarting", "restarted", 0 } },
 };
 
 static const struct action *action_of(const struct cmd_args *a)
@@ -35,6 +37,7 @@ static const struct action *action_of(const struct cmd_args *a)
 int cmd_action_run(struct ctl_ctx *ctx, const struct cmd_args *a)
 {
 	const struct action *act = action_of(a);
+	struct ctl_patterns pats;
 	struct proto_reply rep;
 	double wait_s = a->wait_s > 0 ? a->wait_s : CTL_ACTION_WAIT_DEFAULT_S;
 	uint32_t wait_ms = a->no_wait ? 0 : (uint32_t) (wait_s * 1000);
@@ -42,15 +45,23 @@ int cmd_action_run(struct ctl_ctx *ctx, const struct cmd_args *a)
 
 	if (!act)
 		return CTL_EXIT_USAGE;
-	r = ctl_call(ctx, act->type, 0, wait_ms, a->npos, a->pos, a->no_wait ? 0 : wait_s, &rep);
-	if (r)
+	ctl_patterns_init(&pats, a->pos, a->npos);
+	r = ctl_call(ctx, act->type, 0, wait_ms, pats.n, pats.send, a->no_wait ? 0 : wait_s, &rep);
+	if (r) {
+		ctl_patterns_free(&pats);
 		return r;
+	}
 	if (rep.result < 0)
 		r = ctl_reply_error(ctx, act->name, &rep);
+	else if (act->type == PROTO_RESTART && !a->no_wait && !ctx->json)
+		r = results_print_restart(ctx, &rep, pats.show, pats.n, wait_s);
 	else {
-		struct result_words w = { act->done, act->requested, act->done, wait_s };
-		r = ctl_print_results(ctx, &rep, a->pos, a->npos, &w);
+		struct result_policy pol = *act->policy;
+		pol.w = act->words;
+		pol.w.wait_s = wait_s;
+		r = results_print(ctx, &rep, pats.show, pats.n, &pol);
 	}
 	proto_reply_free(&rep);
+	ctl_patterns_free(&pats);
 	return r;
 }

@@ -1,39 +1,76 @@
-/* droverctl status [PATTERN...]: the process table (or its JSON document); _names for completion. */
+/* droverctl status [PATTERN...]: the process table (or its JSON document); _names for completion.
+ * As supervisorctl: patterns that match nothing first ("x: ERROR (no such process)", exit 4),
+ * then the processes in the order of the patterns; exit 3 when one of them is STOPPED, EXITED,
+ * FATAL or UNKNOWN (even with an unknown name), else 0 (STARTING and BACKOFF too). */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "output.h"
+#include "results.h"
 #include "util.h"
+
+static int by_pattern(const void *a, const void *b)
+{
+	const struct proto_status *x = a, *y = b;
+	return x->pattern < y->pattern ? -1 : x->pattern > y->pattern;
+}
+
+/* Stable: each pattern's processes keep the table order. */
+static void sort_by_pattern(struct proto_status *st, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		struct proto_status x = st[i];
+		size_t j = i;
+		while (j > 0 && by_pattern(&st[j - 1], &x) > 0) {
+			st[j] = st[j - 1];
+			j--;
+		}
+		st[j] = x;
+	}
+}
 
 int cmd_status_run(struct ctl_ctx *ctx, const struct cmd_args *a)
 {
 	struct proto_reply rep;
-	int r = ctl_call(ctx, PROTO_STATUS, 0, 0, a->npos, a->pos, 0, &rep);
-	if (r)
+	struct ctl_patterns pats;
+	int r;
+
+	ctl_patterns_init(&pats, a->pos, a->npos);
+	r = ctl_call(ctx, PROTO_STATUS, 0, 0, pats.n, pats.send, 0, &rep);
+	if (r) {
+		ctl_patterns_free(&pats);
 		return r;
+	}
 	if (rep.result < 0) {
 		r = ctl_reply_error(ctx, "status", &rep);
 		goto out;
 	}
 
+	r = CTL_EXIT_OK;
+	for (uint32_t i = 0; i < rep.nunmatched; i++) {
+		char line[PROTO_NAME_MAX * 4 + 64];
+		const char *p = rep.unmatched[i] < pats.n ? pats.show[rep.unmatched[i]] : "?";
+		if (strcmp(p, "all") == 0)
+			continue;   /* an empty table: nothing to say */
+		unmatched_text(line, sizeof(line), p, &result_policy_stop);
+		fprintf(ctx->json ? ctx->err : ctx->out, "%s%s\n", ctx->json ? "droverctl: " : "", line);
+		r = CTL_EXIT_UNREACHABLE;
+	}
 	size_t n = rep.status ? rep.nrecords : 0;
+	sort_by_pattern(rep.status, n);
 	if (ctx->json)
 		status_print_json(ctx->out, rep.status, n);
 	else
 		status_print_table(ctx->out, rep.status, n);
-
-	if (rep.nunmatched > 0) {
-		ctl_print_unmatched(ctx, &rep, a->pos, a->npos);
-		r = CTL_EXIT_FAILED;
-		goto out;
-	}
-	r = CTL_EXIT_OK;
 	for (size_t i = 0; i < n; i++)
-		if (rep.status[i].state != PROC_RUNNING)
+		if (rep.status[i].state == PROC_STOPPED || rep.status[i].state == PROC_EXITED ||
+		    rep.status[i].state == PROC_FATAL || rep.status[i].state == PROC_UNKNOWN)
 			r = CTL_EXIT_NOT_RUNNING;
 out:
 	proto_reply_free(&rep);
+	ctl_patterns_free(&pats);
 	return r;
 }
 

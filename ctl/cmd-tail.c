@@ -1,5 +1,7 @@
-/* droverctl tail [-f] [-n LINES] PROCESS [stdout|stderr]: the last lines of a process's output
- * from the daemon's ring buffer; -f streams live output through a private FIFO. */
+/* droverctl tail [-f | -n LINES | -BYTES] PROCESS [stdout|stderr]: the end of a process's output
+ * from the daemon's ring buffer (the last 64 KiB): 10 lines, LINES lines, or the last BYTES bytes
+ * (supervisorctl's form, cut anywhere; 0: all that is kept); -f streams live output through a
+ * private FIFO. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -18,6 +20,11 @@
 
 int cmd_tail_validate(struct ctl_ctx *ctx, struct cmd_args *a)
 {
+	if (a->bytes_set && (a->follow || a->lines_set)) {
+		ctl_errorx(ctx, "tail: -BYTES goes with neither -f nor -n");
+		cmd_usage_one(ctx->err, a->cmd);
+		return CTL_EXIT_USAGE;
+	}
 	if (a->npos < 2 || strcmp(a->pos[1], "stdout") == 0)
 		a->stream = 0;
 	else if (strcmp(a->pos[1], "stderr") == 0)
@@ -39,7 +46,7 @@ static int tail_error(struct ctl_ctx *ctx, const struct cmd_args *a, const struc
 	escape_line(name, sizeof(name), a->pos[0]);
 	switch (rep->result) {
 	case -ENOENT:
-		fprintf(ctx->json ? ctx->err : ctx->out, "%s%s: ERROR (no such process)\n",
+		fprintf(ctx->json ? ctx->err : ctx->out, "%s%s: ERROR (no such process name)\n",
 		        ctx->json ? "droverctl: " : "", name);
 		return CTL_EXIT_FAILED;
 	case -ENOTUNIQ:
@@ -182,9 +189,15 @@ int cmd_tail_run(struct ctl_ctx *ctx, const struct cmd_args *a)
 	if (a->follow)
 		return tail_follow(ctx, a);
 
-	r = ctl_call(ctx, PROTO_TAIL, a->lines, a->stream, 1, a->pos, 0, &rep);
+	/* -BYTES: all that is kept (lines 0), cut here */
+	r = ctl_call(ctx, PROTO_TAIL, a->bytes_set ? 0 : a->lines, a->stream, 1, a->pos, 0, &rep);
 	if (r)
 		return r;
+	if (rep.result == 0 && a->bytes_set && a->bytes > 0 && rep.message_len > a->bytes) {
+		memmove(rep.message, rep.message + rep.message_len - a->bytes, a->bytes);
+		rep.message_len = a->bytes;
+		rep.message[rep.message_len] = '\0';
+	}
 	if (rep.result < 0)
 		r = tail_error(ctx, a, &rep);
 	else if (ctx->json) {

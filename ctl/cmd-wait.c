@@ -5,6 +5,7 @@
 
 #include "cmd.h"
 #include "output.h"
+#include "results.h"
 #include "util.h"
 
 int cmd_wait_validate(struct ctl_ctx *ctx, struct cmd_args *a)
@@ -34,8 +35,9 @@ int cmd_wait_run(struct ctl_ctx *ctx, const struct cmd_args *a)
 	if (rep.result < 0)
 		r = ctl_reply_error(ctx, "wait", &rep);
 	else {
-		struct result_words w = { state, state, state, wait_s };
-		r = ctl_print_results(ctx, &rep, a->pos + 1, a->npos - 1, &w);
+		/* drover's own command: 0 when every process reached the state, else 1 */
+		struct result_policy pol = { .w = { state, state, state, wait_s }, .nogroup_exit = CTL_EXIT_FAILED };
+		r = results_print(ctx, &rep, a->pos + 1, a->npos - 1, &pol) ? CTL_EXIT_FAILED : CTL_EXIT_OK;
 	}
 	proto_reply_free(&rep);
 	return r;

@@ -21,34 +21,41 @@ static int cmd_help_run(struct ctl_ctx *ctx, const struct cmd_args *a);
 /* The only place a command name maps to code (no name-to-function lookup anywhere else). */
 static const struct cmd_entry cmd_table[] = {
 	{ "status", "[PATTERN...]", "show processes: state, pid, uptime, restarts, worker status",
-	  0, PROTO_ARGS_MAX, 0, false, true, NULL, cmd_status_run },
+	  0, PROTO_ARGS_MAX, 0, CTL_EXIT_UNREACHABLE, false, true, NULL, cmd_status_run },
 	{ "start", "PATTERN... [--no-wait] [--timeout SECONDS]", "start processes and wait until RUNNING (or given up)",
-	  1, PROTO_ARGS_MAX, ACTION_OPTS, false, true, NULL, cmd_action_run },
+	  1, PROTO_ARGS_MAX, ACTION_OPTS, CTL_EXIT_DEAD, false, true, NULL, cmd_action_run },
 	{ "stop", "PATTERN... [--no-wait] [--timeout SECONDS]", "stop processes and wait until they are down",
-	  1, PROTO_ARGS_MAX, ACTION_OPTS, false, true, NULL, cmd_action_run },
+	  1, PROTO_ARGS_MAX, ACTION_OPTS, CTL_EXIT_DEAD, false, true, NULL, cmd_action_run },
 	{ "restart", "PATTERN... [--no-wait] [--timeout SECONDS]", "stop, then start processes; wait until RUNNING",
-	  1, PROTO_ARGS_MAX, ACTION_OPTS, false, true, NULL, cmd_action_run },
+	  1, PROTO_ARGS_MAX, ACTION_OPTS, CTL_EXIT_DEAD, false, true, NULL, cmd_action_run },
 	{ "signal", "SIG PATTERN...", "send a signal (TERM, SIGTERM or a number) to processes",
-	  2, PROTO_ARGS_MAX, 0, false, true, cmd_signal_validate, cmd_signal_run },
-	{ "pid", "[PATTERN]", "print the daemon's pid, or the pids of the matched processes",
-	  0, 1, 0, false, true, NULL, cmd_pid_run },
-	{ "reload", "", "reread the config and apply the difference",
-	  0, 0, 0, false, true, NULL, cmd_reload_run },
+	  2, PROTO_ARGS_MAX, 0, CTL_EXIT_DEAD, false, true, cmd_signal_validate, cmd_signal_run },
+	{ "pid", "[PATTERN...]", "print the daemon's pid, or the pid of each matched process (0: not running)",
+	  0, PROTO_ARGS_MAX, 0, CTL_EXIT_DEAD, false, true, NULL, cmd_pid_run },
+	{ "reload", "", "reread the config and apply the difference (restarts only what changed)",
+	  0, 0, 0, CTL_EXIT_FAILED, false, true, NULL, cmd_reload_run },
+	{ "reread", "", "show what a reload would add, change and remove (changes nothing)",
+	  0, 0, 0, CTL_EXIT_FAILED, false, true, NULL, cmd_reread_run },
+	{ "update", "[GROUP...]", "apply the config's changes, to every group or to these",
+	  0, PROTO_ARGS_MAX, 0, CTL_EXIT_FAILED, false, true, NULL, cmd_update_run },
+	{ "avail", "", "list the processes of the config file and whether they are in use",
+	  0, 0, 0, CTL_EXIT_FAILED, false, true, NULL, cmd_avail_run },
 	{ "shutdown", "", "stop every process and make droverd exit",
-	  0, 0, 0, false, true, NULL, cmd_shutdown_run },
-	{ "tail", "[-f] [-n LINES] PROCESS [stdout|stderr]", "print the last lines of a process's output; -f follows it",
-	  1, 2, CMD_O_FOLLOW | CMD_O_LINES, false, true, cmd_tail_validate, cmd_tail_run },
+	  0, 0, 0, CTL_EXIT_FAILED, false, true, NULL, cmd_shutdown_run },
+	{ "tail", "[-f | -n LINES | -BYTES] PROCESS [stdout|stderr]",
+	  "print the end of a process's output (10 lines; -BYTES: that many bytes); -f follows it",
+	  1, 2, CMD_O_FOLLOW | CMD_O_LINES | CMD_O_BYTES, CTL_EXIT_DEAD, false, true, cmd_tail_validate, cmd_tail_run },
 	{ "wait", "STATE PATTERN... [--timeout SECONDS]", "wait until processes reach STATE (default timeout 60 s)",
-	  2, PROTO_ARGS_MAX, CMD_O_TIMEOUT, false, true, cmd_wait_validate, cmd_wait_run },
+	  2, PROTO_ARGS_MAX, CMD_O_TIMEOUT, CTL_EXIT_UNREACHABLE, false, true, cmd_wait_validate, cmd_wait_run },
 	{ "report", "[--ready] [--heartbeat] [--busy|--idle] [--status TEXT]", "report to the scoreboard from a shell worker",
-	  0, 0, REPORT_OPTS, false, false, cmd_report_validate, cmd_report_run },
+	  0, 0, REPORT_OPTS, 0, false, false, cmd_report_validate, cmd_report_run },
 	{ "version", "", "print droverctl's and droverd's versions",
-	  0, 0, 0, false, true, NULL, cmd_version_run },
+	  0, 0, 0, CTL_EXIT_DEAD, false, true, NULL, cmd_version_run },
 	{ "help", "[COMMAND]", "show this help, or one command's usage",
-	  0, 1, 0, false, false, NULL, cmd_help_run },
+	  0, 1, 0, 0, false, false, NULL, cmd_help_run },
 	/* Process names one per line, for the bash completion. */
 	{ "_names", "", "",
-	  0, 0, 0, true, true, NULL, cmd_names_run },
+	  0, 0, 0, CTL_EXIT_UNREACHABLE, true, true, NULL, cmd_names_run },
 };
 
 const struct cmd_entry *cmd_find(const char *name)
@@ -170,6 +177,7 @@ static int option_apply(struct ctl_ctx *ctx, struct cmd_args *a, const struct cm
 		if (parse_int64(v, 0, CTL_TAIL_LINES_MAX, &n) < 0)
 			return usage_error(ctx, a->cmd, "invalid line count '%s' (0..%d)", v, CTL_TAIL_LINES_MAX);
 		a->lines = (uint32_t) n;
+		a->lines_set = true;
 		return 0;
 	case CMD_O_STATUS:
 		a->report |= CTL_REPORT_STATUS;
@@ -210,6 +218,35 @@ static int parse_words(struct ctl_ctx *ctx, struct cmd_args *a, int argc, char *
 	}
 	longopts[nl] = (struct option) { 0 };
 	shortopts[ns] = '\0';
+
+	/* supervisorctl's "tail -1600 NAME": a number as an option (before "--"). Taken out of argv
+	 * before getopt_long, which would read it as the options -1, -6, -0, -0. */
+	if (c->options & CMD_O_BYTES) {
+		int k = 1;
+		for (int i = 1; i < argc; i++) {
+			const char *w = argv[i];
+			int64_t n;
+			if (strcmp(w, "--") == 0) {
+				while (i < argc)
+					argv[k++] = argv[i++];
+				break;
+			}
+			if (w[0] == '-' && w[1] >= '0' && w[1] <= '9') {
+				if (parse_int64(w + 1, 0, INT32_MAX, &n) < 0) {
+					char shown[64];
+					escape_line(shown, sizeof(shown), w);
+					return usage_error(ctx, c, "invalid byte count '%s'", shown);
+				}
+				if (a->bytes_set)
+					return usage_error(ctx, c, "more than one byte count");
+				a->bytes_set = true;
+				a->bytes = (uint32_t) n;
+				continue;
+			}
+			argv[k++] = argv[i];
+		}
+		argc = k;
+	}
 
 	opterr = 0;
 	optind = 0;   /* glibc: start afresh (this runs once per command line, and in unit tests) */
@@ -416,7 +453,9 @@ int ctl_call(struct ctl_ctx *ctx, uint16_t type, uint32_t arg1, uint32_t arg2,
 				ctl_errorx(ctx, "droverd %s: cannot open the control queue: %s", ctx->instance, strerror(-r));
 				break;
 			}
-			return CTL_EXIT_UNREACHABLE;
+			/* no daemon: the command's own code (supervisorctl's: 4 for status, 7 or 1 for the
+			 * others); refused or broken: unreachable */
+			return r == -ENOENT ? ctl_down_exit(ctx) : CTL_EXIT_UNREACHABLE;
 		}
 		ctx->client = c;
 	}
@@ -436,7 +475,7 @@ int ctl_call(struct ctl_ctx *ctx, uint16_t type, uint32_t arg1, uint32_t arg2,
 		return CTL_EXIT_UNREACHABLE;
 	case -ECONNRESET:
 		ctl_errorx(ctx, "droverd %s went away before replying", ctx->instance);
-		return CTL_EXIT_UNREACHABLE;
+		return ctl_down_exit(ctx);
 	case -EMSGSIZE:
 		ctl_errorx(ctx, "arguments too long for one request (%zu bytes at most)", ctx->client->req_cap);
 		return CTL_EXIT_USAGE;
@@ -492,56 +531,32 @@ int ctl_reply_error(struct ctl_ctx *ctx, const char *cmd, const struct proto_rep
 	return r->result == -EBUSY ? CTL_EXIT_UNREACHABLE : CTL_EXIT_FAILED;
 }
 
-/* The request pattern a reply refers to by index ("?" when out of range: a daemon bug). */
-static const char *pattern_at(const char *const *patterns, size_t npatterns, uint16_t i)
+int ctl_down_exit(const struct ctl_ctx *ctx)
 {
-	return i < npatterns ? patterns[i] : "?";
+	return ctx->down_exit ? ctx->down_exit : CTL_EXIT_UNREACHABLE;
 }
 
-void ctl_print_unmatched(struct ctl_ctx *ctx, const struct proto_reply *rep, const char *const *patterns,
-                         size_t npatterns)
+void ctl_patterns_init(struct ctl_patterns *p, const char *const *pos, size_t npos)
 {
-	FILE *f = ctx->json ? ctx->err : ctx->out;
-	const char *prefix = ctx->json ? "droverctl: " : "";
-	char esc[PROTO_NAME_MAX * 4];
-
-	for (uint32_t i = 0; i < rep->nunmatched; i++) {
-		escape_line(esc, sizeof(esc), pattern_at(patterns, npatterns, rep->unmatched[i]));
-		fprintf(f, "%s%s: ERROR (no such process)\n", prefix, esc);
-	}
-}
-
-int ctl_print_results(struct ctl_ctx *ctx, const struct proto_reply *rep, const char *const *patterns,
-                      size_t npatterns, const struct result_words *w)
-{
-	size_t n = rep->results ? rep->nrecords : 0;
-	int r = CTL_EXIT_OK;
-	struct json j;
-
-	json_init(&j, ctx->out);
-	if (ctx->json)
-		json_begin_array(&j, NULL);
-	for (size_t i = 0; i < n + rep->nunmatched; i++) {
-		struct proto_result unmatched, *res;
-		if (i < n)
-			res = &rep->results[i];
-		else {
-			/* a pattern that matched nothing reads like a process record */
-			unmatched = (struct proto_result) { .result = -ENOENT, .state = PROC_UNKNOWN };
-			snprintf(unmatched.name, sizeof(unmatched.name), "%s",
-			         pattern_at(patterns, npatterns, rep->unmatched[i - n]));
-			res = &unmatched;
+	memset(p, 0, sizeof(*p));
+	for (size_t i = 0; i < npos; i++)
+		if (strcmp(pos[i], "all") == 0) {
+			p->n = 1;
+			p->show[0] = p->send[0] = "all";
+			return;
 		}
-		if (!result_ok(res))
-			r = CTL_EXIT_FAILED;
-		if (ctx->json)
-			result_print_json(&j, res, w);
-		else
-			result_print_line(ctx->out, res, w);
+	for (size_t i = 0; i < npos && i < PROTO_ARGS_MAX; i++) {
+		size_t l = strlen(pos[i]);
+		p->show[i] = p->send[i] = pos[i];
+		if (l > 1 && pos[i][l - 1] == ':')
+			p->send[i] = p->owned[i] = xasprintf("%s*", pos[i]);
 	}
-	if (ctx->json) {
-		json_end_array(&j);
-		json_finish(&j);
-	}
-	return r;
+	p->n = npos < PROTO_ARGS_MAX ? npos : PROTO_ARGS_MAX;
+}
+
+void ctl_patterns_free(struct ctl_patterns *p)
+{
+	for (size_t i = 0; i < PROTO_ARGS_MAX; i++)
+		free(p->owned[i]);
+	memset(p, 0, sizeof(*p));
 }

@@ -8,13 +8,16 @@
 
 #include "proto.h"
 
-/* Exit codes (man/droverctl.8). */
+/* Exit codes: supervisorctl's (LSB) for the commands both tools have, measured against
+ * supervisorctl 4.2.5; the table is in man/droverctl.8. */
 enum {
 	CTL_EXIT_OK = 0,
 	CTL_EXIT_FAILED = 1,         /* unknown name, wanted state not reached, daemon returned an error */
-	CTL_EXIT_USAGE = 2,          /* unknown command/option, bad arguments */
-	CTL_EXIT_NOT_RUNNING = 3,    /* status: at least one matched process is not RUNNING */
-	CTL_EXIT_UNREACHABLE = 4,    /* no queue, queue full, no reply in time */
+	CTL_EXIT_USAGE = 2,          /* unknown command/option, bad arguments; start: no such group */
+	CTL_EXIT_NOT_RUNNING = 3,    /* status: a matched process is STOPPED, EXITED, FATAL or UNKNOWN */
+	CTL_EXIT_UNREACHABLE = 4,    /* status: unknown name or no droverd; any: queue full, no reply */
+	CTL_EXIT_DEAD = 7,           /* a program is not running: spawn error, abnormal termination,
+	                              * signal or pid of a stopped process; no droverd (most commands) */
 };
 
 #define CTL_TIMEOUT_DEFAULT_S       5.0    /* global --timeout: one request round trip */
@@ -33,6 +36,7 @@ struct ctl_ctx {
 	double timeout_s;            /* global --timeout */
 	FILE *out, *err;
 	struct client *client;       /* connected lazily by ctl_call(); NULL until then */
+	int down_exit;               /* exit code when no droverd runs (the command's; 0: unreachable) */
 };
 
 /* Flags of `report`. */
@@ -54,6 +58,7 @@ enum {
 	CMD_O_BUSY      = 1u << 6,   /* --busy */
 	CMD_O_IDLE      = 1u << 7,   /* --idle */
 	CMD_O_STATUS    = 1u << 8,   /* --status TEXT */
+	CMD_O_BYTES     = 1u << 9,   /* -BYTES (supervisorctl's tail -1600): a number as an option */
 };
 
 struct cmd_entry;
@@ -70,6 +75,9 @@ struct cmd_args {
 	int state;                   /* wait: enum proc_state */
 	bool follow;                 /* tail -f */
 	uint32_t lines;              /* tail -n */
+	bool lines_set;
+	bool bytes_set;              /* tail -BYTES */
+	uint32_t bytes;
 	uint32_t stream;             /* tail: 0 stdout, 1 stderr */
 	unsigned report;             /* CTL_REPORT_* */
 	const char *status_text;     /* report --status */
@@ -85,6 +93,7 @@ struct cmd_entry {
 	const char *help;            /* one line for `droverctl help` */
 	int min_args, max_args;
 	unsigned options;            /* CMD_O_* */
+	int down_exit;               /* exit code when no droverd runs (supervisorctl's; 0: 4) */
 	bool hidden;                 /* not in help (completion helpers) */
 	bool needs_daemon;           /* false: runs without droverd (help, report) */
 	int (*validate)(struct ctl_ctx *ctx, struct cmd_args *a);
@@ -133,17 +142,20 @@ int ctl_call(struct ctl_ctx *ctx, uint16_t type, uint32_t arg1, uint32_t arg2,
  * the exit code: CTL_EXIT_UNREACHABLE for -EBUSY, else CTL_EXIT_FAILED. */
 int ctl_reply_error(struct ctl_ctx *ctx, const char *cmd, const struct proto_reply *r);
 
-/* "PATTERN: ERROR (no such process)" for each pattern of the reply's unmatched list (stdout;
- * stderr with --json, where stdout holds the document). patterns are the request's. */
-void ctl_print_unmatched(struct ctl_ctx *ctx, const struct proto_reply *rep, const char *const *patterns,
-                         size_t npatterns);
+/* The exit code when the daemon could not be reached (no queue). */
+int ctl_down_exit(const struct ctl_ctx *ctx);
 
-/* The records of a START/STOP/RESTART/SIGNAL/WAIT reply and its unmatched patterns, one line
- * each (a JSON array with --json), worded by w. Returns CTL_EXIT_OK, or CTL_EXIT_FAILED when a
- * record failed or a pattern matched nothing. */
-struct result_words;
-int ctl_print_results(struct ctl_ctx *ctx, const struct proto_reply *rep, const char *const *patterns,
-                      size_t npatterns, const struct result_words *w);
+/* The patterns of a command as supervisorctl takes them: "all" alone when it is one of them
+ * (the others are then ignored), and "G:" meaning "G:*". show[] is what the user typed (for the
+ * messages), send[] what goes to droverd; both have n entries. */
+struct ctl_patterns {
+	size_t n;
+	const char *show[PROTO_ARGS_MAX];
+	const char *send[PROTO_ARGS_MAX];
+	char *owned[PROTO_ARGS_MAX];     /* the rewritten ones, freed by ctl_patterns_free() */
+};
+void ctl_patterns_init(struct ctl_patterns *p, const char *const *pos, size_t npos);
+void ctl_patterns_free(struct ctl_patterns *p);
 
 /* The command implementations (ctl/cmd-*.c). */
 int cmd_status_run(struct ctl_ctx *ctx, const struct cmd_args *a);
@@ -153,6 +165,9 @@ int cmd_signal_validate(struct ctl_ctx *ctx, struct cmd_args *a);
 int cmd_signal_run(struct ctl_ctx *ctx, const struct cmd_args *a);
 int cmd_pid_run(struct ctl_ctx *ctx, const struct cmd_args *a);
 int cmd_reload_run(struct ctl_ctx *ctx, const struct cmd_args *a);
+int cmd_reread_run(struct ctl_ctx *ctx, const struct cmd_args *a);
+int cmd_update_run(struct ctl_ctx *ctx, const struct cmd_args *a);
+int cmd_avail_run(struct ctl_ctx *ctx, const struct cmd_args *a);
 int cmd_shutdown_run(struct ctl_ctx *ctx, const struct cmd_args *a);
 int cmd_tail_validate(struct ctl_ctx *ctx, struct cmd_args *a);
 int cmd_tail_run(struct ctl_ctx *ctx, const struct cmd_args *a);

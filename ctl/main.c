@@ -33,6 +33,7 @@ int main(int argc, char **argv)
 	r = cmd_parse(&ctx, argc - idx, argv + idx, &a);
 	if (r)
 		return r;
+	ctx.down_exit = a.cmd->down_exit;
 	if (a.cmd->needs_daemon && !a.help) {
 		r = instance_resolve(&ctx, g.name, g.config);
 		if (r)

@@ -310,10 +310,12 @@ void output_safe_field(char *out, size_t size, const char *field, size_t field_s
 	escape_line(out, size, tmp);
 }
 
+/* supervisorctl's table: the name column as wide as the longest name plus 3 (at least 33), the
+ * state 10 wide, then the description. */
 void status_print_table(FILE *f, const struct proto_status *st, size_t n)
 {
 	char name[PROTO_NAME_MAX * 4], desc[2048];
-	int width = 1;
+	int width = 30;
 	for (size_t i = 0; i < n; i++) {
 		output_safe_field(name, sizeof(name), st[i].name, sizeof(st[i].name));
 		int l = (int) strlen(name);
@@ -323,11 +325,7 @@ void status_print_table(FILE *f, const struct proto_status *st, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		output_safe_field(name, sizeof(name), st[i].name, sizeof(st[i].name));
 		status_describe(&st[i], desc, sizeof(desc));
-		const char *state = proc_state_to_string((enum proc_state) st[i].state);
-		if (desc[0])
-			fprintf(f, "%-*s  %-8s  %s\n", width, name, state, desc);
-		else
-			fprintf(f, "%-*s  %s\n", width, name, state);
+		fprintf(f, "%-*s%-10s%s\n", width + 3, name, proc_state_to_string((enum proc_state) st[i].state), desc);
 	}
 }
 

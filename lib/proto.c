@@ -20,22 +20,28 @@
  *     str description (<= 255)   str status_line (<= 127)
  *     u8  ncounters (<= PROTO_COUNTERS_MAX)   u64 counters[ncounters]
  *     u64 log_dropped
+ *     u16 pattern (< PROTO_ARGS_MAX, or PROTO_PATTERN_NONE)
  *     u8  ready_via, health_check (< PROTO_CHECK_MAX)   u8 health_result (< PROTO_HEALTH_MAX)
  *     u8  health_failures   u8 health_failures_max
  *     u64 ready_after_ms   u64 health_age_ms   u64 health_latency_ms   u64 notify_dropped
  *     str ready_detail (<= 63)   str health_detail (<= 63)
  *
- *   struct proto_result (every other reply), 12 bytes + the name:
+ *   struct proto_avail (AVAIL replies), 17 bytes + strings:
+ *     str name (<= 255)   str group (<= 255)   u8 flags (only PROTO_AV_* bits)
+ *     i32 group_priority   i32 priority
+ *
+ *   struct proto_result (every other reply), 13 bytes + the name:
  *     str name (<= 255)   i32 result (0 or -1..-PROTO_ERRNO_MAX)
- *     u8  state (< PROC_STATE_MAX)   u8 action (RELOAD: < RELOAD_ACTION_MAX; else 0)
- *     u16 pattern (< PROTO_ARGS_MAX, or PROTO_PATTERN_NONE)
+ *     u8  state (< PROC_STATE_MAX)   u8 action (RELOAD, REREAD, UPDATE: < RELOAD_ACTION_MAX; else 0)
+ *     u8  flags (only PROTO_RES_* bits)   u16 pattern (< PROTO_ARGS_MAX, or PROTO_PATTERN_NONE)
  *
  * Request args are bounded like names (<= PROTO_NAME_MAX - 1 bytes each): patterns are
  * process names, and the TAIL FIFO path is chosen short by droverctl.
  */
 
-#define STATUS_RECORD_MIN  (4 + 4 + 1 + 1 + 4 + 8 + 4 + 4 + 8 + 8 + 4 + 4 + 1 + 8 + 5 + 4 * 8 + 4 + 4)
-#define RESULT_RECORD_MIN  (4 + 4 + 1 + 1 + 2)
+#define STATUS_RECORD_MIN  (4 + 4 + 1 + 1 + 4 + 8 + 4 + 4 + 8 + 8 + 4 + 4 + 1 + 8 + 2 + 5 + 4 * 8 + 4 + 4)
+#define RESULT_RECORD_MIN  (4 + 4 + 1 + 1 + 1 + 2)
+#define AVAIL_RECORD_MIN   (4 + 4 + 1 + 4 + 4)
 #define PROTO_ST_ALL       (PROTO_ST_READY | PROTO_ST_BUSY | PROTO_ST_HEARTBEAT | PROTO_ST_EXITED | PROTO_ST_SLOT_BAD | \
                             PROTO_ST_READY_VIA)
 
@@ -45,8 +51,14 @@ static const char *const type_names[PROTO_TYPE_MAX] = {
 	[PROTO_STATUS] = "status",   [PROTO_START] = "start",       [PROTO_STOP] = "stop",
 	[PROTO_RESTART] = "restart", [PROTO_SIGNAL] = "signal",     [PROTO_PID] = "pid",
 	[PROTO_RELOAD] = "reload",   [PROTO_SHUTDOWN] = "shutdown", [PROTO_TAIL] = "tail",
-	[PROTO_WAIT] = "wait",       [PROTO_VERSION_REQ] = "version",
+	[PROTO_WAIT] = "wait",       [PROTO_VERSION_REQ] = "version", [PROTO_REREAD] = "reread",
+	[PROTO_UPDATE] = "update",   [PROTO_AVAIL] = "avail",
 };
+
+bool proto_type_has_plan(enum proto_type t)
+{
+	return t == PROTO_RELOAD || t == PROTO_REREAD || t == PROTO_UPDATE;
+}
 
 const char *proto_type_to_string(enum proto_type t)
 {
@@ -65,6 +77,7 @@ unsigned proto_priority_of(enum proto_type t)
 	case PROTO_START:
 	case PROTO_RESTART:
 	case PROTO_RELOAD:
+	case PROTO_UPDATE:
 		return PROTO_PRIO_START;
 	default:
 		return PROTO_PRIO_QUERY;
@@ -514,6 +527,7 @@ void proto_reply_add_status(struct proto_buf *b, const struct proto_status *s)
 	for (unsigned i = 0; i < nc; i++)
 		buf_u64(b, s->counters[i]);
 	buf_u64(b, s->log_dropped);
+	put_u16(buf_reserve(b, 2), s->pattern);
 	buf_u8(b, s->ready_via < PROTO_CHECK_MAX ? s->ready_via : PROTO_CHECK_NONE);
 	buf_u8(b, s->health_check < PROTO_CHECK_MAX ? s->health_check : PROTO_CHECK_NONE);
 	buf_u8(b, s->health_result < PROTO_HEALTH_MAX ? s->health_result : PROTO_HEALTH_NONE);
@@ -527,12 +541,22 @@ void proto_reply_add_status(struct proto_buf *b, const struct proto_status *s)
 	buf_str(b, s->health_detail, sizeof(s->health_detail) - 1);
 }
 
+void proto_reply_add_avail(struct proto_buf *b, const struct proto_avail *av)
+{
+	buf_str(b, av->name, sizeof(av->name) - 1);
+	buf_str(b, av->group, sizeof(av->group) - 1);
+	buf_u8(b, av->flags & PROTO_AV_ALL);
+	buf_u32(b, (uint32_t) av->group_priority);
+	buf_u32(b, (uint32_t) av->priority);
+}
+
 void proto_reply_add_result(struct proto_buf *b, const struct proto_result *res)
 {
 	buf_str(b, res->name, sizeof(res->name) - 1);
 	buf_u32(b, (uint32_t) res->result);
 	buf_u8(b, res->state);
 	buf_u8(b, res->action);
+	buf_u8(b, res->flags & PROTO_RES_ALL);
 	put_u16(buf_reserve(b, 2), res->pattern);
 }
 
@@ -655,7 +679,9 @@ static bool decode_status(struct reader *rd, struct proto_status *s)
 	for (unsigned i = 0; i < nc; i++)
 		if (!rd_u64(rd, &s->counters[i]))
 			return false;
-	if (!rd_u64(rd, &s->log_dropped))
+	if (!rd_u64(rd, &s->log_dropped) || !rd_u16(rd, &s->pattern))
+		return false;
+	if (s->pattern >= PROTO_ARGS_MAX && s->pattern != PROTO_PATTERN_NONE)
 		return false;
 	if (!rd_u8(rd, &s->ready_via) || s->ready_via >= PROTO_CHECK_MAX || !rd_u8(rd, &s->health_check) ||
 	    s->health_check >= PROTO_CHECK_MAX || !rd_u8(rd, &s->health_result) || s->health_result >= PROTO_HEALTH_MAX ||
@@ -682,14 +708,17 @@ static bool decode_result(struct reader *rd, uint16_t type, struct proto_result 
 	uint32_t v;
 	uint16_t pattern;
 	if (!rd_str_into(rd, res->name, sizeof(res->name)) || !rd_u32(rd, &v) ||
-	    !rd_u8(rd, &res->state) || !rd_u8(rd, &res->action) || !rd_u16(rd, &pattern))
+	    !rd_u8(rd, &res->state) || !rd_u8(rd, &res->action) || !rd_u8(rd, &res->flags) ||
+	    !rd_u16(rd, &pattern))
+		return false;
+	if (res->flags & ~PROTO_RES_ALL)
 		return false;
 	res->result = (int32_t) v;
 	if (res->result > 0 || res->result < -PROTO_ERRNO_MAX)
 		return false;
 	if (res->state >= PROC_STATE_MAX)
 		return false;
-	if (type == PROTO_RELOAD ? res->action >= RELOAD_ACTION_MAX : res->action != 0)
+	if (proto_type_has_plan(type) ? res->action >= RELOAD_ACTION_MAX : res->action != 0)
 		return false;
 	if (pattern >= PROTO_ARGS_MAX && pattern != PROTO_PATTERN_NONE)
 		return false;
@@ -697,9 +726,27 @@ static bool decode_result(struct reader *rd, uint16_t type, struct proto_result 
 	return true;
 }
 
+static bool decode_avail(struct reader *rd, struct proto_avail *av)
+{
+	uint32_t gp, p;
+	if (!rd_str_into(rd, av->name, sizeof(av->name)) || !rd_str_into(rd, av->group, sizeof(av->group)) ||
+	    !rd_u8(rd, &av->flags) || !rd_u32(rd, &gp) || !rd_u32(rd, &p))
+		return false;
+	if (av->flags & ~PROTO_AV_ALL)
+		return false;
+	av->group_priority = (int32_t) gp;
+	av->priority = (int32_t) p;
+	return true;
+}
+
 static bool reply_has_status(uint16_t type)
 {
 	return type == PROTO_STATUS || type == PROTO_PID;
+}
+
+static size_t record_min(uint16_t type)
+{
+	return reply_has_status(type) ? STATUS_RECORD_MIN : type == PROTO_AVAIL ? AVAIL_RECORD_MIN : RESULT_RECORD_MIN;
 }
 
 int proto_reply_decode(const struct proto_assembler *a, struct proto_reply *ret)
@@ -720,13 +767,18 @@ int proto_reply_decode(const struct proto_assembler *a, struct proto_reply *ret)
 		return -EBADMSG;
 	/* bound the allocation by what the payload can hold before allocating (4: nunmatched) */
 	if (rd.len - rd.off < 4 ||
-	    (size_t) n > (rd.len - rd.off - 4) / (reply_has_status(a->type) ? STATUS_RECORD_MIN : RESULT_RECORD_MIN))
+	    (size_t) n > (rd.len - rd.off - 4) / record_min(a->type))
 		return -EBADMSG;
 
 	if (n > 0 && reply_has_status(a->type)) {
 		r.status = xcalloc(n, sizeof(*r.status));
 		for (uint32_t i = 0; i < n; i++)
 			if (!decode_status(&rd, &r.status[i]))
+				goto bad;
+	} else if (n > 0 && a->type == PROTO_AVAIL) {
+		r.avail = xcalloc(n, sizeof(*r.avail));
+		for (uint32_t i = 0; i < n; i++)
+			if (!decode_avail(&rd, &r.avail[i]))
 				goto bad;
 	} else if (n > 0) {
 		r.results = xcalloc(n, sizeof(*r.results));
@@ -753,6 +805,7 @@ int proto_reply_decode(const struct proto_assembler *a, struct proto_reply *ret)
 	return 0;
 bad:
 	free(r.status);
+	free(r.avail);
 	free(r.results);
 	return -EBADMSG;
 }
@@ -763,9 +816,11 @@ void proto_reply_free(struct proto_reply *r)
 		return;
 	free(r->message);
 	free(r->status);
+	free(r->avail);
 	free(r->results);
 	r->message = NULL;
 	r->status = NULL;
+	r->avail = NULL;
 	r->results = NULL;
 	r->nrecords = 0;
 	r->message_len = 0;

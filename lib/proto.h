@@ -27,7 +27,8 @@
  *   str message       data, not wording: daemon version and pid, tail bytes, the config errors
  *                     of a refused reload (FILE:LINE lines of the config reader)
  *   u32 nrecords
- *   records           each a struct proto_status (STATUS, PID) or struct proto_result (others)
+ *   records           each a struct proto_status (STATUS, PID), struct proto_avail (AVAIL) or
+ *                     struct proto_result (the others)
  *   u32 nunmatched    <= PROTO_ARGS_MAX
  *   u16 unmatched[]   indexes of the request's patterns that matched no process, increasing
  *
@@ -56,10 +57,11 @@
 #include <sys/types.h>
 
 #define PROTO_MAGIC          0x31565244u   /* "DRV1" */
-#define PROTO_VERSION        4             /* bump on ANY change of this file's wire format
+#define PROTO_VERSION        5             /* bump on ANY change of this file's wire format
                                               * (2: log_dropped; 3: result codes and states instead of
                                               * messages, unmatched patterns as indexes; 4: readiness and
-                                              * liveness fields of a status record) */
+                                              * liveness fields of a status record; 5: REREAD, UPDATE,
+                                              * AVAIL, pattern index in status records, result flags) */
 #define PROTO_HEADER_SIZE    24
 #define PROTO_REPLY_BIT      0x8000u
 #define PROTO_F_MORE         0x0001u
@@ -83,6 +85,9 @@ enum proto_type {
 	PROTO_TAIL,
 	PROTO_WAIT,
 	PROTO_VERSION_REQ,
+	PROTO_REREAD,                    /* the reload plan of the config file, applied to nothing */
+	PROTO_UPDATE,                    /* apply the plan; args: groups (none: all) */
+	PROTO_AVAIL,                     /* the processes of the config file, and whether they run */
 	PROTO_TYPE_MAX
 };
 
@@ -90,6 +95,9 @@ enum proto_type {
 enum proto_priority { PROTO_PRIO_QUERY = 0, PROTO_PRIO_START = 1, PROTO_PRIO_STOP = 2 };
 unsigned proto_priority_of(enum proto_type t);
 const char *proto_type_to_string(enum proto_type t);   /* "status", ..., NULL when out of range */
+
+/* Whether a reply of this type carries action records (RELOAD, REREAD, UPDATE). */
+bool proto_type_has_plan(enum proto_type t);
 
 /* Process states, supervisord's names and numbers order. Shared by daemon, ctl and scoreboard. */
 enum proc_state {
@@ -149,6 +157,8 @@ struct proto_status {
 	uint8_t ncounters;
 	uint64_t counters[PROTO_COUNTERS_MAX];
 	uint64_t log_dropped;            /* bytes of output lost (log write failed, slow follower) */
+	uint16_t pattern;                /* index of the request pattern that matched it first, or
+	                                  * PROTO_PATTERN_NONE (no pattern given) */
 	/* readiness and liveness */
 	uint8_t ready_via;               /* enum proto_check that made it RUNNING (with PROTO_ST_READY_VIA;
 	                                  * PROTO_CHECK_NONE then means startsecs) */
@@ -176,15 +186,31 @@ const char *proto_reload_action_to_string(enum proto_reload_action a);
 #define PROTO_PATTERN_NONE 0xffffu
 #define PROTO_ERRNO_MAX    4095       /* results are 0 or -1 .. -PROTO_ERRNO_MAX */
 
-/* One process in a START/STOP/RESTART/SIGNAL/WAIT/RELOAD reply. */
+/* One process in a START/STOP/RESTART/SIGNAL/WAIT/RELOAD/REREAD/UPDATE reply. */
 struct proto_result {
 	char name[PROTO_NAME_MAX];       /* group:process as supervisorctl prints it */
-	int32_t result;                  /* 0 or -errno: the result codes above; RELOAD: 0 */
-	uint8_t state;                   /* enum proc_state when answered (RELOAD: PROC_UNKNOWN) */
-	uint8_t action;                  /* RELOAD: enum proto_reload_action; others: 0 */
+	int32_t result;                  /* 0 or -errno: the result codes above; RELOAD...: 0 */
+	uint8_t state;                   /* enum proc_state when answered (RELOAD...: PROC_UNKNOWN) */
+	uint8_t action;                  /* RELOAD, REREAD, UPDATE: enum proto_reload_action; others: 0 */
+	uint8_t flags;                   /* PROTO_RES_* */
 	uint16_t pattern;                /* index of the request pattern that matched it first, or
-	                                  * PROTO_PATTERN_NONE (RELOAD) */
+	                                  * PROTO_PATTERN_NONE (RELOAD...) */
 };
+#define PROTO_RES_WAS_UP    0x01     /* STOP, RESTART: it was STARTING, RUNNING, BACKOFF or STOPPING
+                                      * before the action (a restart stopped it first) */
+#define PROTO_RES_ALL       PROTO_RES_WAS_UP
+
+/* One process of the config file in an AVAIL reply. */
+struct proto_avail {
+	char name[PROTO_NAME_MAX];       /* group:process */
+	char group[PROTO_NAME_MAX];
+	uint8_t flags;                   /* PROTO_AV_* */
+	int32_t group_priority;
+	int32_t priority;
+};
+#define PROTO_AV_IN_USE     0x01     /* in the running process table (else only in the file) */
+#define PROTO_AV_AUTOSTART  0x02
+#define PROTO_AV_ALL        (PROTO_AV_IN_USE | PROTO_AV_AUTOSTART)
 
 /* A decoded reply: records are heap-allocated (status of 1000 processes); free with proto_reply_free. */
 struct proto_reply {
@@ -194,6 +220,7 @@ struct proto_reply {
 	size_t message_len;
 	uint32_t nrecords;
 	struct proto_status *status;     /* STATUS, PID */
+	struct proto_avail *avail;       /* AVAIL */
 	struct proto_result *results;    /* the others */
 	uint32_t nunmatched;
 	uint16_t unmatched[PROTO_ARGS_MAX];  /* indexes of request patterns that matched nothing */
@@ -231,6 +258,7 @@ void proto_buf_free(struct proto_buf *b);
 void proto_reply_begin(struct proto_buf *b, int32_t result, const char *message, size_t message_len);
 void proto_reply_add_status(struct proto_buf *b, const struct proto_status *s);
 void proto_reply_add_result(struct proto_buf *b, const struct proto_result *res);
+void proto_reply_add_avail(struct proto_buf *b, const struct proto_avail *av);
 /* Once all records are added: patch nrecords in the payload and append the indexes of the
  * request patterns that matched nothing (increasing, each < PROTO_ARGS_MAX; NULL when none). */
 void proto_reply_finish(struct proto_buf *b, uint32_t nrecords, size_t nunmatched, const uint16_t *unmatched);

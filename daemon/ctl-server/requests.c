@@ -21,6 +21,9 @@
 #include "os/log.h"
 #include "util.h"
 
+/* until core/manager.h has manager_update() */
+#define MANAGER_UPDATE_PENDING(v, n, rr) ((void) (v), (void) (n), memset((rr), 0, sizeof(*(rr))), -ENOSYS)
+
 #define TAIL_FOLLOW 0x100u      /* TAIL arg2 flag: stream into the FIFO named by args[1] */
 
 typedef void handler_fn(const struct proto_request *req, struct route *rt);
@@ -54,6 +57,7 @@ static void reply_status(const struct proto_request *req, struct route *rt)
 		struct proto_status s;
 		memset(&s, 0, sizeof(s));
 		manager_status(set.v[i].p, &s);
+		s.pattern = req->nargs ? (uint16_t) set.v[i].pattern : PROTO_PATTERN_NONE;
 		proto_reply_add_status(&b, &s);
 	}
 	proto_reply_finish(&b, (uint32_t) set.nprocs, unmatched_of(&set, unmatched), unmatched);
@@ -101,6 +105,12 @@ static void do_action(const struct proto_request *req, struct route *rt)
 	if (!waiter_admit(req, rt))
 		return;
 	match_request(req, &set);
+	/* what a restart stops first, what a stop finds up: droverctl says "stopped" for those */
+	bool *was_up = xcalloc(set.nprocs + 1, sizeof(*was_up));
+	for (size_t i = 0; i < set.nprocs; i++) {
+		enum proc_state st = manager_state(set.v[i].p);
+		was_up[i] = st == PROC_STARTING || st == PROC_RUNNING || st == PROC_BACKOFF || st == PROC_STOPPING;
+	}
 	switch (req->type) {
 	case PROTO_START:
 		(void) manager_start(&set);
@@ -115,11 +125,13 @@ static void do_action(const struct proto_request *req, struct route *rt)
 	w = waiter_new(req, rt, set.nprocs, req->type == PROTO_STOP ? MGR_GOAL_STOPPED : MGR_GOAL_STARTED);
 	for (size_t i = 0; i < set.nprocs; i++) {
 		const struct mgr_item *it = &set.v[i];
+		uint8_t flags = was_up[i] ? PROTO_RES_WAS_UP : 0;
 		if (it->result == 0)
-			waiter_add_proc(w, it->p, (uint16_t) it->pattern, it->spawns);
+			waiter_add_proc(w, it->p, (uint16_t) it->pattern, it->spawns, flags);
 		else
-			waiter_add_done(w, it->p, (uint16_t) it->pattern, it->result);
+			waiter_add_done(w, it->p, (uint16_t) it->pattern, it->result, flags);
 	}
+	free(was_up);
 	waiter_set_unmatched(w, unmatched, unmatched_of(&set, unmatched));
 	manager_set_free(&set);
 	waiter_submit(w, req->arg2, true);
@@ -146,7 +158,7 @@ static void do_wait(const struct proto_request *req, struct route *rt)
 	else
 		w = waiter_new_exact(req, rt, set.nprocs, (enum proc_state) req->arg1);
 	for (size_t i = 0; i < set.nprocs; i++)
-		waiter_add_proc(w, set.v[i].p, (uint16_t) set.v[i].pattern, set.v[i].spawns);
+		waiter_add_proc(w, set.v[i].p, (uint16_t) set.v[i].pattern, set.v[i].spawns, 0);
 	waiter_set_unmatched(w, unmatched, unmatched_of(&set, unmatched));
 	manager_set_free(&set);
 	/* deadline 0: answer at once, unsatisfied records get -ETIMEDOUT */
@@ -161,7 +173,7 @@ static void do_signal(const struct proto_request *req, struct route *rt)
 	struct mgr_set set;
 	uint16_t unmatched[PROTO_ARGS_MAX];
 
-	if (req->arg1 < 1 || req->arg1 > 64 || req->nargs == 0) {
+	if (req->arg1 > 64 || req->nargs == 0) {   /* 0: is it alive (kill(2)'s check) */
 		reply_simple(rt, req->type, req->id, -EINVAL, "");
 		return;
 	}
@@ -183,23 +195,133 @@ static void do_signal(const struct proto_request *req, struct route *rt)
 
 /* ---- reload, shutdown ---- */
 
+/* The plan's records: process, action. */
+static void add_plan_records(struct proto_buf *b, const struct reload_result *rr, size_t *n)
+{
+	for (size_t i = 0; i < rr->n; i++) {
+		struct proto_result res = {
+			.state = PROC_UNKNOWN, .action = (uint8_t) rr->entries[i].action, .pattern = PROTO_PATTERN_NONE,
+		};
+		strcpy_bounded(res.name, sizeof(res.name), rr->entries[i].name);
+		proto_reply_add_result(b, &res);
+		(*n)++;
+	}
+}
+
+/* RELOAD applies the config file's changes; REREAD only says what they are. A config with
+ * errors is refused: -EINVAL and its FILE:LINE lines as the message. */
+static void reply_plan(const struct proto_request *req, struct route *rt, int r, struct reload_result *rr)
+{
+	struct proto_buf b = { 0 };
+	const char *msg = rr->errors ? rr->errors : "";
+	size_t n = 0;
+
+	proto_reply_begin(&b, r, msg, strlen(msg));
+	if (r == 0)
+		add_plan_records(&b, rr, &n);
+	proto_reply_finish(&b, (uint32_t) n, 0, NULL);
+	reload_result_free(rr);
+	reply_send(rt, req->type, req->id, &b);
+}
+
 static void do_reload(const struct proto_request *req, struct route *rt)
+{
+	struct reload_result rr;
+	int r = manager_reload(&rr);
+	reply_plan(req, rt, r, &rr);
+}
+
+static void do_reread(const struct proto_request *req, struct route *rt)
+{
+	struct reload_result rr;
+	int r = manager_plan(&rr);
+	reply_plan(req, rt, r, &rr);
+}
+
+/* supervisorctl's process group of a plan entry: its program's group, or the part of the full
+ * name before ':' (a removed process has no program in the file). */
+static void entry_group(const struct reload_entry *e, char *out, size_t size)
+{
+	if (e->prog)
+		strcpy_bounded(out, size, e->prog->group);
+	else
+		snprintf(out, size, "%.*s", (int) strcspn(e->name, ":"), e->name);
+}
+
+/* AVAIL: every process of the config file, whether it is in the running table, its autostart
+ * and priorities (supervisorctl's avail). Processes the file no longer has are not listed. */
+static void do_avail(const struct proto_request *req, struct route *rt)
 {
 	struct proto_buf b = { 0 };
 	struct reload_result rr;
-	int r = manager_reload(&rr);
-	const char *msg = rr.errors ? rr.errors : "";
+	int r = manager_plan(&rr);
+	uint32_t n = 0;
 
-	proto_reply_begin(&b, r, msg, strlen(msg));
-	for (size_t i = 0; i < rr.n; i++) {
-		struct proto_result res = {
-			.state = PROC_UNKNOWN, .action = (uint8_t) rr.entries[i].action, .pattern = PROTO_PATTERN_NONE,
-		};
-		strcpy_bounded(res.name, sizeof(res.name), rr.entries[i].name);
-		proto_reply_add_result(&b, &res);
+	if (r < 0) {
+		reply_plan(req, rt, r, &rr);
+		return;
 	}
-	proto_reply_finish(&b, (uint32_t) rr.n, 0, NULL);
+	proto_reply_begin(&b, 0, NULL, 0);
+	for (size_t i = 0; i < rr.n; i++) {
+		const struct reload_entry *e = &rr.entries[i];
+		struct proto_avail av = { 0 };
+		if (!e->prog)
+			continue;
+		strcpy_bounded(av.name, sizeof(av.name), e->name);
+		entry_group(e, av.group, sizeof(av.group));
+		av.flags = (e->action != RELOAD_ADDED ? PROTO_AV_IN_USE : 0) | (e->prog->autostart ? PROTO_AV_AUTOSTART : 0);
+		av.group_priority = e->prog->group_priority;
+		av.priority = e->prog->priority;
+		proto_reply_add_avail(&b, &av);
+		n++;
+	}
+	proto_reply_finish(&b, n, 0, NULL);
 	reload_result_free(&rr);
+	reply_send(rt, req->type, req->id, &b);
+}
+
+/* UPDATE [GROUP...]: apply the file's changes, to every group (no argument) or to the named ones.
+ * A group is valid when the plan has it (running now, or added by the file); the others are the
+ * reply's unmatched patterns. */
+static void do_update(const struct proto_request *req, struct route *rt)
+{
+	struct reload_result plan, rr;
+	uint16_t unmatched[PROTO_ARGS_MAX];
+	const char *valid[PROTO_ARGS_MAX];
+	size_t nunmatched = 0, nvalid = 0, n = 0;
+	struct proto_buf b = { 0 };
+	int r;
+
+	if (req->nargs == 0) {
+		r = manager_reload(&rr);
+		reply_plan(req, rt, r, &rr);
+		return;
+	}
+	r = manager_plan(&plan);
+	if (r < 0) {
+		reply_plan(req, rt, r, &plan);
+		return;
+	}
+	for (uint32_t i = 0; i < req->nargs; i++) {
+		bool found = false;
+		for (size_t k = 0; k < plan.n && !found; k++) {
+			char g[PROTO_NAME_MAX];
+			entry_group(&plan.entries[k], g, sizeof(g));
+			found = strcmp(g, req->args[i]) == 0;
+		}
+		if (found)
+			valid[nvalid++] = req->args[i];
+		else
+			unmatched[nunmatched++] = (uint16_t) i;
+	}
+	reload_result_free(&plan);
+	r = nvalid ? MANAGER_UPDATE_PENDING(valid, nvalid, &rr) : 0;
+	proto_reply_begin(&b, r, r < 0 && rr.errors ? rr.errors : "", r < 0 && rr.errors ? strlen(rr.errors) : 0);
+	if (nvalid && r == 0)
+		add_plan_records(&b, &rr, &n);
+	proto_reply_finish(&b, (uint32_t) n, nunmatched, unmatched);
+	if (nvalid)
+		reload_result_free(&rr);
 	reply_send(rt, req->type, req->id, &b);
 }
 
@@ -269,7 +391,8 @@ static handler_fn *const handlers[PROTO_TYPE_MAX] = {
 	[PROTO_STATUS] = reply_status, [PROTO_START] = do_action,      [PROTO_STOP] = do_action,
 	[PROTO_RESTART] = do_action,   [PROTO_SIGNAL] = do_signal,     [PROTO_PID] = do_pid,
 	[PROTO_RELOAD] = do_reload,    [PROTO_SHUTDOWN] = do_shutdown, [PROTO_TAIL] = do_tail,
-	[PROTO_WAIT] = do_wait,        [PROTO_VERSION_REQ] = do_version,
+	[PROTO_WAIT] = do_wait,        [PROTO_VERSION_REQ] = do_version, [PROTO_REREAD] = do_reread,
+	[PROTO_UPDATE] = do_update,    [PROTO_AVAIL] = do_avail,
 };
 
 void requests_handle(const struct proto_request *req, struct route *rt)

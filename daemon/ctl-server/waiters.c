@@ -21,6 +21,7 @@ struct wentry {
 	struct process *p;       /* NULL once answered and for a process that is gone */
 	char *name;              /* owned copy when p is NULL */
 	uint16_t pattern;
+	uint8_t flags;           /* PROTO_RES_* */
 	unsigned spawns0;        /* the process's spawn count before the action */
 	bool done;
 	int32_t result;
@@ -121,7 +122,8 @@ static void waiter_answer(struct waiter *w, enum answer_why why)
 	proto_reply_begin(&b, 0, NULL, 0);
 	for (size_t i = 0; i < w->n; i++) {
 		struct proto_result res = {
-			.result = w->e[i].result, .state = w->e[i].state, .pattern = w->e[i].pattern,
+			.result = w->e[i].result, .state = w->e[i].state, .flags = w->e[i].flags,
+			.pattern = w->e[i].pattern,
 		};
 		strcpy_bounded(res.name, sizeof(res.name), entry_name(&w->e[i]));
 		proto_reply_add_result(&b, &res);
@@ -176,16 +178,18 @@ static struct wentry *entry_new(struct waiter *w, uint16_t pattern)
 	return e;
 }
 
-void waiter_add_done(struct waiter *w, const struct process *p, uint16_t pattern, int32_t result)
+void waiter_add_done(struct waiter *w, const struct process *p, uint16_t pattern, int32_t result, uint8_t flags)
 {
 	struct wentry *e = entry_new(w, pattern);
+	e->flags = flags;
 	e->name = xstrdup(manager_name(p));
 	entry_set(e, result, manager_state(p));
 }
 
-void waiter_add_proc(struct waiter *w, struct process *p, uint16_t pattern, unsigned spawns0)
+void waiter_add_proc(struct waiter *w, struct process *p, uint16_t pattern, unsigned spawns0, uint8_t flags)
 {
 	struct wentry *e = entry_new(w, pattern);
+	e->flags = flags;
 	e->p = p;
 	e->spawns0 = spawns0;
 }

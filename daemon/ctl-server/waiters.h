@@ -21,10 +21,11 @@ bool waiters_full(void);
  * exact is set, for exactly that state (WAIT STATE). */
 struct waiter *waiter_new(const struct proto_request *req, struct route *rt, size_t n, enum mgr_goal goal);
 struct waiter *waiter_new_exact(const struct proto_request *req, struct route *rt, size_t n, enum proc_state state);
-/* A process the action went ahead for: watch it (spawns0: its spawn count before the action). */
-void waiter_add_proc(struct waiter *w, struct process *p, uint16_t pattern, unsigned spawns0);
+/* A process the action went ahead for: watch it (spawns0: its spawn count before the action;
+ * flags: PROTO_RES_* for its record). */
+void waiter_add_proc(struct waiter *w, struct process *p, uint16_t pattern, unsigned spawns0, uint8_t flags);
 /* A process answered at once with result (the action was refused: -EALREADY, -ESRCH...). */
-void waiter_add_done(struct waiter *w, const struct process *p, uint16_t pattern, int32_t result);
+void waiter_add_done(struct waiter *w, const struct process *p, uint16_t pattern, int32_t result, uint8_t flags);
 /* The request's patterns that matched nothing. */
 void waiter_set_unmatched(struct waiter *w, const uint16_t *idx, size_t n);
 /* Evaluate every record once and answer now when nothing is pending; else wait up to

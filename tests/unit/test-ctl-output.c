@@ -15,6 +15,7 @@
 
 #include "ctl/cmd.h"
 #include "ctl/output.h"
+#include "ctl/results.h"
 #include "util.h"
 
 /* ---- helpers ---- */
@@ -235,6 +236,7 @@ static void test_status_describe(void **state)
 	assert_string_equal(b, "");
 }
 
+/* supervisorctl's table: names padded to the longest + 3 (at least 33), states to 10. */
 static void test_status_table_aligned(void **state)
 {
 	struct proto_status st[3];
@@ -244,24 +246,21 @@ static void test_status_table_aligned(void **state)
 	status_rec(&st[2], "mid:x", PROC_STARTING, 22, 0);
 	cap_open(&c);
 	status_print_table(c.f, st, 3);
-	const char *out = cap_close(&c);
+	assert_string_equal(cap_close(&c),
+		"a                                RUNNING   pid 1, uptime 0:00:01\n"
+		"group:long_process_name          STOPPED   \n"
+		"mid:x                            STARTING  pid 22, uptime 0:00:00\n");
+	free(c.buf);
 
-	/* Every state starts in the same column, right after the widest name and two spaces. */
-	size_t col = strlen("group:long_process_name") + 2;
-	const char *line = out;
-	const char *states[] = { "RUNNING", "STOPPED", "STARTING" };
-	for (int i = 0; i < 3; i++) {
-		const char *nl = strchr(line, '\n');
-		assert_non_null(nl);
-		assert_true((size_t) (nl - line) >= col + strlen(states[i]));
-		assert_memory_equal(line + col, states[i], strlen(states[i]));
-		assert_true(line[col - 1] == ' ');
-		line = nl + 1;
-	}
-	assert_string_equal(line, "");
-	/* A row without description has no trailing blanks. */
-	assert_non_null(strstr(out, "group:long_process_name  STOPPED\n"));
-	assert_non_null(strstr(out, "a                        RUNNING   pid 1, uptime 0:00:01\n"));
+	char longname[41];
+	memset(longname, 'n', 40);
+	longname[40] = '\0';
+	status_rec(&st[0], longname, PROC_FATAL, 0, 0);
+	cap_open(&c);
+	status_print_table(c.f, st, 2);
+	const char *out = cap_close(&c);
+	assert_memory_equal(out + 43, "FATAL     \n", 11);
+	assert_memory_equal(strchr(out, '\n') + 1 + 43, "STOPPED   \n", 11);
 	free(c.buf);
 }
 
@@ -385,48 +384,90 @@ static void test_result_lines(void **state)
 	free(c.buf);
 }
 
-/* Records, then the patterns that matched nothing, as lines or as one JSON array; the exit code
- * says whether all succeeded. */
+/* supervisorctl's order and exit status: pattern by pattern, each pattern's processes or its
+ * error line; a group form leaves out what is already in the state; the last result that sets
+ * an exit status wins (unknown name 1, unknown group 2 for start, spawn error 7). */
 static void test_print_results(void **state)
 {
-	static const struct result_words stop = { "stopped", "stopping", "stopped", 300 };
-	const char *patterns[] = { "a", "nope", "g:*", "x\x1b" };
-	struct proto_result recs[2];
-	struct proto_reply rep = { .type = PROTO_STOP };
+	const char *patterns[] = { "a", "nope", "g:*", "x:*", "b", "web" };
+	struct proto_result recs[6];
+	struct proto_reply rep = { .type = PROTO_START };
 	struct ctl_ctx ctx = { 0 };
 	struct capture o, e;
 
-	recs[0] = res_of("a", 0, PROC_STOPPED, 0);
-	recs[1] = res_of("g:c_0", -EINPROGRESS, PROC_STOPPING, 2);
+	recs[0] = res_of("a", -EALREADY, PROC_RUNNING, 0);
+	recs[1] = res_of("g:c", -EALREADY, PROC_RUNNING, 2);     /* quiet: g:* is a group form */
+	recs[2] = res_of("g:d", 0, PROC_RUNNING, 2);
+	recs[3] = res_of("b", -EIO, PROC_FATAL, 4);
+	recs[4] = res_of("web:web_0", -EALREADY, PROC_RUNNING, 5);   /* a name of several: a group form */
+	recs[5] = res_of("web:web_1", -EIO, PROC_EXITED, 5);
 	rep.results = recs;
-	rep.nrecords = 2;
+	rep.nrecords = 6;
+	rep.unmatched[0] = 1;
+	rep.unmatched[1] = 3;
+	rep.nunmatched = 2;
 	cap_open(&o);
 	cap_open(&e);
 	ctx.out = o.f;
 	ctx.err = e.f;
-	assert_int_equal(ctl_print_results(&ctx, &rep, patterns, 4, &stop), CTL_EXIT_OK);
-	rep.unmatched[0] = 1;
-	rep.unmatched[1] = 3;
-	rep.nunmatched = 2;
-	assert_int_equal(ctl_print_results(&ctx, &rep, patterns, 4, &stop), CTL_EXIT_FAILED);
+	assert_int_equal(results_print(&ctx, &rep, patterns, 6, &result_policy_start), CTL_EXIT_DEAD);
+	assert_int_equal(results_print(&ctx, &rep, patterns, 4, &result_policy_start), CTL_EXIT_USAGE);
+	assert_int_equal(results_print(&ctx, &rep, patterns, 1, &result_policy_start), CTL_EXIT_OK);
 	ctx.json = true;
-	assert_int_equal(ctl_print_results(&ctx, &rep, patterns, 4, &stop), CTL_EXIT_FAILED);
-	/* status, pid: the unmatched alone, on stderr with --json */
-	ctl_print_unmatched(&ctx, &rep, patterns, 4);
-	ctx.json = false;
-	ctl_print_unmatched(&ctx, &rep, patterns, 4);
+	assert_int_equal(results_print(&ctx, &rep, patterns, 3, &result_policy_start), CTL_EXIT_FAILED);
 	assert_string_equal(cap_close(&o),
-		"a: stopped\ng:c_0: stopping\n"
-		"a: stopped\ng:c_0: stopping\nnope: ERROR (no such process)\nx\\x1b: ERROR (no such process)\n"
-		"[{\"name\":\"a\",\"ok\":true,\"message\":\"stopped\"},"
-		"{\"name\":\"g:c_0\",\"ok\":true,\"message\":\"stopping\"},"
+		"a: ERROR (already started)\nnope: ERROR (no such process)\ng:d: started\nx: ERROR (no such group)\n"
+		"b: ERROR (spawn error)\nweb:web_1: ERROR (abnormal termination)\n"
+		"a: ERROR (already started)\nnope: ERROR (no such process)\ng:d: started\nx: ERROR (no such group)\n"
+		"a: ERROR (already started)\n"
+		"[{\"name\":\"a\",\"ok\":false,\"message\":\"ERROR (already started)\"},"
 		"{\"name\":\"nope\",\"ok\":false,\"message\":\"ERROR (no such process)\"},"
-		"{\"name\":\"x\\u001b\",\"ok\":false,\"message\":\"ERROR (no such process)\"}]\n"
-		"nope: ERROR (no such process)\nx\\x1b: ERROR (no such process)\n");
-	assert_string_equal(cap_close(&e),
-		"droverctl: nope: ERROR (no such process)\ndroverctl: x\\x1b: ERROR (no such process)\n");
+		"{\"name\":\"g:d\",\"ok\":true,\"message\":\"started\"}]\n");
+	assert_string_equal(cap_close(&e), "");
 	free(o.buf);
 	free(e.buf);
+
+	/* stop: "not running" of a single name is printed and harmless; signal: it exits 7 */
+	const char *one[] = { "s", "t:" };
+	recs[0] = res_of("s", -ESRCH, PROC_STOPPED, 0);
+	recs[1] = res_of("t:u", -ESRCH, PROC_EXITED, 1);
+	rep.nrecords = 2;
+	rep.nunmatched = 0;
+	cap_open(&o);
+	ctx.out = o.f;
+	ctx.json = false;
+	assert_int_equal(results_print(&ctx, &rep, one, 2, &result_policy_stop), CTL_EXIT_OK);
+	assert_int_equal(results_print(&ctx, &rep, one, 2, &result_policy_signal), CTL_EXIT_DEAD);
+	assert_string_equal(cap_close(&o), "s: ERROR (not running)\ns: ERROR (not running)\n");
+	free(o.buf);
+}
+
+/* A waited restart reads as supervisorctl's stop, then start. */
+static void test_print_restart(void **state)
+{
+	const char *patterns[] = { "a", "b", "nope", "g:*" };
+	struct proto_result recs[4];
+	struct proto_reply rep = { .type = PROTO_RESTART };
+	struct ctl_ctx ctx = { 0 };
+	struct capture o;
+
+	recs[0] = res_of("a", 0, PROC_RUNNING, 0);
+	recs[0].flags = PROTO_RES_WAS_UP;
+	recs[1] = res_of("b", -EIO, PROC_FATAL, 1);
+	recs[2] = res_of("g:c", 0, PROC_RUNNING, 3);
+	recs[2].flags = PROTO_RES_WAS_UP;
+	recs[3] = res_of("g:d", 0, PROC_RUNNING, 3);
+	rep.results = recs;
+	rep.nrecords = 4;
+	rep.unmatched[0] = 2;
+	rep.nunmatched = 1;
+	cap_open(&o);
+	ctx.out = o.f;
+	assert_int_equal(results_print_restart(&ctx, &rep, patterns, 4, 300), CTL_EXIT_FAILED);
+	assert_string_equal(cap_close(&o),
+		"a: stopped\nb: ERROR (not running)\nnope: ERROR (no such process)\ng:c: stopped\n"
+		"a: started\nb: ERROR (spawn error)\nnope: ERROR (no such process)\ng:c: started\ng:d: started\n");
+	free(o.buf);
 }
 
 /* ---- argument parsing ---- */
@@ -443,10 +484,6 @@ static void test_parse_commands_usage(void **state)
 	assert_int_equal(PARSE_RC("start", "web", "-x"), CTL_EXIT_USAGE);
 	assert_int_equal(PARSE_RC("signal"), CTL_EXIT_USAGE);
 	assert_int_equal(PARSE_RC("signal", "TERM"), CTL_EXIT_USAGE);
-	assert_int_equal(PARSE_RC("signal", "FOO", "web"), CTL_EXIT_USAGE);
-	assert_int_equal(PARSE_RC("signal", "0", "web"), CTL_EXIT_USAGE);
-	assert_int_equal(PARSE_RC("signal", "65", "web"), CTL_EXIT_USAGE);
-	assert_int_equal(PARSE_RC("pid", "a", "b"), CTL_EXIT_USAGE);
 	assert_int_equal(PARSE_RC("reload", "x"), CTL_EXIT_USAGE);
 	assert_int_equal(PARSE_RC("shutdown", "now"), CTL_EXIT_USAGE);
 	assert_int_equal(PARSE_RC("version", "x"), CTL_EXIT_USAGE);
@@ -485,10 +522,20 @@ static void test_parse_commands_usage(void **state)
 
 static void test_parse_usage_message(void **state)
 {
-	struct parsed p = PARSE("signal", "BOGUS", "web");
+	struct parsed p = PARSE("start", "web", "--bogus");
 	assert_int_equal(p.rc, CTL_EXIT_USAGE);
-	assert_non_null(strstr(p.err, "droverctl: signal: invalid signal 'BOGUS'"));
-	assert_non_null(strstr(p.err, "usage: droverctl [options] signal SIG PATTERN..."));
+	assert_non_null(strstr(p.err, "droverctl: start: unknown option '--bogus'"));
+	assert_non_null(strstr(p.err, "usage: droverctl [options] start PATTERN..."));
+	free(p.err);
+
+	/* a bad signal name is not a usage error: as supervisorctl, each name's result (exit 1) */
+	p = PARSE("signal", "BOGUS", "web");
+	assert_int_equal(p.rc, 0);
+	assert_int_equal(p.a.signo, -1);
+	free(p.err);
+	p = PARSE("signal", "0", "web");
+	assert_int_equal(p.rc, 0);
+	assert_int_equal(p.a.signo, 0);
 	free(p.err);
 
 	p = PARSE("frobnicate");
@@ -569,6 +616,37 @@ static void test_parse_commands_ok(void **state)
 	assert_int_equal(p.rc, 0);
 	assert_int_equal(p.a.lines, 0);
 	free(p.err);
+	/* supervisorctl's byte form */
+	p = PARSE("tail", "-1600", "web", "stderr");
+	assert_int_equal(p.rc, 0);
+	assert_true(p.a.bytes_set);
+	assert_int_equal(p.a.bytes, 1600);
+	assert_int_equal(p.a.npos, 2);
+	assert_int_equal(p.a.stream, 1);
+	free(p.err);
+	p = PARSE("tail", "web", "-0");
+	assert_int_equal(p.rc, 0);
+	assert_true(p.a.bytes_set);
+	assert_int_equal(p.a.bytes, 0);
+	free(p.err);
+	p = PARSE("tail", "--", "-5");
+	assert_int_equal(p.rc, 0);
+	assert_false(p.a.bytes_set);
+	assert_string_equal(p.a.pos[0], "-5");
+	free(p.err);
+	assert_int_equal(PARSE_RC("tail", "-5", "-6", "web"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("tail", "-5x", "web"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("tail", "-f", "-5", "web"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("tail", "-n", "3", "-5", "web"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("start", "-5", "web"), CTL_EXIT_USAGE);   /* only tail takes it */
+
+	p = PARSE("pid", "a", "b");
+	assert_int_equal(p.rc, 0);
+	assert_int_equal(p.a.npos, 2);
+	free(p.err);
+	assert_int_equal(PARSE_RC("update", "g", "h"), 0);
+	assert_int_equal(PARSE_RC("reread", "x"), CTL_EXIT_USAGE);
+	assert_int_equal(PARSE_RC("avail", "x"), CTL_EXIT_USAGE);
 
 	p = PARSE("wait", "running", "web:*", "--timeout", "3");
 	assert_int_equal(p.rc, 0);
@@ -650,8 +728,8 @@ static void test_usage_lists_commands(void **state)
 	cap_open(&c);
 	cmd_usage(c.f);
 	const char *u = cap_close(&c);
-	const char *cmds[] = { "status", "start", "stop", "restart", "signal", "pid", "reload", "shutdown",
-	                       "tail", "wait", "report", "version", "help" };
+	const char *cmds[] = { "status", "start", "stop", "restart", "signal", "pid", "reload", "reread",
+	                       "update", "avail", "shutdown", "tail", "wait", "report", "version", "help" };
 	for (size_t i = 0; i < ELEMENTSOF(cmds); i++) {
 		char needle[32];
 		snprintf(needle, sizeof(needle), "\n  %s", cmds[i]);
@@ -761,6 +839,7 @@ int main(void)
 		cmocka_unit_test(test_status_json),
 		cmocka_unit_test(test_result_lines),
 		cmocka_unit_test(test_print_results),
+		cmocka_unit_test(test_print_restart),
 		cmocka_unit_test(test_parse_commands_usage),
 		cmocka_unit_test(test_parse_usage_message),
 		cmocka_unit_test(test_parse_commands_ok),

@@ -618,8 +618,8 @@ static void test_result_reply_malformed(void **state)
 	struct proto_buf b = { 0 };
 	uint16_t unmatched[] = { 0, 5 };
 	/* payload: result 0..4, message 4..8, nrecords 8..12; record: name 12..17 ("x"), result
-	 * 17..21, state 21, action 22, pattern 23..25; nunmatched 25..29; indexes 29..33 */
-	enum { RESULT = 17, STATE = 21, ACTION = 22, PATTERN = 23, NUNMATCHED = 25, IDX = 29, LEN = 33 };
+	 * 17..21, state 21, action 22, flags 23, pattern 24..26; nunmatched 26..30; indexes 30..34 */
+	enum { RESULT = 17, STATE = 21, ACTION = 22, FLAGS = 23, PATTERN = 24, NUNMATCHED = 26, IDX = 30, LEN = 34 };
 
 	proto_reply_begin(&b, 0, NULL, 0);
 	proto_reply_add_result(&b, &(struct proto_result) { .name = "x", .result = -EALREADY, .state = PROC_RUNNING,
@@ -640,6 +640,8 @@ static void test_result_reply_malformed(void **state)
 	BAD(PROTO_START, RESULT, patch_u32(c + RESULT, (uint32_t) -(PROTO_ERRNO_MAX + 1)));
 	BAD(PROTO_START, STATE, c[STATE] = PROC_STATE_MAX);
 	BAD(PROTO_START, ACTION, c[ACTION] = RELOAD_CHANGED);
+	BAD(PROTO_START, FLAGS, c[FLAGS] = 0x80);
+	BAD(PROTO_REREAD, ACTION, c[ACTION] = RELOAD_ACTION_MAX);
 	BAD(PROTO_RELOAD, ACTION, c[ACTION] = RELOAD_ACTION_MAX);
 	BAD(PROTO_START, PATTERN, (c[PATTERN] = PROTO_ARGS_MAX, c[PATTERN + 1] = 0));
 	BAD(PROTO_START, PATTERN, (c[PATTERN] = 0xfe, c[PATTERN + 1] = 0xff));
@@ -659,6 +661,41 @@ static void test_result_reply_malformed(void **state)
 	memcpy(c, b.data, LEN);
 	c[ACTION] = RELOAD_UNCHANGED;
 	assert_int_equal(decode_raw(PROTO_RELOAD, c, LEN), 0);
+	assert_int_equal(decode_raw(PROTO_UPDATE, c, LEN), 0);
+	memcpy(c, b.data, LEN);
+	c[FLAGS] = PROTO_RES_WAS_UP;
+	assert_int_equal(decode_raw(PROTO_RESTART, c, LEN), 0);
+	proto_buf_free(&b);
+}
+
+/* AVAIL records round-trip; flags outside PROTO_AV_ALL are refused. */
+static void test_avail_reply(void **state)
+{
+	struct proto_buf b = { 0 };
+	struct proto_assembler a;
+	struct proto_reply rep;
+	unsigned frags;
+	struct proto_avail av = { .name = "g:c", .group = "g", .flags = PROTO_AV_IN_USE | PROTO_AV_AUTOSTART,
+	                          .group_priority = 999, .priority = -5 };
+
+	proto_reply_begin(&b, 0, NULL, 0);
+	proto_reply_add_avail(&b, &av);
+	proto_reply_finish(&b, 1, 0, NULL);
+	assert_int_equal(reassemble(&b, PROTO_AVAIL, 4, 256, &a, &frags), 1);
+	assert_int_equal(proto_reply_decode(&a, &rep), 0);
+	assert_int_equal(rep.nrecords, 1);
+	assert_non_null(rep.avail);
+	assert_null(rep.results);
+	assert_memory_equal(&rep.avail[0], &av, sizeof(av));
+	proto_reply_free(&rep);
+	proto_assembler_free(&a);
+	/* flags byte: after result, message, nrecords (12), name (4 + 3), group (4 + 1) */
+	size_t off = 12 + 7 + 5;
+	assert_int_equal(decode_raw(PROTO_AVAIL, b.data, b.len), 0);
+	b.data[off] = 0x04;
+	assert_int_equal(decode_raw(PROTO_AVAIL, b.data, b.len), -EBADMSG);
+	for (size_t l = 0; l < b.len; l++)
+		assert_int_equal(decode_raw(PROTO_AVAIL, b.data, l), -EBADMSG);
 	proto_buf_free(&b);
 }
 
@@ -697,6 +734,7 @@ int main(void)
 		cmocka_unit_test(test_assembler_order_and_foreign),
 		cmocka_unit_test(test_reply_malformed),
 		cmocka_unit_test(test_result_reply_malformed),
+		cmocka_unit_test(test_avail_reply),
 		cmocka_unit_test(test_states_and_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

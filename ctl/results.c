@@ -124,7 +124,8 @@ static void pattern_results(struct ctl_ctx *ctx, struct json *j, const struct pr
 	w.wait_s = wait_s;
 	for (uint32_t k = 0; rep->results && k < rep->nrecords; k++) {
 		const struct proto_result *res = &rep->results[k];
-		if (res->pattern != i || (group && pol->quiet && res->result == pol->quiet))
+		/* --json is droverd's own document: every record, also those the text leaves out */
+		if (res->pattern != i || (!ctx->json && group && pol->quiet && res->result == pol->quiet))
 			continue;
 		emit_result(ctx, j, res, pol, &w, rc);
 	}

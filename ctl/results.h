@@ -32,8 +32,9 @@ int result_exit(const struct result_policy *pol, int32_t code);
 int unmatched_text(char *out, size_t size, const char *pattern, const struct result_policy *pol);
 
 /* Every record of rep, pattern by pattern in request order (each pattern's processes in table
- * order; a pattern that matched nothing gets its error line in its place); records of a group
- * form whose code is pol->quiet are left out. Lines, or one JSON array with --json. Returns the
+ * order; a pattern that matched nothing gets its error line in its place); in the text, records
+ * of a group form whose code is pol->quiet are left out. Lines, or one JSON array of every record
+ * with --json. Returns the
  * exit code: that of the last result that makes one (supervisorctl sets its status per result). */
 int results_print(struct ctl_ctx *ctx, const struct proto_reply *rep, const char *const *patterns,
                   size_t npatterns, const struct result_policy *pol);

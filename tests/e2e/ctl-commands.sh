@@ -1,7 +1,9 @@
 #!/bin/bash
-# Issue 3, test 1: every droverctl command against a real droverd, in text and --json, with each
-# exit status of DESIGN.md: 0 done, 1 failed, 2 usage, 3 status with a process not RUNNING,
-# 4 daemon unreachable (no daemon of that name; after shutdown).
+# Every droverctl command against a real droverd, in text and --json, with the exit status of
+# droverctl(8): supervisorctl's for the commands both have (0 done, also for a single name that
+# already is in the state; 1 failed or unknown name; 3 status with a process STOPPED/EXITED/FATAL;
+# 4 status of an unknown name or without droverd; 7 a program not running, or no droverd), 2 for
+# usage errors.
 # timeout: 60
 . "$(dirname "$0")/lib.sh"
 
@@ -83,7 +85,7 @@ run 0 status 'g:*'
 run 0 status g
 [ "$(wc -l < "$OUT")" = 2 ] || error "status g: expected 2 lines"
 run 3 status b
-run 1 status nope
+run 4 status nope
 grep -q 'nope: ERROR (no such process)' "$OUT" "$ERR" || error "status nope: no 'nope: ERROR (no such process)'"
 
 log "status --json: the keys of DESIGN.md"
@@ -106,8 +108,19 @@ json_check 'len(d) == 1 and d[0]["name"] == "a" and d[0]["state"] == "RUNNING"'
 # --json after the command name works too.
 run 0 status --json a
 json_check 'len(d) == 1 and d[0]["name"] == "a"'
-run 1 --json status nope
+run 4 --json status nope
 json_check 'd == []'
+# supervisorctl: the unknown name first, then the table; 3 (a STOPPED process) wins over 4
+run 3 status nope b
+[ "$(head -n 1 "$OUT")" = "nope: ERROR (no such process)" ] || error "status nope b: first line $(head -n 1 "$OUT")"
+expect_line 'b +STOPPED +Not started.*'
+run 4 status 'nope:*'
+expect_line 'nope: ERROR \(no such group\)'
+run 0 status 'g:'
+[ "$(wc -l < "$OUT")" = 2 ] || error "status g: (supervisorctl's group form): expected 2 lines"
+# in the order of the patterns
+run 0 status e a
+[ "$(awk '{ print $1 }' "$OUT" | tr '\n' ' ')" = "e a " ] || error "status e a: order $(awk '{ print $1 }' "$OUT" | tr '\n' ' ')"
 
 # --- pid -----------------------------------------------------------------------------------
 log "pid: the daemon's, then the processes'"
@@ -122,10 +135,14 @@ json_check "d == [{'name': 'a', 'pid': $PID_A}]"
 run 0 pid 'g:*'
 [ "$(wc -l < "$OUT")" = 2 ] || error "pid g:*: expected 2 lines: $(cat "$OUT")"
 while read -r p; do proc_alive "$p" || error "pid g:* printed $p, not alive"; done < "$OUT"
-run 0 pid b
+run 7 pid b
 [ "$(cat "$OUT")" = 0 ] || error "pid b (STOPPED): expected 0, got '$(cat "$OUT")'"
 run 1 pid nope
-grep -q 'nope: ERROR (no such process)' "$OUT" "$ERR" || error "pid nope: no 'ERROR (no such process)'"
+expect_line 'No such process nope'
+run 7 pid a b
+[ "$(tr '\n' ' ' < "$OUT")" = "$PID_A 0 " ] || error "pid a b: $(tr '\n' ' ' < "$OUT")"
+run 0 pid all
+[ "$(wc -l < "$OUT")" = 5 ] || error "pid all: expected 5 lines: $(cat "$OUT")"
 
 # --- start / stop / restart ----------------------------------------------------------------
 log "start/stop/restart: supervisorctl's lines"
@@ -133,7 +150,7 @@ run 0 start b
 expect_line 'b: started'
 PID_B=$(pid_of b)
 proc_alive "$PID_B" || error "b started but its pid '$PID_B' is not alive"
-run 1 start b
+run 0 start b
 expect_line 'b: ERROR \(already started\)'
 run 1 start nope
 expect_line 'nope: ERROR \(no such process\)'
@@ -147,17 +164,29 @@ run 0 --json start b
 json_check 'd == [{"name": "b", "ok": True, "message": "started"}]'
 run 0 --json stop b
 json_check 'd == [{"name": "b", "ok": True, "message": "stopped"}]'
-run 1 stop b
+run 0 stop b
 expect_line 'b: ERROR \(not running\)'
 run 0 restart a
-expect_line 'a: restarted'
+[ "$(tr '\n' ' ' < "$OUT")" = "a: stopped a: started " ] || error "restart a: $(tr '\n' ' ' < "$OUT")"
+run 0 --json restart a
+json_check 'd == [{"name": "a", "ok": True, "message": "restarted"}]'
 NEW_A=$(pid_of a)
 [ -n "$NEW_A" ] && [ "$NEW_A" != "$PID_A" ] && proc_alive "$NEW_A" || error "restart a: pid $PID_A -> '$NEW_A'"
 wait_for 5 _gone "$PID_A"
 PID_A=$NEW_A
 run 0 restart 'g:*'
-expect_line 'g:c_0: restarted'
-expect_line 'g:c_1: restarted'
+[ "$(tr '\n' ' ' < "$OUT")" = "g:c_0: stopped g:c_1: stopped g:c_0: started g:c_1: started " ] ||
+	error "restart g:*: $(tr '\n' ' ' < "$OUT")"
+# a group form leaves out what is already in the state: nothing to say, exit 0
+run 0 start 'g:*'
+[ ! -s "$OUT" ] || error "start g:* with all running printed: $(cat "$OUT")"
+run 0 stop b 'g:'
+[ "$(tr '\n' ' ' < "$OUT")" = "b: ERROR (not running) g:c_0: stopped g:c_1: stopped " ] || error "stop b g:: $(tr '\n' ' ' < "$OUT")"
+run 2 start 'nope:*'
+expect_line 'nope: ERROR \(no such group\)'
+run 0 start 'g:'
+run 1 stop nope
+expect_line 'nope: ERROR \(no such process\)'
 run 0 start --no-wait b
 # startsecs=0: RUNNING at once, so the not-waited answer may already say "started".
 expect_line 'b: (starting|started)'
@@ -206,17 +235,18 @@ wait_for 5 grep -q "^$PID_A TERM " "$T/a.signals"
 [ "$(pid_of a)" = "$PID_A" ] || error "a changed pid after signals it survives"
 run 1 signal HUP nope
 grep -q 'nope: ERROR (no such process)' "$OUT" "$ERR" || error "signal HUP nope: no 'ERROR (no such process)'"
-run 1 signal HUP b
+run 7 signal HUP b
 expect_line 'b: ERROR \(not running\)'
+run 1 signal FOO a
+expect_line 'a: ERROR \(bad signal name\)'
+run 0 signal 0 a
+expect_line 'a: signalled'
 
 # --- usage errors: exit 2 ------------------------------------------------------------------
 log "usage errors exit 2 (and send nothing)"
 before=$(ctl version | sed -n 's/.* received=\([0-9]*\) .*/\1/p')
 run 2 frobnicate
 grep -q "unknown command 'frobnicate'" "$ERR" || error "unknown command: stderr $(cat "$ERR")"
-run 2 signal FOO a
-grep -q "invalid signal 'FOO'" "$ERR" || error "bad signal: stderr $(cat "$ERR")"
-run 2 signal SIGNOPE a
 run 2 signal HUP
 grep -q "missing argument" "$ERR" || error "signal without pattern: stderr $(cat "$ERR")"
 run 2 start
@@ -224,7 +254,8 @@ run 2 stop
 run 2 restart
 run 2 wait RUNNING
 run 2 wait BOGUS a
-run 2 pid a b
+run 2 reread x
+run 2 tail -5 -n 3 e
 run 2 status --bogus-option
 run 2 --timeout 0 status
 run 2 --timeout abc status
@@ -247,6 +278,11 @@ run 0 reload
 run 0 tail e
 tail_has_hello() { ctl tail e 2>&1 | grep -q hello-from-e; }
 wait_for 5 tail_has_hello
+# supervisorctl's byte form: the last 3 bytes, cut anywhere
+run 0 tail -3 e
+[ "$(cat "$OUT")" = "-e" ] || error "tail -3 e: '$(cat "$OUT")', want '-e'"
+run 1 tail -3 nope
+expect_line 'nope: ERROR \(no such process name\)'
 run 0 status a
 "$DROVERCTL" -c "$CONF" status a > "$OUT" 2> "$ERR" || error "droverctl -c CONF status a: exit $?: $(cat "$ERR")"
 expect_line 'a +RUNNING .*'
@@ -260,18 +296,22 @@ log "exit 4: no daemon of that name; after shutdown"
 grep -q "droverd ${NAME}_none is not running" "$ERR" || error "no 'is not running' message: $(cat "$ERR")"
 "$DROVERCTL" -n "${NAME}_none" --json status > "$OUT" 2> "$ERR"; rc=$?
 [ "$rc" = 4 ] || error "--json status of an instance without daemon exited $rc"
-for cmd in "start a" "stop a" "pid" "version" "shutdown" "wait RUNNING a"; do
+# supervisorctl without its daemon: status 4; start, stop, restart, signal, pid, tail, version 7;
+# shutdown, reread, update, avail 1. wait (drover's own): 4.
+for cmd in "start a:7" "stop a:7" "restart a:7" "signal HUP a:7" "pid:7" "tail a:7" "version:7" \
+           "shutdown:1" "reread:1" "update:1" "avail:1" "reload:1" "wait RUNNING a:4" "status a:4"; do
 	# shellcheck disable=SC2086
-	"$DROVERCTL" -n "${NAME}_none" $cmd > /dev/null 2>&1; rc=$?
-	[ "$rc" = 4 ] || error "droverctl -n ${NAME}_none $cmd exited $rc, expected 4"
+	"$DROVERCTL" -n "${NAME}_none" ${cmd%:*} > /dev/null 2>&1; rc=$?
+	[ "$rc" = "${cmd##*:}" ] || error "droverctl -n ${NAME}_none ${cmd%:*} exited $rc, expected ${cmd##*:}"
 done
 
 run 0 shutdown
+expect_line 'Shut down'
 wait_for 15 _gone "$DAEMON_PID"
 wait "$DAEMON_PID"; DAEMON_STATUS=$?
 [ "$DAEMON_STATUS" = 0 ] || error "droverd exited $DAEMON_STATUS after 'droverctl shutdown'"
 run 4 status
 grep -q "droverd $NAME is not running" "$ERR" || error "after shutdown: $(cat "$ERR")"
 run 4 --json status
-run 4 stop a
+run 7 stop a
 pass

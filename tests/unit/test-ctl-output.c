@@ -422,6 +422,7 @@ static void test_print_results(void **state)
 		"a: ERROR (already started)\n"
 		"[{\"name\":\"a\",\"ok\":false,\"message\":\"ERROR (already started)\"},"
 		"{\"name\":\"nope\",\"ok\":false,\"message\":\"ERROR (no such process)\"},"
+		"{\"name\":\"g:c\",\"ok\":false,\"message\":\"ERROR (already started)\"},"
 		"{\"name\":\"g:d\",\"ok\":true,\"message\":\"started\"}]\n");
 	assert_string_equal(cap_close(&e), "");
 	free(o.buf);

@@ -72,6 +72,8 @@ CTL_OBJ    := $(CTL_SRC:%.c=$(BUILD)/obj/%.o)
 # Unit tests link everything but the two main()s.
 DAEMON_LIBOBJ := $(filter-out $(BUILD)/obj/daemon/main.o,$(DAEMON_OBJ))
 CTL_LIBOBJ    := $(filter-out $(BUILD)/obj/ctl/main.o,$(CTL_OBJ))
+# droverctl -c FILE reads the instance name with droverd's own config reader.
+CONF_OBJ      := $(filter $(BUILD)/obj/daemon/conf/%,$(DAEMON_OBJ))
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/%)
 
@@ -115,7 +117,7 @@ $(BUILD)/drover.pc: lib/drover.pc.in
 $(BUILD)/droverd: $(DAEMON_OBJ) $(BUILD)/libcommon.a
 	$(CC) -o $@ $^ $(LDSAN) $(LDLIBS)
 
-$(BUILD)/droverctl: $(CTL_OBJ) $(BUILD)/libcommon.a
+$(BUILD)/droverctl: $(CTL_OBJ) $(CONF_OBJ) $(BUILD)/libcommon.a
 	$(CC) -o $@ $^ $(LDSAN) $(LDLIBS)
 
 # Archives, so that a unit test links only the objects it uses.
@@ -123,7 +125,7 @@ $(BUILD)/libdroverd.a: $(DAEMON_LIBOBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/libdroverctl.a: $(CTL_LIBOBJ)
+$(BUILD)/libdroverctl.a: $(CTL_LIBOBJ) $(CONF_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 

@@ -125,9 +125,6 @@ int parse_seconds(const char *s, double *ret);
 /* Instance resolution (instance.c): -n, else -c FILE's [drover] name, else $DROVER_NAME, else
  * "drover". Returns 0 or CTL_EXIT_USAGE with the message printed. */
 int instance_resolve(struct ctl_ctx *ctx, const char *opt_name, const char *opt_config);
-/* The minimal config scan: the last `name = X` of the [drover] section, or "drover".
- * Returns 0 or -errno (file unreadable); -EINVAL when the value is empty. */
-int instance_from_config(const char *path, char *ret, size_t size);
 
 /* Helpers for the commands (cmd.c). */
 void ctl_errorx(struct ctl_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

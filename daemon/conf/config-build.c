@@ -1112,6 +1112,32 @@ int config_load_string(const char *text, const char *filename, struct drover_con
 	return config_load_buffer(text, strlen(text), filename, ret, diag);
 }
 
+int config_instance_name(const char *path, char *ret, size_t size, struct config_diag *diag)
+{
+	const struct config_key *k = &daemon_keys[DK_NAME];
+	struct drover_config c = { 0 };
+	struct conf_doc d;
+	struct conf_file *f;
+	const char *name = k->def;
+
+	conf_doc_init(&d, diag);
+	int r = conf_read_file(&d, path, &f);
+	struct conf_kv *kv = r == 0 && d.drover ? conf_section_get(d.drover, k->name) : NULL;
+	if (kv) {
+		/* the value exactly as build_daemon() takes it: expanded, then the key's parser */
+		struct expand_ctx ctx = { .host_node_name = d.host, .process_num = -1, .numprocs = -1, .env = { environ } };
+		if (apply_key(&d.report, d.drover, kv, k, &ctx, &c))
+			name = *(char **) config_key_field(k, &c);
+		else
+			r = -EINVAL;
+	}
+	if (r == 0 && strcpy_bounded(ret, size, name) < 0)
+		r = -ENAMETOOLONG;
+	config_key_release(k, &c);
+	conf_doc_done(&d);
+	return r;
+}
+
 int config_load(const char *path, struct drover_config **ret, struct config_diag *diag)
 {
 	struct conf_doc d;

@@ -156,6 +156,11 @@ struct config_diag {
  * diag->errors is non-empty (all errors found are listed, not only the first), or another
  * -errno when the main file cannot be read (also listed in diag). Never partially applies. */
 int config_load(const char *path, struct drover_config **ret, struct config_diag *diag);
+/* The instance name droverd would take from PATH ([drover] name, read and checked as
+ * config_load does), without building the programs: a config with errors elsewhere still gives
+ * it (droverctl -c). 0; -EINVAL when the name itself is invalid (in diag); another -errno when
+ * PATH cannot be read. "drover" when no name is set. */
+int config_instance_name(const char *path, char *ret, size_t size, struct config_diag *diag);
 /* The same from a string (unit tests, fuzzing); FILENAME is used in messages and for %(here)s. */
 int config_load_string(const char *text, const char *filename, struct drover_config **ret, struct config_diag *diag);
 /* The same from LEN bytes that may contain NULs (fuzzing; a NUL byte is an error). */

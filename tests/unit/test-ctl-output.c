@@ -754,35 +754,39 @@ static char *write_temp(const char *content)
 	return path;
 }
 
+/* -c FILE: the name as droverd reads it (its own config reader). Regressions: "name = x # note"
+ * was "invalid instance name", and "Name = x" (keys are case-insensitive) silently gave the
+ * default instance. */
 static void test_instance_from_config(void **state)
 {
-	char name[64];
-	char *p;
-
-	p = write_temp("; comment\n[program:web]\nname = notme\n[drover]\n  name = prod-1 ; inline\nlog_dir=/x\n");
-	assert_int_equal(instance_from_config(p, name, sizeof(name)), 0);
-	assert_string_equal(name, "prod-1");
-	unlink(p);
-	free(p);
-
-	p = write_temp("[drover]\nlog_dir = /x\n[program:a]\ncommand=/bin/true\n");
-	assert_int_equal(instance_from_config(p, name, sizeof(name)), 0);
-	assert_string_equal(name, "drover");
-	unlink(p);
-	free(p);
-
-	p = write_temp("[ drover ]\nname: colon\n");
-	assert_int_equal(instance_from_config(p, name, sizeof(name)), 0);
-	assert_string_equal(name, "colon");
-	unlink(p);
-	free(p);
-
-	p = write_temp("[drover]\nname =\n");
-	assert_int_equal(instance_from_config(p, name, sizeof(name)), -EINVAL);
-	unlink(p);
-	free(p);
-
-	assert_int_equal(instance_from_config("/nonexistent/drover.ini", name, sizeof(name)), -ENOENT);
+	static const struct { const char *text, *want; } cases[] = {
+		{ "; comment\n[program:web]\ncommand = /bin/true\n[drover]\n  name = prod-1 ; inline\nlog_dir=/x\n", "prod-1" },
+		{ "[drover]\nname = prod-2 # inline, the other way\n", "prod-2" },
+		{ "[drover]\nName = cased\n", "cased" },
+		{ "[DROVER]\nname = upper\n", NULL },            /* a section of another name: the default */
+		{ "[drover]\nlog_dir = /x\n[program:a]\ncommand=/bin/true\n", "drover" },
+		{ "[ drover ]\nname: colon\n", "colon" },
+		{ "[drover]\nname = x%(ENV_TEST_CTL_SUFFIX)s\n", "xsfx" },
+		/* errors elsewhere do not hide the name: droverctl -c F reload must reach droverd */
+		{ "[drover]\nname = still\n[program:broken]\nautostart = maybe\n", "still" },
+	};
+	struct ctl_ctx ctx = { 0 };
+	struct capture e;
+	cap_open(&e);
+	ctx.err = e.f;
+	setenv("TEST_CTL_SUFFIX", "sfx", 1);
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		char *p = write_temp(cases[i].text);
+		int r = instance_resolve(&ctx, NULL, p);
+		if (r != 0)
+			fail_msg("case %zu: instance_resolve returned %d", i, r);
+		assert_string_equal(ctx.instance, cases[i].want ? cases[i].want : "drover");
+		unlink(p);
+		free(p);
+	}
+	unsetenv("TEST_CTL_SUFFIX");
+	cap_close(&e);
+	free(e.buf);
 }
 
 static void test_instance_resolve(void **state)
@@ -810,6 +814,10 @@ static void test_instance_resolve(void **state)
 	free(p);
 
 	p = write_temp("[drover]\nname = bad/name\n");
+	assert_int_equal(instance_resolve(&ctx, NULL, p), CTL_EXIT_USAGE);
+	unlink(p);
+	free(p);
+	p = write_temp("[drover]\nname =\n");
 	assert_int_equal(instance_resolve(&ctx, NULL, p), CTL_EXIT_USAGE);
 	unlink(p);
 	free(p);

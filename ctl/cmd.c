@@ -94,8 +94,9 @@ void cmd_usage(FILE *f)
 		else
 			fprintf(f, "  %-40s  %s\n", left, c->help);
 	}
-	fputs("\nPATTERN: all | GROUP | GROUP:* | GROUP:PROCESS | PROCESS\n"
-	      "exit status: 0 done, 1 failed, 2 usage, 3 status: not all RUNNING, 4 droverd unreachable\n", f);
+	fputs("\nPATTERN: all | GROUP:* | GROUP: | GROUP | GROUP:PROCESS | PROCESS\n"
+	      "exit status (supervisorctl's): 0 done, 1 failed, 2 usage, 3 status: a process is stopped,\n"
+	      "4 status: no such process; droverd unreachable, 7 not running (see droverctl(8))\n", f);
 }
 
 void ctl_errorx(struct ctl_ctx *ctx, const char *fmt, ...)

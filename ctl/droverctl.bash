@@ -21,6 +21,11 @@ _droverctl_names()
 	# Groups too, with :* to select all of a group's processes.
 	local groups
 	groups=$(printf '%s\n' "$names" | sed -n 's/^\([^:]*\):.*/\1\n\1:*/p' | sort -u)
+	if [[ $1 == groups ]]; then
+		# update takes group names: GROUP of GROUP:PROCESS, and a program's own name
+		printf '%s\n' "$names" | sed 's/:.*//' | sort -u
+		return
+	fi
 	printf '%s\n' all "$names" "$groups"
 }
 
@@ -36,7 +41,7 @@ _droverctl()
 		cword=$COMP_CWORD
 	fi
 
-	local commands="status start stop restart signal pid reload shutdown tail wait report version help"
+	local commands="status start stop restart signal pid reload reread update avail shutdown tail wait report version help"
 	local globals="-c --config -n --name --json --timeout -h --help"
 
 	case $prev in
@@ -88,6 +93,8 @@ _droverctl()
 	case $cmd in
 	status|start|stop|restart|pid)
 		words_list=$(_droverctl_names) ;;
+	update)
+		words_list="all $(_droverctl_names groups)" ;;
 	signal)
 		if ((nargs == 0)); then words_list=$signals; else words_list=$(_droverctl_names); fi ;;
 	wait)

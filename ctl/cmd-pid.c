@@ -64,6 +64,8 @@ int cmd_pid_run(struct ctl_ctx *ctx, const struct cmd_args *a)
 		goto out;
 	}
 	r = CTL_EXIT_OK;
+	if (rep.status)
+		status_sort(rep.status, rep.nrecords);
 	json_init(&j, ctx->out);
 	if (ctx->json)
 		json_begin_array(&j, NULL);

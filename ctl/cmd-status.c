@@ -1,6 +1,6 @@
 /* droverctl status [PATTERN...]: the process table (or its JSON document); _names for completion.
  * As supervisorctl: patterns that match nothing first ("x: ERROR (no such process)", exit 4),
- * then the processes in the order of the patterns; exit 3 when one of them is STOPPED, EXITED,
+ * then the processes in the order of the patterns, each pattern's by group and name; exit 3 when one of them is STOPPED, EXITED,
  * FATAL or UNKNOWN (even with an unknown name), else 0 (STARTING and BACKOFF too). */
 #include <errno.h>
 #include <stdlib.h>
@@ -10,26 +10,6 @@
 #include "output.h"
 #include "results.h"
 #include "util.h"
-
-static int by_pattern(const void *a, const void *b)
-{
-	const struct proto_status *x = a, *y = b;
-	return x->pattern < y->pattern ? -1 : x->pattern > y->pattern;
-}
-
-/* Stable: each pattern's processes keep the table order. */
-static void sort_by_pattern(struct proto_status *st, size_t n)
-{
-	for (size_t i = 1; i < n; i++) {
-		struct proto_status x = st[i];
-		size_t j = i;
-		while (j > 0 && by_pattern(&st[j - 1], &x) > 0) {
-			st[j] = st[j - 1];
-			j--;
-		}
-		st[j] = x;
-	}
-}
 
 int cmd_status_run(struct ctl_ctx *ctx, const struct cmd_args *a)
 {
@@ -59,7 +39,7 @@ int cmd_status_run(struct ctl_ctx *ctx, const struct cmd_args *a)
 		r = CTL_EXIT_UNREACHABLE;
 	}
 	size_t n = rep.status ? rep.nrecords : 0;
-	sort_by_pattern(rep.status, n);
+	status_sort(rep.status, n);
 	if (ctx->json)
 		status_print_json(ctx->out, rep.status, n);
 	else

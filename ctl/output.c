@@ -310,6 +310,33 @@ void output_safe_field(char *out, size_t size, const char *field, size_t field_s
 	escape_line(out, size, tmp);
 }
 
+static int status_cmp(const struct proto_status *x, const struct proto_status *y)
+{
+	if (x->pattern != y->pattern)
+		return x->pattern < y->pattern ? -1 : 1;
+	int c = strncmp(x->group, y->group, sizeof(x->group));
+	if (c)
+		return c;
+	const char *xn = memchr(x->name, ':', FIELD_LEN(x->name)), *yn = memchr(y->name, ':', FIELD_LEN(y->name));
+	xn = xn ? xn + 1 : x->name;
+	yn = yn ? yn + 1 : y->name;
+	return strncmp(xn, yn, sizeof(x->name));
+}
+
+void status_sort(struct proto_status *st, size_t n)
+{
+	/* insertion sort: stable, and the table is usually in order already */
+	for (size_t i = 1; i < n; i++) {
+		struct proto_status x = st[i];
+		size_t j = i;
+		while (j > 0 && status_cmp(&st[j - 1], &x) > 0) {
+			st[j] = st[j - 1];
+			j--;
+		}
+		st[j] = x;
+	}
+}
+
 /* supervisorctl's table: the name column as wide as the longest name plus 3 (at least 33), the
  * state 10 wide, then the description. */
 void status_print_table(FILE *f, const struct proto_status *st, size_t n)

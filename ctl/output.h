@@ -49,6 +49,9 @@ void format_exit(char *buf, size_t size, int32_t exitstatus);
 
 /* The third column of the status table: "pid 1234, uptime 0:01:02, restarts 2 | worker status". */
 void status_describe(const struct proto_status *s, char *buf, size_t size);
+/* Sort status records as supervisorctl lists them: by the pattern that matched them (request
+ * order), then by group and process name (byte order). Stable. */
+void status_sort(struct proto_status *st, size_t n);
 /* The aligned table, one row per record. */
 void status_print_table(FILE *f, const struct proto_status *st, size_t n);
 /* The status document: an array of objects (keys in man/droverctl.8). */

@@ -1,0 +1,237 @@
+#!/bin/bash
+# droverctl against supervisorctl 4.2.5: the same config under both daemons, the same command
+# lines, and the two tools' exit statuses and output compared by this test (not with answers
+# written down): already running, already stopped, unknown names and groups, the group forms
+# (all, g:*, g:) with mixed states, spawn error, a signal to a stopped
+# process, bad signal names, pid, tail -BYTES, status of STARTING, BACKOFF, FATAL and EXITED
+# processes, and the commands without a daemon.
+# What is compared: the exit status always; the output as lines, in order for single names and
+# as a set for the group forms (droverd lists a group in its table order, supervisorctl a start
+# in the order the processes came up); status as "NAME STATE" (the third column is each
+# daemon's own text); pids as "0" or "PID".
+# exits runs 1.5 s: a program that exits at once with startsecs = 0 is a race in supervisord
+# (RUNNING, then EXITED: "started"; or the exit seen while STARTING: retried, "spawn error").
+# timeout: 240
+. "$(dirname "$0")/lib.sh"
+compat_plain_only
+
+compat_config <<EOF
+[program:a]
+command = /bin/sleep 1000
+startsecs = 0
+
+[program:b]
+command = /bin/sleep 1000
+startsecs = 0
+autostart = false
+
+[program:fail]
+command = /bin/false
+startsecs = 1
+startretries = 0
+
+[program:exits]
+command = /bin/sh -c 'echo out-line; echo err-line >&2; sleep 1.5; exit 3'
+startsecs = 0
+autorestart = false
+
+[program:slow]
+command = /bin/sleep 1000
+startsecs = 4
+
+[program:back]
+command = /bin/sh -c 'sleep 0.3; exit 1'
+startsecs = 2
+startretries = 1
+
+[group:g]
+programs = c,d
+
+[program:c]
+command = /bin/sleep 1000
+startsecs = 0
+
+[program:d]
+command = /bin/sleep 1000
+startsecs = 0
+autostart = false
+
+[program:multi]
+command = /bin/sleep 1000
+numprocs = 2
+process_name = %(program_name)s_%(process_num)d
+startsecs = 0
+EOF
+
+# --- the commands without a daemon ---------------------------------------------------------------
+log "no daemon: exit statuses"
+for c in "status" "status a" "start a" "stop a" "restart a" "signal HUP a" "pid" "pid a" "tail a" \
+         "version" "shutdown" "reread" "update" "avail"; do
+	# shellcheck disable=SC2086
+	svctl $c > /dev/null 2>&1; sv=$?
+	# shellcheck disable=SC2086
+	drctl $c > /dev/null 2>&1; dr=$?
+	same "exit status of '$c' without a daemon" "$sv" "$dr"
+done
+
+launch_daemon
+sv_start
+wait_daemon_ready
+
+# --- STARTING and BACKOFF: status exits 0 for both (sampled while each daemon shows the state) ---
+# state_rc TOOL NAME STATE: the exit status of `status NAME` once TOOL shows NAME in STATE.
+state_rc() {
+	local tool=$1 name=$2 want=$3 end=$(($(now_ms) + 8000)) out rc
+	while [ "$(now_ms)" -lt "$end" ]; do
+		out=$($tool status "$name" 2>/dev/null); rc=$?
+		[ "$(echo "$out" | awk '{ print $2 }')" = "$want" ] && { echo "$rc"; return 0; }
+		sleep 0.02
+	done
+	echo "never $want"
+}
+# both_rc NAME STATE: sample both daemons at the same time (the states pass).
+both_rc() {
+	state_rc svctl "$1" "$2" > "$T/sv.rc" &
+	local p=$!
+	state_rc drctl "$1" "$2" > "$T/dr.rc"
+	wait "$p"
+	same "exit status of 'status $1' while $2" "$(cat "$T/sv.rc")" "$(cat "$T/dr.rc")"
+}
+both_rc slow STARTING
+both_rc back BACKOFF
+both_rc back FATAL
+both_rc slow RUNNING
+
+# --- the same state in both -----------------------------------------------------------------------
+# a, slow, g:c, multi:* RUNNING; b, g:d STOPPED; fail, back FATAL; exits EXITED.
+WANT="a RUNNING
+b STOPPED
+back FATAL
+exits EXITED
+fail FATAL
+g:c RUNNING
+g:d STOPPED
+multi:multi_0 RUNNING
+multi:multi_1 RUNNING
+slow RUNNING"
+# reset TOOL STATES: bring TOOL's processes to WANT with TOOL's own commands.
+reset() {
+	local tool=$1 n w cur
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		local states
+		states=$($tool status 2>/dev/null | awk 'NF >= 2 { print $1, $2 }' | sort)
+		[ "$states" = "$WANT" ] && return 0
+		while read -r n w; do
+			cur=$(echo "$states" | awk -v n="$n" '$1 == n { print $2 }')
+			[ "$cur" = "$w" ] && continue
+			case $w in
+			RUNNING | EXITED | FATAL) $tool start "$n" > /dev/null 2>&1 ;;
+			STOPPED) $tool stop "$n" > /dev/null 2>&1 ;;
+			esac
+		done <<< "$WANT"
+	done
+	error "$tool: cannot bring the processes to the common state: $($tool status 2>&1 | awk '{ print $1, $2 }' | tr '\n' ' ')"
+	return 1
+}
+
+# normal MODE: the output made comparable (MODE: lines, set, status, pid, pidset).
+normal() {
+	sed 's/[[:space:]]*$//' | case $1 in
+		lines) cat ;;
+		set) sort ;;
+		status) awk 'NF >= 2 && $2 ~ /^[A-Z]+$/ { print $1, $2; next } { print }' ;;
+		pid) sed 's/^[1-9][0-9]*$/PID/' ;;
+		pidset) sed 's/^[1-9][0-9]*$/PID/' | sort ;;
+	esac
+}
+
+# run_case MODE ARGS...: run ARGS with both tools from the common state; compare exit status and
+# output. ro_case: the same for a command that changes no state (no reset after it is needed).
+DIRTY=1
+ro_case() { run_case "$@"; DIRTY=0; }
+run_case() {
+	local mode=$1 svo dro svr drr; shift
+	if [ "$DIRTY" = 1 ]; then
+		reset svctl && reset drctl || return
+	fi
+	DIRTY=1
+	svo=$(svctl "$@" 2>&1); svr=$?
+	dro=$(drctl "$@" 2>/dev/null); drr=$?
+	same "exit status of '$*'" "$svr" "$drr"
+	same "output of '$*'" "$(printf '%s\n' "$svo" | normal "$mode")" "$(printf '%s\n' "$dro" | normal "$mode")"
+}
+
+log "status"
+ro_case status status
+ro_case status status a
+ro_case status status b
+ro_case status status fail
+ro_case status status exits
+ro_case status status nope
+ro_case status status a nope
+ro_case status status nope b
+ro_case status status 'g:*'
+ro_case status status 'g:'
+ro_case status status 'nope:*'
+ro_case status status 'multi:*' a
+
+log "start"
+ro_case lines start a
+run_case lines start b
+ro_case lines start nope
+ro_case lines start a nope
+run_case lines start nope b
+run_case set start 'g:*'
+run_case set start 'g:'
+ro_case lines start 'nope:*'
+run_case lines start fail
+run_case lines start exits
+run_case set start all
+run_case set start all nope
+
+log "stop"
+ro_case lines stop b
+run_case lines stop a
+ro_case lines stop nope
+ro_case lines stop b nope
+run_case set stop 'g:*'
+ro_case lines stop 'nope:'
+run_case set stop all
+
+log "restart"
+run_case lines restart a
+run_case lines restart b
+ro_case lines restart nope
+run_case lines restart b nope
+ro_case lines restart 'nope:*'
+run_case lines restart fail
+
+log "signal"
+run_case lines signal HUP a
+ro_case lines signal HUP b
+ro_case lines signal HUP fail
+run_case lines signal HUP nope a
+ro_case lines signal BOGUS a
+ro_case lines signal 0 a
+run_case set signal HUP 'g:*'
+run_case set signal USR1 all
+
+log "pid, tail"
+ro_case pid pid a
+ro_case pid pid b
+ro_case pid pid nope
+ro_case pid pid a nope
+ro_case pid pid a b
+ro_case pidset pid all
+ro_case lines tail nope
+ro_case lines tail -4 exits
+ro_case lines tail -9 exits stderr
+
+log "shutdown"
+svo=$(svctl shutdown 2>&1); svr=$?
+dro=$(drctl shutdown 2>/dev/null); drr=$?
+same "exit status of 'shutdown'" "$svr" "$drr"
+same "output of 'shutdown'" "$svo" "$dro"
+wait_for 15 _gone "$DAEMON_PID"
+wait_for 15 _gone "$SV_PID"
+pass

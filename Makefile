@@ -97,11 +97,13 @@ $(BUILD)/libcommon.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/libdrover.a: $(LIBDROVER_OBJ)
-	@rm -f $@ $(@D)/obj/libdrover-r.o
-	$(LD) -r -o $(@D)/obj/libdrover-r.o $^
-	$(OBJCOPY) --wildcard --keep-global-symbol='drover_*' $(@D)/obj/libdrover-r.o $(@D)/obj/libdrover.o
-	ar rcs $@ $(@D)/obj/libdrover.o
+$(BUILD)/obj/libdrover.o: $(LIBDROVER_OBJ)
+	$(LD) -r -o $(@D)/libdrover-r.o $^
+	$(OBJCOPY) --wildcard --keep-global-symbol='drover_*' $(@D)/libdrover-r.o $@
+
+$(BUILD)/libdrover.a: $(BUILD)/obj/libdrover.o
+	@rm -f $@
+	ar rcs $@ $^
 
 $(BUILD)/libdrover.so: $(LIBDROVER_OBJ) lib/libdrover.map
 	$(CC) -shared -Wl,-soname,libdrover.so.0 -Wl,--version-script=lib/libdrover.map -o $@ $(LIBDROVER_OBJ) $(LDSAN) -lrt -lpthread

@@ -21,9 +21,6 @@
 #include "os/log.h"
 #include "util.h"
 
-/* until core/manager.h has manager_update() */
-#define MANAGER_UPDATE_PENDING(v, n, rr) ((void) (v), (void) (n), memset((rr), 0, sizeof(*(rr))), -ENOSYS)
-
 #define TAIL_FOLLOW 0x100u      /* TAIL arg2 flag: stream into the FIFO named by args[1] */
 
 typedef void handler_fn(const struct proto_request *req, struct route *rt);
@@ -280,49 +277,19 @@ static void do_avail(const struct proto_request *req, struct route *rt)
 	reply_send(rt, req->type, req->id, &b);
 }
 
-/* UPDATE [GROUP...]: apply the file's changes, to every group (no argument) or to the named ones.
- * A group is valid when the plan has it (running now, or added by the file); the others are the
- * reply's unmatched patterns. */
+/* UPDATE: apply the file's changes (supervisorctl's update without group names; droverctl
+ * sends none yet). */
 static void do_update(const struct proto_request *req, struct route *rt)
 {
-	struct reload_result plan, rr;
-	uint16_t unmatched[PROTO_ARGS_MAX];
-	const char *valid[PROTO_ARGS_MAX];
-	size_t nunmatched = 0, nvalid = 0, n = 0;
-	struct proto_buf b = { 0 };
+	struct reload_result rr;
 	int r;
 
-	if (req->nargs == 0) {
-		r = manager_reload(&rr);
-		reply_plan(req, rt, r, &rr);
+	if (req->nargs > 0) {
+		reply_simple(rt, req->type, req->id, -EINVAL, "");
 		return;
 	}
-	r = manager_plan(&plan);
-	if (r < 0) {
-		reply_plan(req, rt, r, &plan);
-		return;
-	}
-	for (uint32_t i = 0; i < req->nargs; i++) {
-		bool found = false;
-		for (size_t k = 0; k < plan.n && !found; k++) {
-			char g[PROTO_NAME_MAX];
-			entry_group(&plan.entries[k], g, sizeof(g));
-			found = strcmp(g, req->args[i]) == 0;
-		}
-		if (found)
-			valid[nvalid++] = req->args[i];
-		else
-			unmatched[nunmatched++] = (uint16_t) i;
-	}
-	reload_result_free(&plan);
-	r = nvalid ? MANAGER_UPDATE_PENDING(valid, nvalid, &rr) : 0;
-	proto_reply_begin(&b, r, r < 0 && rr.errors ? rr.errors : "", r < 0 && rr.errors ? strlen(rr.errors) : 0);
-	if (nvalid && r == 0)
-		add_plan_records(&b, &rr, &n);
-	proto_reply_finish(&b, (uint32_t) n, nunmatched, unmatched);
-	if (nvalid)
-		reload_result_free(&rr);
-	reply_send(rt, req->type, req->id, &b);
+	r = manager_reload(&rr);
+	reply_plan(req, rt, r, &rr);
 }
 
 static void do_shutdown(const struct proto_request *req, struct route *rt)

@@ -321,7 +321,7 @@ static void test_status_json(void **state)
 	/* the table says the same in words */
 	cap_open(&c);
 	status_print_table(c.f, st, 1);
-	assert_string_equal(cap_close(&c), "web:web_00  RUNNING   pid 42, uptime 0:00:01, ready via notify 0.8s after spawn, "
+	assert_string_equal(cap_close(&c), "web:web_00                       RUNNING   pid 42, uptime 0:00:01, ready via notify 0.8s after spawn, "
 	                                   "health: http HTTP 503, 2/3 failures, 0.0s ago, notify dropped 7, idle, "
 	                                   "heartbeat 0.2s ago, counters 9\n");
 	free(c.buf);

@@ -83,7 +83,7 @@ struct cmd_args {
 	const char *status_text;     /* report --status */
 };
 
-/* One row of the closed command table (tmux's cmd_table[]): nothing is looked up by name
+/* One row of the closed command table: nothing is looked up by name
  * outside this table. cmd_parse() scans the words after the command with getopt_long() and the
  * entry's option template (options); min_args/max_args bound the positional count (-1: no
  * upper bound); validate checks their meaning; run executes and returns the exit code. */

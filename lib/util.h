@@ -13,7 +13,7 @@
 #define NSEC_PER_SEC  1000000000ULL
 #define NSEC_PER_MSEC 1000000ULL
 
-/* Allocation that cannot fail: on ENOMEM the process aborts (tmux's xmalloc contract);
+/* Allocation that cannot fail: on ENOMEM the process aborts (nothing sensible can go on);
  * everything else that can fail returns -errno. */
 void *xmalloc(size_t n);
 void *xcalloc(size_t nmemb, size_t n);

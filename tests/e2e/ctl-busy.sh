@@ -1,5 +1,5 @@
 #!/bin/bash
-# Issue 3, test 7 / RELIABILITY T25: a full request queue and priorities.
+# A full request queue and priorities.
 # droverd is SIGSTOPped; 9 `status w` requests are queued, then one `stop w` (queue: 10, full).
 # - An 11th droverctl (--timeout 1) reports "busy" and exits 4 within its timeout, and its request
 #   never got in (the queue still holds 10).

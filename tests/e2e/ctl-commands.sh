@@ -88,7 +88,7 @@ run 3 status b
 run 4 status nope
 grep -q 'nope: ERROR (no such process)' "$OUT" "$ERR" || error "status nope: no 'nope: ERROR (no such process)'"
 
-log "status --json: the keys of DESIGN.md"
+log "status --json: the keys of droverctl(8)"
 run 3 --json status
 json_check 'isinstance(d, list) and len(d) == 5'
 json_check 'all(set(["name","group","state","pid","uptime","restarts","exitstatus","ready","heartbeat_age","status","counters"]) <= set(o) for o in d)'

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Issue 3, test 3: 1000 `droverctl status` requests from 20 concurrent clients (50 each, 400 under
+# 1000 `droverctl status` requests from 20 concurrent clients (50 each, 400 under
 # ASan) while one more client runs `stop w`: the stop completes (w: stopped, exit 0, w STOPPED),
 # every status exits 0, 3 (w no longer RUNNING) or 4 (busy / queue budget) within its timeout,
 # and none has to be killed by the outer `timeout` (a hang).

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Issue 3, test 2 / RELIABILITY T23: 10,000 malformed messages (2,000 under ASan) written straight
+# 10,000 malformed messages (2,000 under ASan) written straight
 # into /NAME.ctl by tests/helpers/mq-garbage (random bytes of random length up to the queue's
 # message size, valid headers with lying lengths, wrong version, bad magic, out-of-range types,
 # unterminated strings, bad and non-existent reply queues). Afterwards droverd is alive, every

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Issue 3, test 5 / RELIABILITY T26: hostile clients (tests/helpers/mq-hog) whose reply queue holds
+# Hostile clients (tests/helpers/mq-hog) whose reply queue holds
 # one message, pre-filled and never read, send status requests 1000 at a time, over and over (2
 # loops at once), keeping /NAME.ctl full; meanwhile another client sends `status` every 10 ms
 # (tests/helpers/ctl-rtt: droverctl's request and reply, timed from before the send to the last

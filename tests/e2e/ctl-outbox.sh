@@ -1,5 +1,5 @@
 #!/bin/bash
-# Issue 3 (found while writing ctl-status-1000): a reply that does not fit in the client's reply
+# Found while writing ctl-status-1000: a reply that does not fit in the client's reply
 # queue goes to an "outbox" that droverd drains when the client reads. For replies to waiters
 # (start/stop/restart/wait) this must work as for status: the client that reads late still gets
 # the whole reply, droverd stays up, and the outbox is gone afterwards.

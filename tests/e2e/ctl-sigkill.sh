@@ -1,5 +1,5 @@
 #!/bin/bash
-# Issue 3, test 4: droverctl SIGKILLed mid-request 100 times. Most are killed while blocked in
+# droverctl SIGKILLed mid-request 100 times. Most are killed while blocked in
 # mq_timedreceive() waiting for the answer to `wait STOPPED x` (a request the daemon holds as a
 # "waiter" with an open descriptor on the reply queue); every 4th round is killed right after
 # the exec instead, anywhere in start-up, queue creation or send. droverd is unaffected: x keeps

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Issue 3, test 6 / RELIABILITY T28 (control queue part): name squatting and stale queues.
+# The control queue: name squatting and stale queues.
 # (a) Another user (nobody, via setpriv) creates /NAME.ctl first, mode 0666 and again 0600:
 #     droverd exits 1 within 1 s with a message naming the owner (uid and user name), and leaves
 #     the squatter's queue alone (same owner, same mode, still there).

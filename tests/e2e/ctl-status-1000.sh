@@ -1,5 +1,5 @@
 #!/bin/bash
-# Issue 3, test 8: `droverctl status` of 1000 processes (numprocs = 1000 of /bin/sleep,
+# `droverctl status` of 1000 processes (numprocs = 1000 of /bin/sleep,
 # startsecs = 0) is complete and correct in both formats: the reply spans many queue messages and
 # is reassembled in order. 1000 entries x:x_000 .. x:x_999 in order, each RUNNING with a live pid
 # that runs sleep and belongs to this instance, no duplicate pid; the table says the same as the

@@ -47,7 +47,7 @@ static const struct {
 	[F_PROC_READY]       = { "drover_process_ready", GAUGE, NULL,
 	                         "1 when the worker reported itself ready (scoreboard or notify socket), else 0" },
 	[F_PROC_RESTARTS]    = { "drover_process_restarts", COUNTER, NULL,
-	                         "Spawns after the first one, automatic and manual (droverctl start/restart) alike" },
+	                         "Automatic restarts: spawns no user asked for (exit, backoff retry, heartbeat or health, reload)" },
 	[F_PROC_START_TIME]  = { "drover_process_start_time_seconds", GAUGE, "seconds",
 	                         "When the current worker was spawned, Unix time (processes with a worker only)" },
 	[F_PROC_HEARTBEAT_AGE] = { "drover_process_heartbeat_age_seconds", GAUGE, "seconds",

@@ -1,5 +1,5 @@
 /* The order of a stop (see stopwave.h): Kahn's topological order over "is a dependant of", a
- * max-heap on priority picking each wave. */
+ * max-heap on group priority picking each wave. */
 #include "core/stopwave.h"
 
 #include <stdbool.h>

@@ -122,7 +122,6 @@ static void reset_incarnation(struct proc_checks *c)
 	c->ready_decided = false;
 	c->ready_after_ns = 0;
 	c->ready_detail[0] = '\0';
-	c->ready_attempts = 0;
 	c->notify_ready = c->notify_reloading = c->notify_stopping = c->watchdog_trigger = false;
 	c->notify_status[0] = '\0';
 	c->notify_heartbeat_ns = 0;

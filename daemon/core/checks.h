@@ -25,7 +25,6 @@ struct proc_checks {
 	bool ready_decided;
 	uint64_t ready_after_ns;         /* from the spawn to RUNNING */
 	char ready_detail[64];           /* the last readiness attempt: "connection refused", "HTTP 200" */
-	unsigned ready_attempts;
 	struct probe *ready_probe;       /* attempt under way */
 	ev_timer ready_timer;            /* next attempt */
 	struct linematch *lines;         /* ready = log: the output matcher while STARTING */

@@ -230,7 +230,8 @@ struct process *process_free(struct process *p)
 	return NULL;
 }
 
-bool process_is_running(const struct process *p)
+/* Has a live child. */
+static bool process_is_running(const struct process *p)
 {
 	return p->pid > 0;
 }
@@ -245,7 +246,8 @@ bool process_is_stopped(const struct process *p)
 	return p->pid <= 0 && (p->state == PROC_STOPPED || p->state == PROC_EXITED || p->state == PROC_FATAL);
 }
 
-int process_kill(struct process *p, int sig, bool group)
+/* Send sig to the worker (or its process group when group is set), through the pidfd. */
+static int process_kill(struct process *p, int sig, bool group)
 {
 	if (p->pid <= 0)
 		return -ESRCH;

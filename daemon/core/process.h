@@ -128,12 +128,8 @@ struct process *process_free(struct process *p);
 /* Point p at another config generation's settings (reload). */
 void process_set_config(struct process *p, const struct program_config *prog, const struct proc_config *cfg);
 
-/* Send sig to the worker (or its process group when group is set), through the pidfd. */
-int process_kill(struct process *p, int sig, bool group);
-
 /* Human description of a wait status: "exit status 1", "terminated by SIGKILL (core dumped)". */
 void wstatus_describe(int wstatus, char *buf, size_t size);
-bool process_is_running(const struct process *p);   /* has a live child */
 /* No child, none being stopped, none about to spawn (STARTING waits for a dependency). */
 bool process_is_down(const struct process *p);
 /* Down and staying down: STOPPED, EXITED or FATAL without a child (BACKOFF will retry). */

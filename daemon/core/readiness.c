@@ -57,7 +57,6 @@ static void probe_done(void *ctx, const struct probe_outcome *o)
 	struct proc_checks *c = ctx;
 	struct process *p = c->p;
 	c->ready_probe = NULL;
-	c->ready_attempts++;
 	snprintf(c->ready_detail, sizeof(c->ready_detail), "%.63s", o->detail);
 	if (o->ok) {
 		checks_ready(p, p->cfg->ready.kind, o->detail);

@@ -161,17 +161,6 @@ out:
 	return r;
 }
 
-/* Group names need droverd to apply part of a config: not yet; "all" is every group. */
-int cmd_update_validate(struct ctl_ctx *ctx, struct cmd_args *a)
-{
-	if (a->npos == 1 && strcmp(a->pos[0], "all") != 0) {
-		ctl_errorx(ctx, "update: only all groups can be updated for now: 'update' or 'update all'");
-		cmd_usage_one(ctx->err, a->cmd);
-		return CTL_EXIT_USAGE;
-	}
-	return 0;
-}
-
 int cmd_update_run(struct ctl_ctx *ctx, const struct cmd_args *a)
 {
 	struct proto_reply rep;

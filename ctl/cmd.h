@@ -163,7 +163,6 @@ int cmd_signal_run(struct ctl_ctx *ctx, const struct cmd_args *a);
 int cmd_pid_run(struct ctl_ctx *ctx, const struct cmd_args *a);
 int cmd_reload_run(struct ctl_ctx *ctx, const struct cmd_args *a);
 int cmd_reread_run(struct ctl_ctx *ctx, const struct cmd_args *a);
-int cmd_update_validate(struct ctl_ctx *ctx, struct cmd_args *a);
 int cmd_update_run(struct ctl_ctx *ctx, const struct cmd_args *a);
 int cmd_avail_run(struct ctl_ctx *ctx, const struct cmd_args *a);
 int cmd_shutdown_run(struct ctl_ctx *ctx, const struct cmd_args *a);

@@ -211,12 +211,15 @@ static void reply_plan(const struct proto_request *req, struct route *rt, int r,
 {
 	struct proto_buf b = { 0 };
 	const char *msg = rr->errors ? rr->errors : "";
-	size_t n = 0;
+	uint16_t unknown[PROTO_ARGS_MAX];
+	size_t n = 0, nunknown = 0;
 
 	proto_reply_begin(&b, r, msg, strlen(msg));
 	if (r == 0)
 		add_plan_records(&b, rr, &n);
-	proto_reply_finish(&b, (uint32_t) n, 0, NULL);
+	for (size_t i = 0; i < rr->nunknown && nunknown < PROTO_ARGS_MAX; i++)
+		unknown[nunknown++] = (uint16_t) rr->unknown[i];    /* UPDATE: names of no group */
+	proto_reply_finish(&b, (uint32_t) n, (uint32_t) nunknown, unknown);
 	reload_result_free(rr);
 	reply_send(rt, req->type, req->id, &b);
 }
@@ -277,18 +280,12 @@ static void do_avail(const struct proto_request *req, struct route *rt)
 	reply_send(rt, req->type, req->id, &b);
 }
 
-/* UPDATE: apply the file's changes (supervisorctl's update without group names; droverctl
- * sends none yet). */
+/* UPDATE [GROUP...]: apply the file's changes to every group (no name) or to the named ones;
+ * the names that are no group are the reply's unmatched patterns. */
 static void do_update(const struct proto_request *req, struct route *rt)
 {
 	struct reload_result rr;
-	int r;
-
-	if (req->nargs > 0) {
-		reply_simple(rt, req->type, req->id, -EINVAL, "");
-		return;
-	}
-	r = manager_reload(&rr);
+	int r = manager_update(req->args, req->nargs, &rr);
 	reply_plan(req, rt, r, &rr);
 }
 

@@ -3,7 +3,8 @@
 # daemons, then the same edit of it (a program removed, one of a group changed, a program and a
 # group added), and what each tool prints and how it exits, compared line by line (as sets:
 # supervisorctl lists groups in its own order): reread before and after update, avail before and
-# after, update, a config with an error.
+# after, update, a config with an error; update GROUP... with changes in three groups (only the
+# named ones applied, the others still pending for reread), unknown names.
 # timeout: 120
 . "$(dirname "$0")/lib.sh"
 compat_plain_only
@@ -37,8 +38,11 @@ wait_daemon_ready
 # both WHAT ARGS...: run ARGS with both tools; exit status and output (as a set) must agree.
 both() {
 	local what=$1 svo dro svr drr; shift
-	svo=$(svctl "$@" 2>&1 | sed 's/[[:space:]]*$//' | sort); svr=${PIPESTATUS[0]}
-	dro=$(drctl "$@" 2>/dev/null | sed 's/[[:space:]]*$//' | sort); drr=${PIPESTATUS[0]}
+	# (the statuses are taken here: PIPESTATUS does not survive a command substitution)
+	svctl "$@" > "$T/both.sv" 2>&1; svr=$?
+	drctl "$@" > "$T/both.dr" 2>/dev/null; drr=$?
+	svo=$(sed 's/[[:space:]]*$//' "$T/both.sv" | sort)
+	dro=$(sed 's/[[:space:]]*$//' "$T/both.dr" | sort)
 	same "exit status of '$*' ($what)" "$svr" "$drr"
 	same "output of '$*' ($what)" "$svo" "$dro"
 }
@@ -102,4 +106,25 @@ same "exit status of 'update' (broken file)" "$svr" "$drr"
 states "after a refused update"
 cp "$T/good.conf" "$CONF"
 both "good again" reread
+
+log "update GROUP: the file changes a, group g (c) and group h (y); update g applies g only"
+sed -e '/^\[program:a\]/,/^$/s|sleep 1000|sleep 1002|' -e '/^\[program:c\]/,/^$/s|sleep 1001|sleep 1003|' \
+    -e '/^\[program:y\]/,/^$/s|sleep 1000|sleep 1004|' "$T/good.conf" > "$T/three.conf"
+compat_config < <(sed -n '/^\[program:a\]/,$p' "$T/three.conf")
+agree() { [ "$(sv_states)" = "$(dr_states)" ]; }
+both "three groups changed" reread
+both "three groups changed" update g
+try_for 10 agree
+states "after update g"
+both "g applied, a and h pending" reread
+both "a name of no group" update nosuch
+both "a program inside a group is no group" update c
+both "an unknown and a valid group" update nosuch h
+try_for 10 agree
+states "after update nosuch h"
+both "a pending" reread
+both "the rest" update all nosuch
+try_for 10 agree
+states "after update all"
+both "everything applied" reread
 pass

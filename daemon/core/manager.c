@@ -93,6 +93,10 @@ int manager_start(struct mgr_set *s)
 			continue;
 		/* supervisord: STARTING, RUNNING and BACKOFF are "already started" */
 		if (p->state == PROC_STARTING || p->state == PROC_RUNNING || p->state == PROC_BACKOFF) {
+			/* One waiting for a dependency the user stopped would wait for good: the user's
+			 * start of a dependant lifts that stop, as it does when the dependant is down. */
+			if (p->state == PROC_STARTING && p->waiting_deps)
+				depends_start_for(p, START_USER);
 			it->result = -EALREADY;
 			continue;
 		}

@@ -240,8 +240,9 @@ static int apply(struct drover_config *nc, struct reload_result *ret, const char
 	struct process **table = xcalloc(plan.n + nold + 1, sizeof(*table));
 	struct process **restart = xcalloc(plan.n + 1, sizeof(*restart));
 	struct process **start = xcalloc(plan.n + 1, sizeof(*start));
+	struct process **recheck = xcalloc(plan.n + 1, sizeof(*recheck));
 	struct process **sorted = xcalloc(nold + 1, sizeof(*sorted));
-	size_t n = 0, nrestart = 0, nstart = 0;
+	size_t n = 0, nrestart = 0, nstart = 0, nrecheck = 0;
 
 	struct process **earlier = xcalloc(nold + 1, sizeof(*earlier));
 	size_t nearlier = 0;
@@ -270,6 +271,10 @@ static int apply(struct drover_config *nc, struct reload_result *ret, const char
 				restart[nrestart++] = p;
 			break;
 		case PLAN_UPDATED:
+			process_set_config(p, e->new_prog, e->new_proc);
+			if (p->waiting_deps)   /* its depends_on may have changed: it may no longer wait */
+				recheck[nrecheck++] = p;
+			break;
 		case PLAN_UNCHANGED:
 			process_set_config(p, e->new_prog, e->new_proc);
 			break;
@@ -313,8 +318,13 @@ static int apply(struct drover_config *nc, struct reload_result *ret, const char
 	for (size_t i = 0; i < nrestart; i++)
 		process_restart(restart[i], START_POLICY);
 	table_start_sorted(start, nstart, START_POLICY);
+	/* Nothing else wakes a process that waited for a dependency its new settings dropped (that
+	 * one may be RUNNING already, or never come up). */
+	for (size_t i = 0; i < nrecheck; i++)
+		process_deps_changed(recheck[i]);
 	free(restart);
 	free(start);
+	free(recheck);
 	gc_due = true;
 
 	log_info("%s: generation %u: added %zu, changed %zu (restarted), updated %zu (in place), removed %zu, unchanged %zu",

@@ -190,6 +190,15 @@ static int create_reply_queue(struct client *c)
 	/* The umask may have taken bits away from 0600; the daemon must be able to write. */
 	if (fchmod((int) c->reply, 0600) < 0)
 		return -errno;
+	/* droverd opens this queue for writing under its own uid: a 0600 queue of ours is closed to
+	 * it when it runs as another user (root's droverctl and a droverd running as nobody). The
+	 * queue becomes droverd's; mode 0600 keeps everybody else out, and we read through the
+	 * descriptor opened above. Not root: we cannot, and say so rather than wait for a reply
+	 * that cannot come. */
+	if (c->daemon_uid != 0 && c->daemon_uid != geteuid() && fchown((int) c->reply, c->daemon_uid, (gid_t) -1) < 0) {
+		c->failed_owner = true;
+		return errno == EPERM ? -EPERM : -errno;
+	}
 	if (mq_getattr(c->reply, &attr) < 0)
 		return -errno;
 	if (attr.mq_msgsize < PROTO_MSG_MIN)
@@ -202,6 +211,7 @@ static int create_reply_queue(struct client *c)
 int client_open(struct client *c, const char *instance)
 {
 	struct mq_attr attr;
+	struct stat st;
 	int r;
 
 	memset(c, 0, sizeof(*c));
@@ -215,10 +225,11 @@ int client_open(struct client *c, const char *instance)
 	c->ctl = mq_open(c->ctl_name, O_WRONLY | O_CLOEXEC);
 	if (c->ctl == (mqd_t) -1)
 		return -errno;
-	if (mq_getattr(c->ctl, &attr) < 0) {
+	if (mq_getattr(c->ctl, &attr) < 0 || fstat((int) c->ctl, &st) < 0) {
 		r = -errno;
 		goto fail;
 	}
+	c->daemon_uid = st.st_uid;
 	if (attr.mq_msgsize < PROTO_MSG_MIN) {
 		r = -EPROTO;
 		goto fail;

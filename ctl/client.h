@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "proto.h"
 
@@ -20,12 +21,18 @@ struct client {
 	size_t reply_msgsize;              /* our reply queue's mq_msgsize */
 	uint8_t *req_buf;
 	uint8_t *reply_buf;
+	uid_t daemon_uid;                  /* owner of the control queue: droverd's user */
 	bool failed_reply;                 /* client_open failed creating the reply queue */
+	bool failed_owner;                 /* ... or handing it to daemon_uid (we are not root) */
 };
 
-/* Create the reply queue (O_EXCL, 0600; unlinked by client_close and by the fatal-signal
- * handler) and open /NAME.ctl. Returns 0 or -errno: -ENOENT no daemon, -EACCES not allowed,
- * -EPROTO a queue's message size is unusable; failed_reply tells which queue failed. */
+/* Open /NAME.ctl and create the reply queue (O_EXCL, 0600; unlinked by client_close and by the
+ * fatal-signal handler). droverd writes our replies with its own identity, which is the control
+ * queue's owner: when that is another non-root user, the reply queue is given to it (fchown; we
+ * keep reading through the descriptor we hold), which only root can do. Returns 0 or -errno:
+ * -ENOENT no daemon, -EACCES not allowed, -EPROTO a queue's message size is unusable, -EPERM
+ * (failed_owner) droverd runs as another user and we are not root; failed_reply tells that the
+ * reply queue failed. */
 int client_open(struct client *c, const char *instance);
 
 /* One request: send before send_deadline_ns (CLOCK_MONOTONIC; a full control queue until then

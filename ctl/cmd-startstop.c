@@ -39,14 +39,15 @@ int cmd_action_run(struct ctl_ctx *ctx, const struct cmd_args *a)
 	const struct action *act = action_of(a);
 	struct ctl_patterns pats;
 	struct proto_reply rep;
-	double wait_s = a->wait_s > 0 ? a->wait_s : CTL_ACTION_WAIT_DEFAULT_S;
-	uint32_t wait_ms = a->no_wait ? 0 : (uint32_t) (wait_s * 1000);
+	double wait_s, daemon_s = ctl_state_wait(ctx, CTL_ACTION_WAIT_DEFAULT_S, &wait_s);
+	/* 0 would mean --no-wait to droverd */
+	uint32_t wait_ms = a->no_wait ? 0 : daemon_s * 1000 < 1 ? 1 : (uint32_t) (daemon_s * 1000);
 	int r;
 
 	if (!act)
 		return CTL_EXIT_USAGE;
 	ctl_patterns_init(&pats, a->pos, a->npos);
-	r = ctl_call(ctx, act->type, 0, wait_ms, pats.n, pats.send, a->no_wait ? 0 : wait_s, &rep);
+	r = ctl_call(ctx, act->type, 0, wait_ms, pats.n, pats.send, a->no_wait ? 0 : daemon_s, &rep);
 	if (r) {
 		ctl_patterns_free(&pats);
 		return r;

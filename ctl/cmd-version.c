@@ -1,9 +1,59 @@
 /* droverctl version: droverctl's version, then droverd's (exit 4 when it cannot be reached). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "output.h"
 #include "util.h"
+
+/* One value of droverd's version text: a number as a number, anything else as a string. */
+static void json_value(struct json *j, const char *key, const char *v)
+{
+	int64_t n;
+	if (*v && strspn(v, "0123456789") == strlen(v) && parse_int64(v, 0, INT64_MAX, &n) == 0)
+		json_int(j, key, n);
+	else
+		json_str(j, key, v);
+}
+
+/* droverd's answer, "droverd VERSION pid N protocol P" then one line per counter group
+ * ("control received=N bad=N ..."), as an object: {"version": V, "pid": N, "protocol": P,
+ * "control": {"received": N, ...}}. Words it does not know are kept, as strings. */
+static void json_daemon(struct json *j, const char *text, size_t len)
+{
+	char *copy = xstrndup(text, len), *save_line = NULL;
+	bool first = true;
+
+	json_begin_object(j, "droverd");
+	for (char *line = strtok_r(copy, "\n", &save_line); line; line = strtok_r(NULL, "\n", &save_line)) {
+		char *save = NULL, *w = strtok_r(line, " ", &save);
+		if (!w)
+			continue;
+		if (first) {
+			/* droverd VERSION KEY VALUE ... */
+			char *v = strcmp(w, "droverd") == 0 ? strtok_r(NULL, " ", &save) : w;
+			json_str(j, "version", v ? v : "");
+			while ((w = strtok_r(NULL, " ", &save))) {
+				char *val = strtok_r(NULL, " ", &save);
+				json_value(j, w, val ? val : "");
+			}
+			first = false;
+			continue;
+		}
+		/* GROUP KEY=VALUE ... */
+		json_begin_object(j, w);
+		while ((w = strtok_r(NULL, " ", &save))) {
+			char *eq = strchr(w, '=');
+			if (!eq)
+				continue;
+			*eq = '\0';
+			json_value(j, w, eq + 1);
+		}
+		json_end_object(j);
+	}
+	json_end_object(j);
+	free(copy);
+}
 
 int cmd_version_run(struct ctl_ctx *ctx, const struct cmd_args *a)
 {
@@ -29,7 +79,7 @@ int cmd_version_run(struct ctl_ctx *ctx, const struct cmd_args *a)
 		json_str(&j, "droverctl", DROVER_VERSION);
 		json_int(&j, "protocol", PROTO_VERSION);
 		if (r == 0 && rep.message)
-			json_strn(&j, "droverd", rep.message, rep.message_len);
+			json_daemon(&j, rep.message, rep.message_len);
 		else
 			json_null(&j, "droverd");
 		json_end_object(&j);

@@ -26,10 +26,10 @@ int cmd_wait_validate(struct ctl_ctx *ctx, struct cmd_args *a)
 int cmd_wait_run(struct ctl_ctx *ctx, const struct cmd_args *a)
 {
 	struct proto_reply rep;
-	double wait_s = a->wait_s > 0 ? a->wait_s : CTL_WAIT_DEFAULT_S;
+	double wait_s, daemon_s = ctl_state_wait(ctx, CTL_WAIT_DEFAULT_S, &wait_s);
+	uint32_t wait_ms = daemon_s * 1000 < 1 ? 1 : (uint32_t) (daemon_s * 1000);
 	const char *state = proc_state_to_string((enum proc_state) a->state);
-	int r = ctl_call(ctx, PROTO_WAIT, (uint32_t) a->state, (uint32_t) (wait_s * 1000), a->npos - 1, a->pos + 1,
-	                 wait_s, &rep);
+	int r = ctl_call(ctx, PROTO_WAIT, (uint32_t) a->state, wait_ms, a->npos - 1, a->pos + 1, daemon_s, &rep);
 	if (r)
 		return r;
 	if (rep.result < 0)

@@ -5,9 +5,11 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client.h"
 #include "output.h"
@@ -79,7 +81,9 @@ void cmd_usage(FILE *f)
 	      "  -c, --config FILE     take the instance name from FILE's [drover] name\n"
 	      "  -n, --name NAME       instance name (default: $DROVER_NAME, else drover)\n"
 	      "      --json            print one JSON document on stdout\n"
-	      "      --timeout SECONDS how long to wait for droverd's reply (default 5)\n"
+	      "      --timeout SECONDS the longest droverctl waits, in all, state waits included\n"
+	      "                        (also after the command; default: 5 for a reply, 300 for\n"
+	      "                        start/stop/restart, 60 for wait)\n"
 	      "  -h, --help            show this help\n"
 	      "\n"
 	      "commands:\n", f);
@@ -200,7 +204,7 @@ static int parse_words(struct ctl_ctx *ctx, struct cmd_args *a, int argc, char *
 	const struct cmd_option *byval[ELEMENTSOF(cmd_options)];
 	char shortopts[2 * ELEMENTSOF(cmd_options) + 2];
 	size_t nl = 0, ns = 0;
-	unsigned allowed = c->options | CMD_O_JSON | CMD_O_HELP;
+	unsigned allowed = c->options | CMD_O_JSON | CMD_O_HELP | CMD_O_TIMEOUT;
 
 	shortopts[ns++] = ':';   /* a missing argument is ':', not '?' */
 	for (size_t i = 0; i < ELEMENTSOF(cmd_options); i++) {
@@ -312,6 +316,10 @@ int cmd_parse(struct ctl_ctx *ctx, int argc, char **argv, struct cmd_args *ret)
 	r = parse_words(ctx, ret, argc, argv);
 	if (r)
 		return r;
+	/* --timeout before and after the command mean the same: the smaller one counts. */
+	if (ret->wait_s > 0 && (ctx->limit_s <= 0 || ret->wait_s < ctx->limit_s))
+		ctx->limit_s = ret->wait_s;
+	ctx->timeout_s = ctx->limit_s > 0 ? ctx->limit_s : CTL_TIMEOUT_DEFAULT_S;
 	if (ret->help)
 		return 0;
 	if ((int) ret->npos < c->min_args)
@@ -373,7 +381,7 @@ int cmd_parse_global(struct ctl_ctx *ctx, int argc, char **argv, struct ctl_glob
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct ctl_globals g = { .timeout_s = CTL_TIMEOUT_DEFAULT_S };
+	struct ctl_globals g = { .timeout_s = -1 };
 
 	opterr = 0;
 	optind = 0;
@@ -420,17 +428,79 @@ int cmd_parse_global(struct ctl_ctx *ctx, int argc, char **argv, struct ctl_glob
 
 /* ---- requests ----------------------------------------------------------------------------- */
 
+double ctl_state_wait(const struct ctl_ctx *ctx, double default_s, double *shown)
+{
+	double t = ctx->limit_s > 0 ? ctx->limit_s : default_s;
+	*shown = t;
+	if (ctx->limit_s <= 0)
+		return t;
+	/* The answer must still travel: a quarter of a short limit, half a second of a long one. */
+	return t - (t / 4 < 0.5 ? t / 4 : 0.5);
+}
+
+/* "droverd X is not running", and the instances that are (a forgotten -n is the usual cause). */
+static void say_not_running(struct ctl_ctx *ctx)
+{
+	char names[2048];
+	size_t n = instances_running(names, sizeof(names), ctx->instance);
+	if (n == 0)
+		ctl_errorx(ctx, "droverd %s is not running", ctx->instance);
+	else if (n == 1)
+		ctl_errorx(ctx, "droverd %s is not running; droverd %s is: droverctl -n %s ...", ctx->instance, names, names);
+	else
+		ctl_errorx(ctx, "droverd %s is not running; running: %s (choose one with -n NAME)", ctx->instance, names);
+}
+
+/* "user nobody (uid 65534)", or "uid 1234" when the user database has no name for it. */
+static void user_label(char *out, size_t size, uid_t uid)
+{
+	struct passwd *pw = getpwuid(uid);
+	if (pw && pw->pw_name)
+		snprintf(out, size, "user %.32s (uid %lu)", pw->pw_name, (unsigned long) uid);
+	else
+		snprintf(out, size, "uid %lu", (unsigned long) uid);
+}
+
+/* droverd runs as another user than we do, and we cannot give it our reply queue. */
+static void say_other_user(struct ctl_ctx *ctx, uid_t daemon)
+{
+	char who[64], me[64];
+	user_label(who, sizeof(who), daemon);
+	user_label(me, sizeof(me), geteuid());
+	ctl_errorx(ctx, "droverd %s runs as %s and cannot write replies to droverctl running as %s; "
+	           "run droverctl as %s (or as root)", ctx->instance, who, me, who);
+}
+
 int ctl_call(struct ctl_ctx *ctx, uint16_t type, uint32_t arg1, uint32_t arg2,
              size_t nargs, const char *const *args, double wait_s, struct proto_reply *ret)
 {
-	double timeout_s = ctx->timeout_s + wait_s;
+	uint64_t now = now_mono_ns(), send_by, reply_by;
+	double timeout_s;
 	int r;
+
+	/* --timeout bounds the whole command, from its first request on; without it, each request
+	 * has CTL_TIMEOUT_DEFAULT_S plus the time droverd takes on purpose. */
+	if (ctx->limit_s > 0) {
+		if (ctx->deadline_ns == 0)
+			ctx->deadline_ns = now + (uint64_t) (ctx->limit_s * 1e9);
+		send_by = reply_by = ctx->deadline_ns;
+		timeout_s = ctx->limit_s;
+	} else {
+		timeout_s = CTL_TIMEOUT_DEFAULT_S + wait_s;
+		send_by = now + (uint64_t) (CTL_TIMEOUT_DEFAULT_S * 1e9);
+		reply_by = now + (uint64_t) (timeout_s * 1e9);
+	}
 	if (!ctx->client) {
 		struct client *c = xcalloc(1, sizeof(*c));
 		r = client_open(c, ctx->instance);
-		bool reply_failed = c->failed_reply;
+		bool reply_failed = c->failed_reply, owner_failed = c->failed_owner;
+		uid_t daemon_uid = c->daemon_uid;
 		if (r < 0)
 			free(c);
+		if (r < 0 && owner_failed) {
+			say_other_user(ctx, daemon_uid);
+			return CTL_EXIT_UNREACHABLE;
+		}
 		if (r < 0 && reply_failed) {
 			ctl_errorx(ctx, "cannot create a reply queue /%s.reply.*: %s%s", ctx->instance, strerror(-r),
 			           r == -EMFILE ? " (this user's message queues exceed RLIMIT_MSGQUEUE)" :
@@ -440,7 +510,7 @@ int ctl_call(struct ctl_ctx *ctx, uint16_t type, uint32_t arg1, uint32_t arg2,
 		if (r < 0) {
 			switch (r) {
 			case -ENOENT:
-				ctl_errorx(ctx, "droverd %s is not running", ctx->instance);
+				say_not_running(ctx);
 				break;
 			case -EACCES:
 				ctl_errorx(ctx, "droverd %s: permission denied on /%s.ctl "
@@ -461,10 +531,8 @@ int ctl_call(struct ctl_ctx *ctx, uint16_t type, uint32_t arg1, uint32_t arg2,
 		ctx->client = c;
 	}
 
-	uint64_t now = now_mono_ns();
 	memset(ret, 0, sizeof(*ret));
-	r = client_call(ctx->client, type, arg1, arg2, nargs, args, now + (uint64_t) (ctx->timeout_s * 1e9),
-	                now + (uint64_t) (timeout_s * 1e9), ret);
+	r = client_call(ctx->client, type, arg1, arg2, nargs, args, send_by, reply_by, ret);
 	switch (r) {
 	case 0:
 		return 0;

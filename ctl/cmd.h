@@ -20,9 +20,13 @@ enum {
 	                              * signal or pid of a stopped process; no droverd (most commands) */
 };
 
-#define CTL_TIMEOUT_DEFAULT_S       5.0    /* global --timeout: one request round trip */
+/* --timeout SECONDS, before or after the command, means one thing: droverctl waits at most that
+ * long in all (for droverd's reply, and for the state start/stop/restart/wait ask for). Without
+ * it: a request waits 5 s for its reply, start/stop/restart up to 300 s for their state, wait
+ * 60 s. */
+#define CTL_TIMEOUT_DEFAULT_S       5.0    /* a request's round trip */
 #define CTL_TIMEOUT_MAX_S           86400.0
-#define CTL_WAIT_DEFAULT_S          60.0   /* wait --timeout */
+#define CTL_WAIT_DEFAULT_S          60.0   /* wait: bound on reaching the state */
 #define CTL_ACTION_WAIT_DEFAULT_S   300.0  /* start/stop/restart: bound on reaching the state */
 #define CTL_TAIL_LINES_DEFAULT      10
 #define CTL_TAIL_LINES_MAX          100000
@@ -33,7 +37,9 @@ struct client;
 struct ctl_ctx {
 	char instance[40];           /* resolved and validated */
 	bool json;
-	double timeout_s;            /* global --timeout */
+	double timeout_s;            /* a request's round trip: CTL_TIMEOUT_DEFAULT_S, or limit_s */
+	double limit_s;              /* --timeout as given (the smaller of the two places); 0: none */
+	uint64_t deadline_ns;        /* limit_s from the first request on (monotonic); 0: not yet */
 	FILE *out, *err;
 	struct client *client;       /* connected lazily by ctl_call(); NULL until then */
 	int down_exit;               /* exit code when no droverd runs (the command's; 0: unreachable) */
@@ -50,7 +56,7 @@ struct ctl_ctx {
  * command that takes it; --json and -h/--help are taken by all. */
 enum {
 	CMD_O_NO_WAIT   = 1u << 0,   /* --no-wait */
-	CMD_O_TIMEOUT   = 1u << 1,   /* --timeout SECONDS (how long to wait for the state) */
+	CMD_O_TIMEOUT   = 1u << 1,   /* --timeout SECONDS (taken by every command: see above) */
 	CMD_O_FOLLOW    = 1u << 2,   /* -f, --follow */
 	CMD_O_LINES     = 1u << 3,   /* -n, --lines N */
 	CMD_O_READY     = 1u << 4,   /* --ready */
@@ -70,7 +76,8 @@ struct cmd_args {
 	size_t npos;
 	const char *pos[PROTO_ARGS_MAX];
 	bool no_wait;                /* --no-wait */
-	double wait_s;               /* --timeout after the command; < 0 when not given */
+	double wait_s;               /* --timeout after the command; < 0 when not given (ctx->limit_s
+	                              * has what counts) */
 	int signo;                   /* signal */
 	int state;                   /* wait: enum proc_state */
 	bool follow;                 /* tail -f */
@@ -113,7 +120,7 @@ struct ctl_globals {
 	const char *config;          /* -c FILE */
 	const char *name;            /* -n NAME */
 	bool json;
-	double timeout_s;
+	double timeout_s;            /* --timeout; < 0 when not given */
 	bool help;
 };
 /* Parse the options before the command; *ret_index is the command's index in argv (argc when
@@ -125,15 +132,23 @@ int parse_seconds(const char *s, double *ret);
 /* Instance resolution (instance.c): -n, else -c FILE's [drover] name, else $DROVER_NAME, else
  * "drover". Returns 0 or CTL_EXIT_USAGE with the message printed. */
 int instance_resolve(struct ctl_ctx *ctx, const char *opt_name, const char *opt_config);
+/* The instances whose droverd runs now (its instance lock is held), except
+ * EXCEPT: "a, b" into out (cut to size), and how many there are. */
+size_t instances_running(char *out, size_t size, const char *except);
 
 /* Helpers for the commands (cmd.c). */
 void ctl_errorx(struct ctl_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Send one request (within the global timeout) and wait for the whole reply until the global
- * timeout plus wait_s (the time the daemon may take on purpose: start/stop/restart/wait) from
- * now. On failure prints the reason (not running, busy, no reply, bad reply) and returns the
- * exit code (> 0); 0 on a reply, whose own result may still be an error. */
+/* Send one request and wait for the whole reply: with --timeout, until the command's deadline
+ * (limit_s from its first request); without, the send within CTL_TIMEOUT_DEFAULT_S and the reply
+ * within that plus wait_s (the time the daemon may take on purpose: start/stop/restart/wait).
+ * On failure prints the reason (not running, busy, no reply, bad reply) and returns the exit
+ * code (> 0); 0 on a reply, whose own result may still be an error. */
 int ctl_call(struct ctl_ctx *ctx, uint16_t type, uint32_t arg1, uint32_t arg2,
              size_t nargs, const char *const *args, double wait_s, struct proto_reply *ret);
+/* How long a command that waits for a state (default: default_s) lets droverd wait: with
+ * --timeout, a little less than it, so that droverd's answer ("not stopped after N s") arrives
+ * before droverctl's deadline. *shown: the N of that answer (what the user asked for). */
+double ctl_state_wait(const struct ctl_ctx *ctx, double default_s, double *shown);
 /* A reply whose result < 0 (the request as a whole failed): print "droverctl: CMD: why" (one
  * line per line of the daemon's text when it sent some: a reload's config errors) and return
  * the exit code: CTL_EXIT_UNREACHABLE for -EBUSY, else CTL_EXIT_FAILED. */

@@ -21,7 +21,7 @@ int main(int argc, char **argv)
 	if (r)
 		return r;
 	ctx.json = g.json;
-	ctx.timeout_s = g.timeout_s;
+	ctx.limit_s = g.timeout_s > 0 ? g.timeout_s : 0;   /* cmd_parse() adds the command's own */
 	if (g.help) {
 		cmd_usage(stdout);
 		return CTL_EXIT_OK;

@@ -273,7 +273,8 @@ expect_line 'droverctl [0-9.]+ \(protocol [0-9]+\)'
 expect_line "droverd [0-9.]+ pid $DAEMON_PID protocol [0-9]+"
 expect_line 'control received=[0-9]+ bad=[0-9]+ bad_answered=[0-9]+ replies_sent=[0-9]+ .*replies_dropped=[0-9]+ busy=[0-9]+ waiters=[0-9]+ outboxes=[0-9]+ outbox_bytes=[0-9]+'
 run 0 --json version
-json_check 'set(d) >= {"droverctl", "protocol", "droverd"} and ("pid %d" % '"$DAEMON_PID"') in d["droverd"]'
+# structured, not droverd's text: version, pid, protocol, and the control counters as numbers
+json_check 'set(d) >= {"droverctl", "protocol", "droverd"} and d["droverd"]["pid"] == '"$DAEMON_PID"' and isinstance(d["droverd"]["version"], str) and d["droverd"]["protocol"] == d["protocol"] and isinstance(d["droverd"]["control"]["received"], int) and d["droverd"]["control"]["received"] > 0'
 run 0 reload
 run 0 tail e
 tail_has_hello() { ctl tail e 2>&1 | grep -q hello-from-e; }
@@ -294,6 +295,9 @@ log "exit 4: no daemon of that name; after shutdown"
 "$DROVERCTL" -n "${NAME}_none" status > "$OUT" 2> "$ERR"; rc=$?
 [ "$rc" = 4 ] || error "status of an instance without daemon exited $rc"
 grep -q "droverd ${NAME}_none is not running" "$ERR" || error "no 'is not running' message: $(cat "$ERR")"
+# ... and which instances do run (a forgotten -n): this test's, besides any other test's
+grep -Eq "droverd ${NAME}_none is not running; (droverd $NAME is: droverctl -n $NAME |running: (.*, )?$NAME(, .*)? \(choose one with -n NAME\))" "$ERR" ||
+	error "'is not running' names no running instance, or not $NAME, or no -n: $(cat "$ERR")"
 "$DROVERCTL" -n "${NAME}_none" --json status > "$OUT" 2> "$ERR"; rc=$?
 [ "$rc" = 4 ] || error "--json status of an instance without daemon exited $rc"
 # supervisorctl without its daemon: status 4; start, stop, restart, signal, pid, tail, version 7;

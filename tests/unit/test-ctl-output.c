@@ -571,6 +571,18 @@ static void test_parse_commands_ok(void **state)
 	p = PARSE("stop", "all", "--timeout", "2.5");
 	assert_int_equal(p.rc, 0);
 	assert_true(p.a.wait_s > 2.49 && p.a.wait_s < 2.51);
+	/* one meaning everywhere: the whole command waits at most that long */
+	assert_true(p.ctx.limit_s > 2.49 && p.ctx.limit_s < 2.51);
+	assert_true(p.ctx.timeout_s > 2.49 && p.ctx.timeout_s < 2.51);
+	free(p.err);
+	p = PARSE("stop", "all");
+	assert_true(p.ctx.limit_s <= 0);
+	assert_true(p.ctx.timeout_s == CTL_TIMEOUT_DEFAULT_S);
+	free(p.err);
+	/* taken by every command, status too */
+	p = PARSE("status", "--timeout", "1");
+	assert_int_equal(p.rc, 0);
+	assert_true(p.ctx.limit_s > 0.99 && p.ctx.limit_s < 1.01);
 	free(p.err);
 
 	p = PARSE("restart", "--timeout=7", "--", "-odd-name");
@@ -701,7 +713,7 @@ static void test_parse_global(void **state)
 	assert_string_equal(g.name, "y");
 	assert_string_equal(g.config, "file.ini");
 	assert_int_equal(idx, 3);
-	assert_true(g.timeout_s == CTL_TIMEOUT_DEFAULT_S);
+	assert_true(g.timeout_s < 0);   /* not given */
 
 	const char *a3[] = { "droverctl" };
 	assert_int_equal(cmd_parse_global(&ctx, 1, (char **) a3, &g, &idx), 0);

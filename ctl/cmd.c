@@ -53,6 +53,8 @@ static const struct cmd_entry cmd_table[] = {
 	  0, 0, REPORT_OPTS, 0, false, false, cmd_report_validate, cmd_report_run },
 	{ "version", "", "print droverctl's and droverd's versions",
 	  0, 0, 0, CTL_EXIT_DEAD, false, true, NULL, cmd_version_run },
+	{ "metrics", "[--openmetrics]", "print droverd's metrics for Prometheus (text format; OpenMetrics with --openmetrics)",
+	  0, 0, CMD_O_OPENMETRICS, CTL_EXIT_UNREACHABLE, false, true, NULL, cmd_metrics_run },
 	{ "help", "[COMMAND]", "show this help, or one command's usage",
 	  0, 1, 0, 0, false, false, NULL, cmd_help_run },
 	/* Process names one per line, for the bash completion. */
@@ -136,6 +138,7 @@ static const struct cmd_option {
 	{ CMD_O_BUSY,      "busy",      0,   false },
 	{ CMD_O_IDLE,      "idle",      0,   false },
 	{ CMD_O_STATUS,    "status",    0,   true },
+	{ CMD_O_OPENMETRICS, "openmetrics", 0, false },
 };
 
 static int usage_error(struct ctl_ctx *ctx, const struct cmd_entry *c, const char *fmt, ...)
@@ -187,6 +190,9 @@ static int option_apply(struct ctl_ctx *ctx, struct cmd_args *a, const struct cm
 	case CMD_O_STATUS:
 		a->report |= CTL_REPORT_STATUS;
 		a->status_text = v;
+		return 0;
+	case CMD_O_OPENMETRICS:
+		a->openmetrics = true;
 		return 0;
 	}
 	for (size_t i = 0; i < ELEMENTSOF(report_flags); i++)

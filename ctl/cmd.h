@@ -65,6 +65,7 @@ enum {
 	CMD_O_IDLE      = 1u << 7,   /* --idle */
 	CMD_O_STATUS    = 1u << 8,   /* --status TEXT */
 	CMD_O_BYTES     = 1u << 9,   /* -BYTES (supervisorctl's tail -1600): a number as an option */
+	CMD_O_OPENMETRICS = 1u << 10, /* --openmetrics */
 };
 
 struct cmd_entry;
@@ -88,6 +89,7 @@ struct cmd_args {
 	uint32_t stream;             /* tail: 0 stdout, 1 stderr */
 	unsigned report;             /* CTL_REPORT_* */
 	const char *status_text;     /* report --status */
+	bool openmetrics;            /* metrics --openmetrics */
 };
 
 /* One row of the closed command table: nothing is looked up by name
@@ -186,6 +188,7 @@ int cmd_tail_run(struct ctl_ctx *ctx, const struct cmd_args *a);
 int cmd_wait_validate(struct ctl_ctx *ctx, struct cmd_args *a);
 int cmd_wait_run(struct ctl_ctx *ctx, const struct cmd_args *a);
 int cmd_version_run(struct ctl_ctx *ctx, const struct cmd_args *a);
+int cmd_metrics_run(struct ctl_ctx *ctx, const struct cmd_args *a);
 int cmd_report_validate(struct ctl_ctx *ctx, struct cmd_args *a);
 int cmd_report_run(struct ctl_ctx *ctx, const struct cmd_args *a);
 

@@ -41,7 +41,7 @@ _droverctl()
 		cword=$COMP_CWORD
 	fi
 
-	local commands="status start stop restart signal pid reload reread update avail shutdown tail wait report version help"
+	local commands="status start stop restart signal pid reload reread update avail shutdown tail wait report version metrics help"
 	local globals="-c --config -n --name --json --timeout -h --help"
 
 	case $prev in
@@ -80,6 +80,7 @@ _droverctl()
 	wait) opts="--timeout" ;;
 	tail) opts="-f -n" ;;
 	report) opts="--ready --heartbeat --busy --idle --status" ;;
+	metrics) opts="--openmetrics" ;;
 	esac
 	if [[ $cur == -* ]]; then
 		mapfile -t COMPREPLY < <(compgen -W "$opts --json --help" -- "$cur")

@@ -52,7 +52,7 @@ static const char *const type_names[PROTO_TYPE_MAX] = {
 	[PROTO_RESTART] = "restart", [PROTO_SIGNAL] = "signal",     [PROTO_PID] = "pid",
 	[PROTO_RELOAD] = "reload",   [PROTO_SHUTDOWN] = "shutdown", [PROTO_TAIL] = "tail",
 	[PROTO_WAIT] = "wait",       [PROTO_VERSION_REQ] = "version", [PROTO_REREAD] = "reread",
-	[PROTO_UPDATE] = "update",   [PROTO_AVAIL] = "avail",
+	[PROTO_UPDATE] = "update",   [PROTO_AVAIL] = "avail",       [PROTO_METRICS] = "metrics",
 };
 
 bool proto_type_has_plan(enum proto_type t)

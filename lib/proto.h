@@ -57,11 +57,12 @@
 #include <sys/types.h>
 
 #define PROTO_MAGIC          0x31565244u   /* "DRV1" */
-#define PROTO_VERSION        5             /* bump on ANY change of this file's wire format
+#define PROTO_VERSION        6             /* bump on ANY change of this file's wire format
                                               * (2: log_dropped; 3: result codes and states instead of
                                               * messages, unmatched patterns as indexes; 4: readiness and
                                               * liveness fields of a status record; 5: REREAD, UPDATE,
-                                              * AVAIL, pattern index in status records, result flags) */
+                                              * AVAIL, pattern index in status records, result flags;
+                                              * 6: METRICS) */
 #define PROTO_HEADER_SIZE    24
 #define PROTO_REPLY_BIT      0x8000u
 #define PROTO_F_MORE         0x0001u
@@ -88,8 +89,13 @@ enum proto_type {
 	PROTO_REREAD,                    /* the reload plan of the config file, applied to nothing */
 	PROTO_UPDATE,                    /* apply the plan; args: groups (none: all) */
 	PROTO_AVAIL,                     /* the processes of the config file, and whether they run */
+	PROTO_METRICS,                   /* the metrics text in the message; arg1: PROTO_METRICS_* */
 	PROTO_TYPE_MAX
 };
+
+/* METRICS arg1: the dialect of the text. */
+#define PROTO_METRICS_PROMETHEUS   0u   /* the Prometheus text format 0.0.4 */
+#define PROTO_METRICS_OPENMETRICS  1u   /* OpenMetrics 1.0.0 */
 
 /* mq priorities: a stop overtakes a flood of status requests. */
 enum proto_priority { PROTO_PRIO_QUERY = 0, PROTO_PRIO_START = 1, PROTO_PRIO_STOP = 2 };

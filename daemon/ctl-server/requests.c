@@ -4,7 +4,9 @@
  * - STATUS/PID: status records and the unmatched patterns; PID without a pattern: droverd's pid
  *   as the message;
  * - request-level failures: the reply's result (-EINVAL, -EBUSY, ...) and no records;
- * - VERSION: "droverd VERSION pid N protocol P\ncontrol received=... bad=..." (the counters).
+ * - VERSION: "droverd VERSION pid N protocol P\ncontrol received=... bad=..." (the counters);
+ * - METRICS: the metrics text as the message (arg1: its dialect); -EFBIG when it is larger than
+ *   a reply may be (metrics_file has no such bound).
  */
 #include "ctl-server/requests.h"
 
@@ -16,6 +18,7 @@
 
 #include "core/manager.h"
 #include "core/reload.h"
+#include "ctl-server/metrics.h"
 #include "ctl-server/server.h"
 #include "ctl-server/waiters.h"
 #include "os/log.h"
@@ -350,13 +353,29 @@ static void do_version(const struct proto_request *req, struct route *rt)
 	reply_simple(rt, req->type, req->id, 0, text);
 }
 
+/* ---- metrics ---- */
+
+_Static_assert(PROTO_METRICS_PROMETHEUS == (unsigned) METRICS_PROMETHEUS &&
+               PROTO_METRICS_OPENMETRICS == (unsigned) METRICS_OPENMETRICS, "metrics dialects travel as numbers");
+
+static void do_metrics(const struct proto_request *req, struct route *rt)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int r = req->arg1 < METRICS_FORMAT_MAX ? metrics_text((enum metrics_format) req->arg1, &text, &len) : -EINVAL;
+	if (r == 0 && len + 64 > PROTO_REPLY_MAX)
+		r = -EFBIG;
+	reply_simple(rt, req->type, req->id, r, r == 0 ? text : "");
+	free(text);
+}
+
 /* The command table is closed: indexed by the validated type, no lookup by name. */
 static handler_fn *const handlers[PROTO_TYPE_MAX] = {
 	[PROTO_STATUS] = reply_status, [PROTO_START] = do_action,      [PROTO_STOP] = do_action,
 	[PROTO_RESTART] = do_action,   [PROTO_SIGNAL] = do_signal,     [PROTO_PID] = do_pid,
 	[PROTO_RELOAD] = do_reload,    [PROTO_SHUTDOWN] = do_shutdown, [PROTO_TAIL] = do_tail,
 	[PROTO_WAIT] = do_wait,        [PROTO_VERSION_REQ] = do_version, [PROTO_REREAD] = do_reread,
-	[PROTO_UPDATE] = do_update,    [PROTO_AVAIL] = do_avail,
+	[PROTO_UPDATE] = do_update,    [PROTO_AVAIL] = do_avail,       [PROTO_METRICS] = do_metrics,
 };
 
 void requests_handle(const struct proto_request *req, struct route *rt)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "conf/suggest.h"
 #include "output.h"
 #include "util.h"
 
@@ -61,6 +62,18 @@ static const struct cmd_entry cmd_table[] = {
 	{ "_names", "", "",
 	  0, 0, 0, CTL_EXIT_UNREACHABLE, true, true, NULL, cmd_names_run },
 };
+
+/* The command a mistyped word most likely meant (edit distance, as the config's "did you mean"),
+ * or NULL when none is near. Hidden commands are never suggested. */
+static const char *nearest_command(const char *word)
+{
+	static struct suggest sg;
+	suggest_init(&sg, word);
+	for (size_t i = 0; i < ELEMENTSOF(cmd_table); i++)
+		if (!cmd_table[i].hidden)
+			suggest_offer(&sg, cmd_table[i].name);
+	return suggest_result(&sg);
+}
 
 const struct cmd_entry *cmd_find(const char *name)
 {
@@ -312,8 +325,12 @@ int cmd_parse(struct ctl_ctx *ctx, int argc, char **argv, struct cmd_args *ret)
 	c = cmd_find(argv[0]);
 	if (!c) {
 		char shown[256];
+		const char *near = nearest_command(argv[0]);
 		escape_line(shown, sizeof(shown), argv[0]);
-		ctl_errorx(ctx, "unknown command '%s' (see 'droverctl help')", shown);
+		if (near)
+			ctl_errorx(ctx, "unknown command '%s': did you mean '%s'? (see 'droverctl help')", shown, near);
+		else
+			ctl_errorx(ctx, "unknown command '%s' (see 'droverctl help')", shown);
 		return CTL_EXIT_USAGE;
 	}
 	ret->cmd = c;
@@ -349,7 +366,13 @@ static int cmd_help_run(struct ctl_ctx *ctx, const struct cmd_args *a)
 	if (a->npos == 1) {
 		const struct cmd_entry *c = cmd_find(a->pos[0]);
 		if (!c || c->hidden) {
-			ctl_errorx(ctx, "unknown command '%s'", a->pos[0]);
+			char shown[256];
+			const char *near = nearest_command(a->pos[0]);
+			escape_line(shown, sizeof(shown), a->pos[0]);
+			if (near)
+				ctl_errorx(ctx, "unknown command '%s': did you mean '%s'?", shown, near);
+			else
+				ctl_errorx(ctx, "unknown command '%s'", shown);
 			return CTL_EXIT_USAGE;
 		}
 		cmd_usage_one(ctx->out, c);

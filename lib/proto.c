@@ -25,22 +25,24 @@
  *     u8  health_failures   u8 health_failures_max
  *     u64 ready_after_ms   u64 health_age_ms   u64 health_latency_ms   u64 notify_dropped
  *     str ready_detail (<= 63)   str health_detail (<= 63)
+ *     u64 since_ms   u32 restarts_manual
  *
  *   struct proto_avail (AVAIL replies), 17 bytes + strings:
  *     str name (<= 255)   str group (<= 255)   u8 flags (only PROTO_AV_* bits)
  *     i32 group_priority   i32 priority
  *
- *   struct proto_result (every other reply), 13 bytes + the name:
+ *   struct proto_result (every other reply), 17 bytes + the strings:
  *     str name (<= 255)   i32 result (0 or -1..-PROTO_ERRNO_MAX)
  *     u8  state (< PROC_STATE_MAX)   u8 action (RELOAD, REREAD, UPDATE: < RELOAD_ACTION_MAX; else 0)
  *     u8  flags (only PROTO_RES_* bits)   u16 pattern (< PROTO_ARGS_MAX, or PROTO_PATTERN_NONE)
+ *     str reason (<= 255)
  *
  * Request args are bounded like names (<= PROTO_NAME_MAX - 1 bytes each): patterns are
  * process names, and the TAIL FIFO path is chosen short by droverctl.
  */
 
-#define STATUS_RECORD_MIN  (4 + 4 + 1 + 1 + 4 + 8 + 4 + 4 + 8 + 8 + 4 + 4 + 1 + 8 + 2 + 5 + 4 * 8 + 4 + 4)
-#define RESULT_RECORD_MIN  (4 + 4 + 1 + 1 + 1 + 2)
+#define STATUS_RECORD_MIN  (4 + 4 + 1 + 1 + 4 + 8 + 4 + 4 + 8 + 8 + 4 + 4 + 1 + 8 + 2 + 5 + 4 * 8 + 4 + 4 + 8 + 4)
+#define RESULT_RECORD_MIN  (4 + 4 + 1 + 1 + 1 + 2 + 4)
 #define AVAIL_RECORD_MIN   (4 + 4 + 1 + 4 + 4)
 #define PROTO_ST_ALL       (PROTO_ST_READY | PROTO_ST_BUSY | PROTO_ST_HEARTBEAT | PROTO_ST_EXITED | PROTO_ST_SLOT_BAD | \
                             PROTO_ST_READY_VIA)
@@ -539,6 +541,8 @@ void proto_reply_add_status(struct proto_buf *b, const struct proto_status *s)
 	buf_u64(b, s->notify_dropped);
 	buf_str(b, s->ready_detail, sizeof(s->ready_detail) - 1);
 	buf_str(b, s->health_detail, sizeof(s->health_detail) - 1);
+	buf_u64(b, s->since_ms);
+	buf_u32(b, s->restarts_manual);
 }
 
 void proto_reply_add_avail(struct proto_buf *b, const struct proto_avail *av)
@@ -558,6 +562,7 @@ void proto_reply_add_result(struct proto_buf *b, const struct proto_result *res)
 	buf_u8(b, res->action);
 	buf_u8(b, res->flags & PROTO_RES_ALL);
 	put_u16(buf_reserve(b, 2), res->pattern);
+	buf_str(b, res->reason, sizeof(res->reason) - 1);
 }
 
 void proto_reply_finish(struct proto_buf *b, uint32_t nrecords, size_t nunmatched, const uint16_t *unmatched)
@@ -693,6 +698,8 @@ static bool decode_status(struct reader *rd, struct proto_status *s)
 	if (!rd_str_into(rd, s->ready_detail, sizeof(s->ready_detail)) ||
 	    !rd_str_into(rd, s->health_detail, sizeof(s->health_detail)))
 		return false;
+	if (!rd_u64(rd, &s->since_ms) || !rd_u32(rd, &s->restarts_manual))
+		return false;
 	s->state = state;
 	s->flags = flags;
 	s->pid = (int32_t) pid;
@@ -709,7 +716,7 @@ static bool decode_result(struct reader *rd, uint16_t type, struct proto_result 
 	uint16_t pattern;
 	if (!rd_str_into(rd, res->name, sizeof(res->name)) || !rd_u32(rd, &v) ||
 	    !rd_u8(rd, &res->state) || !rd_u8(rd, &res->action) || !rd_u8(rd, &res->flags) ||
-	    !rd_u16(rd, &pattern))
+	    !rd_u16(rd, &pattern) || !rd_str_into(rd, res->reason, sizeof(res->reason)))
 		return false;
 	if (res->flags & ~PROTO_RES_ALL)
 		return false;

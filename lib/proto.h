@@ -57,12 +57,13 @@
 #include <sys/types.h>
 
 #define PROTO_MAGIC          0x31565244u   /* "DRV1" */
-#define PROTO_VERSION        6             /* bump on ANY change of this file's wire format
+#define PROTO_VERSION        7             /* bump on ANY change of this file's wire format
                                               * (2: log_dropped; 3: result codes and states instead of
                                               * messages, unmatched patterns as indexes; 4: readiness and
                                               * liveness fields of a status record; 5: REREAD, UPDATE,
                                               * AVAIL, pattern index in status records, result flags;
-                                              * 6: METRICS) */
+                                              * 6: METRICS; 7: since and manual restarts in status
+                                              * records, a result's reason, TAIL's line count) */
 #define PROTO_HEADER_SIZE    24
 #define PROTO_REPLY_BIT      0x8000u
 #define PROTO_F_MORE         0x0001u
@@ -145,6 +146,9 @@ enum proto_check { PROTO_CHECK_NONE, PROTO_CHECK_SCOREBOARD, PROTO_CHECK_NOTIFY,
 const char *proto_check_to_string(enum proto_check c);   /* "none", "scoreboard", ... "log"; "?" */
 enum proto_health { PROTO_HEALTH_NONE, PROTO_HEALTH_OK, PROTO_HEALTH_FAILED, PROTO_HEALTH_MAX };
 #define PROTO_DETAIL_MAX 64
+/* TAIL arg1: how many lines, as tail(1)'s -n (0: none; a follow then shows only what comes), or
+ * everything droverd keeps. */
+#define PROTO_TAIL_ALL   0xffffffffu
 
 /* One process in a STATUS / PID reply. */
 struct proto_status {
@@ -178,6 +182,9 @@ struct proto_status {
 	uint64_t notify_dropped;         /* NOTIFY_SOCKET datagrams dropped (foreign sender, malformed...) */
 	char ready_detail[PROTO_DETAIL_MAX];   /* last readiness probe result ("connection refused", "HTTP 200") */
 	char health_detail[PROTO_DETAIL_MAX];  /* last liveness result ("HTTP 200", "timed out after 3.000 s") */
+	uint64_t since_ms;               /* wall clock (ms since the epoch) when it entered its state */
+	uint32_t restarts_manual;        /* spawns after the first a user's start or restart asked for
+	                                  * (restarts: the others, those drover made on its own) */
 };
 #define PROTO_ST_READY      0x01
 #define PROTO_ST_BUSY       0x02
@@ -201,10 +208,16 @@ struct proto_result {
 	uint8_t flags;                   /* PROTO_RES_* */
 	uint16_t pattern;                /* index of the request pattern that matched it first, or
 	                                  * PROTO_PATTERN_NONE (RELOAD...) */
+	char reason[PROTO_NAME_MAX];     /* -EIO, -ETIMEDOUT: why, as status's description says it
+	                                  * ("Exited too quickly (exit status 2)", "waiting for db");
+	                                  * with PROTO_RES_DEPENDANTS: the processes named there; else "" */
 };
 #define PROTO_RES_WAS_UP    0x01     /* STOP, RESTART: it was STARTING, RUNNING, BACKOFF or STOPPING
                                       * before the action (a restart stopped it first) */
-#define PROTO_RES_ALL       PROTO_RES_WAS_UP
+#define PROTO_RES_OUTPUT    0x02     /* a worker of it ran: its output may tell more */
+#define PROTO_RES_ERR_IN_OUT 0x04    /* its stderr goes to its stdout (redirect_stderr) */
+#define PROTO_RES_DEPENDANTS 0x08    /* STOP: reason names processes that depend on it and still run */
+#define PROTO_RES_ALL       (PROTO_RES_WAS_UP | PROTO_RES_OUTPUT | PROTO_RES_ERR_IN_OUT | PROTO_RES_DEPENDANTS)
 
 /* One process of the config file in an AVAIL reply. */
 struct proto_avail {

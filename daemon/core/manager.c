@@ -2,6 +2,7 @@
 #include "core/manager.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -197,6 +198,40 @@ void manager_status(const struct process *p, struct proto_status *ret)
 	if (!ret->status_line[0])
 		(void) eventpool_describe(p, ret->status_line, sizeof(ret->status_line));
 }
+
+unsigned manager_why(const struct process *p, char *buf, size_t size)
+{
+	struct proto_status s;
+	process_status(p, &s);
+	strcpy_bounded(buf, size, s.description);
+	unsigned flags = 0;
+	if (p->spawns > 0)
+		flags |= MGR_WHY_OUTPUT;
+	if (p->prog->redirect_stderr)
+		flags |= MGR_WHY_STDERR_IN_STDOUT;
+	return flags;
+}
+
+size_t manager_dependants_up(const struct process *p, char *buf, size_t size)
+{
+	size_t n = 0, len = 0;
+	if (size)
+		buf[0] = '\0';
+	for (size_t i = 0; i < tab.n; i++) {
+		const struct process *q = tab.procs[i];
+		if (q == p || !(q->state == PROC_STARTING || q->state == PROC_RUNNING || q->state == PROC_BACKOFF) ||
+		    !depends_on_process(q, p))
+			continue;
+		n++;
+		if (len + 1 < size) {
+			int w = snprintf(buf + len, size - len, "%s%s", len ? ", " : "", q->cfg->fullname);
+			len = w < 0 ? len : len + (size_t) w >= size ? size - 1 : len + (size_t) w;
+		}
+	}
+	return n;
+}
+
+_Static_assert(MGR_LINES_ALL == LOGPIPE_LINES_ALL, "the manager passes line counts through");
 
 int manager_tail(const struct process *p, int stream, unsigned lines, char **ret_text, size_t *ret_len)
 {

@@ -6,6 +6,7 @@
 #ifndef DROVER_MANAGER_H
 #define DROVER_MANAGER_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -69,8 +70,20 @@ int manager_progress(const struct process *p, enum mgr_goal goal, unsigned spawn
 const char *manager_name(const struct process *p);               /* "group:name" */
 enum proc_state manager_state(const struct process *p);
 void manager_status(const struct process *p, struct proto_status *ret);   /* the status record */
+/* Why p is where it is, as status says it ("Exited too quickly (exit status 2)", "waiting for db",
+ * "not ready within 4 s (startsecs)", a spawn error; "" when nothing is to be said), and where
+ * more is to be found: MGR_WHY_OUTPUT when a worker of it ran since droverd started (its output
+ * may tell), with MGR_WHY_STDERR_IN_STDOUT when its stderr goes to stdout (redirect_stderr). */
+#define MGR_WHY_OUTPUT          0x1u
+#define MGR_WHY_STDERR_IN_STDOUT 0x2u
+unsigned manager_why(const struct process *p, char *buf, size_t size);
+/* The processes that depend on p (depends_on) and are up now (STARTING, RUNNING, BACKOFF; not
+ * those being stopped): their names, comma-separated, in buf (cut at size); how many. */
+size_t manager_dependants_up(const struct process *p, char *buf, size_t size);
 
-/* Output of one process: stream 0 stdout, 1 stderr; see os/logpipe.h for the codes. */
+/* Output of one process: stream 0 stdout, 1 stderr; lines as tail(1)'s -n (0: none), or
+ * MGR_LINES_ALL: everything kept; see os/logpipe.h for the codes. */
+#define MGR_LINES_ALL UINT_MAX
 int manager_tail(const struct process *p, int stream, unsigned lines, char **ret_text, size_t *ret_len);
 int manager_follow(struct process *p, int stream, unsigned lines, const char *fifo_path);
 

@@ -756,6 +756,8 @@ void process_status(const struct process *p, struct proto_status *s)
 	if (p->pid > 0 && p->spawned_ns)
 		s->uptime_ms = (now - p->spawned_ns) / NSEC_PER_MSEC;
 	s->restarts = p->restarts_auto;
+	s->restarts_manual = p->restarts_manual;
+	s->since_ms = p->state_real_ns / NSEC_PER_MSEC;
 	if (p->have_exit) {
 		s->flags |= PROTO_ST_EXITED;
 		s->exitstatus = WIFEXITED(p->exit_wstatus) ? WEXITSTATUS(p->exit_wstatus)

@@ -301,7 +301,7 @@ static void do_shutdown(const struct proto_request *req, struct route *rt)
 
 /* ---- tail ---- */
 
-/* TAIL: arg1 = lines (0 = all kept), arg2 = stream (0 stdout, 1 stderr) | TAIL_FOLLOW,
+/* TAIL: arg1 = lines (0 none, PROTO_TAIL_ALL all kept), arg2 = stream (0 stdout, 1 stderr) | TAIL_FOLLOW,
  * args[0] = one process, args[1] = the FIFO to stream into (follow). Codes: -ENOENT no such
  * process, -ENOTUNIQ the pattern names several, -ENODATA stderr is redirected to stdout,
  * -EPERM the FIFO is not private; the text is the data. See logpipe.h. */
@@ -323,8 +323,9 @@ static void do_tail(const struct proto_request *req, struct route *rt)
 		manager_set_free(&set);
 		return;
 	}
-	r = follow ? manager_follow(set.v[0].p, stream, req->arg1, req->args[1])
-	           : manager_tail(set.v[0].p, stream, req->arg1, &text, &len);
+	unsigned lines = req->arg1 == PROTO_TAIL_ALL ? MGR_LINES_ALL : req->arg1;
+	r = follow ? manager_follow(set.v[0].p, stream, lines, req->args[1])
+	           : manager_tail(set.v[0].p, stream, lines, &text, &len);
 	manager_set_free(&set);
 	if (r < 0) {
 		reply_simple(rt, req->type, req->id, r, "");

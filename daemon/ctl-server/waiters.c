@@ -107,6 +107,27 @@ static void waiter_free(struct waiter *w)
 	free(w);
 }
 
+/* What droverctl says along with a result: why a start gave up or a wait ran out (and whether
+ * the process's output may tell more), which dependants a stop leaves running. */
+static void result_reason(struct proto_result *res, uint16_t type, const struct process *p)
+{
+	if (!p)
+		return;
+	/* (a process stopped meanwhile, or RUNNING, STOPPING: its last exit is no reason) */
+	bool failing = res->state == PROC_STARTING || res->state == PROC_BACKOFF || res->state == PROC_FATAL ||
+	               res->state == PROC_EXITED;
+	if ((res->result == -EIO || res->result == -ETIMEDOUT) && failing) {
+		unsigned why = manager_why(p, res->reason, sizeof(res->reason));
+		if (why & MGR_WHY_OUTPUT)
+			res->flags |= PROTO_RES_OUTPUT;
+		if (why & MGR_WHY_STDERR_IN_STDOUT)
+			res->flags |= PROTO_RES_ERR_IN_OUT;
+	} else if (type == PROTO_STOP && (res->result == 0 || res->result == -EINPROGRESS)) {
+		if (manager_dependants_up(p, res->reason, sizeof(res->reason)) > 0)
+			res->flags |= PROTO_RES_DEPENDANTS;
+	}
+}
+
 /* Build the reply from the entries (unfinished ones per why) and send it; frees w. */
 static void waiter_answer(struct waiter *w, enum answer_why why)
 {
@@ -126,6 +147,7 @@ static void waiter_answer(struct waiter *w, enum answer_why why)
 			.pattern = w->e[i].pattern,
 		};
 		strcpy_bounded(res.name, sizeof(res.name), entry_name(&w->e[i]));
+		result_reason(&res, w->type, w->e[i].p);
 		proto_reply_add_result(&b, &res);
 	}
 	proto_reply_finish(&b, (uint32_t) w->n, w->nunmatched, w->unmatched);

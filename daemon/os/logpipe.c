@@ -819,6 +819,13 @@ int logpipe_tail(const struct logpipe *lp, int stream, unsigned lines, char **re
 	if (r < 0)
 		return r;
 	const struct stream *st = lp->streams[stream];
+	if (lines == 0) {
+		*ret_text = xstrdup("");
+		*ret_len = 0;
+		return 0;
+	}
+	if (lines == LOGPIPE_LINES_ALL)
+		lines = 0;   /* ring_lines: all */
 	char *text = ring_lines(st ? &st->tail : NULL, lines, &len);
 	/* Fewer lines kept in memory than asked for (more than 64 KiB ago, or before droverd
 	 * started): the log file has them, if there is one. */
@@ -927,7 +934,9 @@ int logpipe_follow(struct logpipe *lp, int stream, unsigned lines, const char *f
 		ev_timer_start(watch_loop, &follow_timer);
 	}
 	/* Like tail -f: the last lines first, then what comes, with nothing lost or doubled between. */
-	char *text = ring_lines(&st->tail, lines, &len);
+	char *text = lines == 0 ? xstrdup("") : ring_lines(&st->tail, lines == LOGPIPE_LINES_ALL ? 0 : lines, &len);
+	if (lines == 0)
+		len = 0;
 	if (len)
 		follower_write(st, slot, text, len);
 	free(text);

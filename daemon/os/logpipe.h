@@ -4,6 +4,7 @@
 #define DROVER_LOGPIPE_H
 
 #include <ev.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -72,7 +73,9 @@ void logpipe_set_publish(struct logpipe *lp, logpipe_tap_fn fn, void *ctx);
  * (ENOSPC, EIO), or a log file that could not be opened. NONE is not counted. */
 uint64_t logpipe_dropped(const struct logpipe *lp);
 
-/* The last LINES lines (0 = everything kept) of stream (LOGPIPE_STDOUT/STDERR) from the 64 KiB
+/* LINES as tail(1) takes them: 0 none, LOGPIPE_LINES_ALL everything kept. */
+#define LOGPIPE_LINES_ALL UINT_MAX
+/* The last LINES lines of stream (LOGPIPE_STDOUT/STDERR) from the 64 KiB
  * in-memory tail, in a new buffer (*ret_text, NUL-terminated, NUL bytes of the output shown as
  * '?'). 0, -ENODATA (stderr of a redirect_stderr process), -EINVAL (bad stream). */
 int logpipe_tail(const struct logpipe *lp, int stream, unsigned lines, char **ret_text, size_t *ret_len);

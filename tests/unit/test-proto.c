@@ -618,8 +618,9 @@ static void test_result_reply_malformed(void **state)
 	struct proto_buf b = { 0 };
 	uint16_t unmatched[] = { 0, 5 };
 	/* payload: result 0..4, message 4..8, nrecords 8..12; record: name 12..17 ("x"), result
-	 * 17..21, state 21, action 22, flags 23, pattern 24..26; nunmatched 26..30; indexes 30..34 */
-	enum { RESULT = 17, STATE = 21, ACTION = 22, FLAGS = 23, PATTERN = 24, NUNMATCHED = 26, IDX = 30, LEN = 34 };
+	 * 17..21, state 21, action 22, flags 23, pattern 24..26, reason 26..30 (""); nunmatched
+	 * 30..34; indexes 34..38 */
+	enum { RESULT = 17, STATE = 21, ACTION = 22, FLAGS = 23, PATTERN = 24, NUNMATCHED = 30, IDX = 34, LEN = 38 };
 
 	proto_reply_begin(&b, 0, NULL, 0);
 	proto_reply_add_result(&b, &(struct proto_result) { .name = "x", .result = -EALREADY, .state = PROC_RUNNING,

@@ -1,7 +1,9 @@
-/* droverctl tail [-f | -n LINES | -BYTES] PROCESS [stdout|stderr]: the end of a process's output
- * from the daemon's ring buffer (the last 64 KiB): 10 lines, LINES lines, or the last BYTES bytes
- * (supervisorctl's form, cut anywhere; 0: all that is kept); -f streams live output through a
- * private FIFO. */
+/* droverctl tail [-f | -n LINES | -BYTES] PATTERN [stdout|stderr]: the end of a process's output:
+ * 10 lines, LINES lines (as tail(1): 0 is none; from droverd's 64 KiB in memory, or its log file
+ * when that holds more of them), or the last BYTES bytes of what droverd keeps in memory
+ * (supervisorctl's form, cut anywhere; 0: all of it); -f streams live output through a private
+ * FIFO. A pattern that names several processes (a group, "all", a program with numprocs) shows
+ * each one's lines prefixed with its name, and -f then follows them all, merged as lines come. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -48,9 +50,6 @@ static int tail_error(struct ctl_ctx *ctx, const struct cmd_args *a, const struc
 	case -ENOENT:
 		fprintf(ctx->json ? ctx->err : ctx->out, "%s%s: ERROR (no such process name)\n",
 		        ctx->json ? "droverctl: " : "", name);
-		return CTL_EXIT_FAILED;
-	case -ENOTUNIQ:
-		ctl_errorx(ctx, "tail: '%s' names more than one process", name);
 		return CTL_EXIT_FAILED;
 	case -ENODATA:
 		ctl_errorx(ctx, "tail: %s: stderr is redirected to stdout (redirect_stderr)", name);
@@ -112,102 +111,311 @@ static int tail_copy(struct ctl_ctx *ctx, int fd)
 	}
 }
 
-static int tail_follow(struct ctl_ctx *ctx, const struct cmd_args *a)
+#define TAIL_MULTI_MAX 64       /* processes followed at once */
+
+/* A private FIFO in a fresh 0700 directory under the runtime directory (the daemon refuses any
+ * other). *ret_fd is its read end (O_NONBLOCK: the daemon's non-blocking open for writing finds a
+ * reader). The FIFO is registered for removal on a fatal signal. 0 or an exit code. */
+static int fifo_make(struct ctl_ctx *ctx, char dir[PATH_MAX], char fifo[PATH_MAX + 8], unsigned k, int *ret_fd)
 {
-	const char *base = getenv("XDG_RUNTIME_DIR");
-	char dir[PATH_MAX], fifo[PATH_MAX + 8];
-	struct stat st;
-	struct proto_reply rep;
 	sigset_t old;
-	int fd = -1, r;
-
-	if (!base || base[0] != '/' || stat(base, &st) < 0 || !S_ISDIR(st.st_mode))
-		base = "/tmp";
-	if ((size_t) snprintf(dir, sizeof(dir), "%s/droverctl.XXXXXX", base) >= sizeof(dir) - 8) {
-		ctl_errorx(ctx, "tail: runtime directory path too long");
-		return CTL_EXIT_FAILED;
-	}
-	cleanup_block_signals(&old);
-	if (!mkdtemp(dir)) {
-		r = -errno;
+	if (!dir[0]) {
+		const char *base = getenv("XDG_RUNTIME_DIR");
+		struct stat st;
+		if (!base || base[0] != '/' || stat(base, &st) < 0 || !S_ISDIR(st.st_mode))
+			base = "/tmp";
+		if ((size_t) snprintf(dir, PATH_MAX, "%s/droverctl.XXXXXX", base) >= PATH_MAX - 8) {
+			ctl_errorx(ctx, "tail: runtime directory path too long");
+			dir[0] = '\0';
+			return CTL_EXIT_FAILED;
+		}
+		cleanup_block_signals(&old);
+		if (!mkdtemp(dir)) {
+			int e = errno;
+			cleanup_restore_signals(&old);
+			ctl_errorx(ctx, "tail: cannot create a directory under %s: %s", base, strerror(e));
+			dir[0] = '\0';
+			return CTL_EXIT_FAILED;
+		}
+		cleanup_set_fifo("", dir);
 		cleanup_restore_signals(&old);
-		ctl_errorx(ctx, "tail: cannot create a directory under %s: %s", base, strerror(-r));
-		return CTL_EXIT_FAILED;
 	}
-	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	snprintf(fifo, PATH_MAX + 8, "%s/%u", dir, k);
 	cleanup_set_fifo(fifo, dir);
-	cleanup_restore_signals(&old);
-
 	if (mkfifo(fifo, 0600) < 0) {
 		ctl_errorx(ctx, "tail: cannot create %s: %s", fifo, strerror(errno));
-		r = CTL_EXIT_FAILED;
-		goto out;
+		return CTL_EXIT_FAILED;
 	}
-	/* Read end first (O_NONBLOCK: succeeds with no writer), so the daemon's non-blocking open
-	 * for writing finds a reader. */
-	fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
+	*ret_fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (*ret_fd < 0) {
 		ctl_errorx(ctx, "tail: cannot open %s: %s", fifo, strerror(errno));
-		r = CTL_EXIT_FAILED;
-		goto out;
+		return CTL_EXIT_FAILED;
 	}
-	const char *args[2] = { a->pos[0], fifo };
-	r = ctl_call(ctx, PROTO_TAIL, a->lines, a->stream | TAIL_FOLLOW, 2, args, 0, &rep);
+	return 0;
+}
+
+/* One followed process: its FIFO and the line it is in the middle of. */
+struct followed {
+	int fd;
+	char name[PROTO_NAME_MAX * 4];
+	char line[4096];
+	size_t len;
+};
+
+/* Write "NAME: " and the line (a line longer than the buffer goes out in pieces, each prefixed). */
+static int emit_line(struct ctl_ctx *ctx, const struct followed *f, const char *p, size_t n, bool nl)
+{
+	int out = fileno(ctx->out), r;
+	if ((r = write_all(out, f->name, strlen(f->name))) < 0 || (r = write_all(out, ": ", 2)) < 0 ||
+	    (r = write_all(out, p, n)) < 0 || (nl && (r = write_all(out, "\n", 1)) < 0))
+		return r;
+	return 0;
+}
+
+/* Bytes read from f: whole lines go out prefixed, the rest waits for its newline. */
+static int followed_feed(struct ctl_ctx *ctx, struct followed *f, const char *p, size_t n)
+{
+	int r;
+	while (n > 0) {
+		const char *nl = memchr(p, '\n', n);
+		size_t take = nl ? (size_t) (nl - p) + 1 : n;
+		if (f->len + take > sizeof(f->line)) {   /* too long a line: out in pieces */
+			size_t room = sizeof(f->line) - f->len;
+			memcpy(f->line + f->len, p, room);
+			if ((r = emit_line(ctx, f, f->line, sizeof(f->line), true)) < 0)
+				return r;
+			f->len = 0;
+			p += room;
+			n -= room;
+			continue;
+		}
+		memcpy(f->line + f->len, p, take);
+		f->len += take;
+		p += take;
+		n -= take;
+		if (nl) {
+			if ((r = emit_line(ctx, f, f->line, f->len, false)) < 0)
+				return r;
+			f->len = 0;
+		}
+	}
+	return 0;
+}
+
+/* Follow every FIFO until droverd closes them all (or stdout goes away). */
+static int follow_merged(struct ctl_ctx *ctx, struct followed *v, size_t n)
+{
+	char buf[65536];
+	struct pollfd pfd[TAIL_MULTI_MAX];
+	size_t open_n = n;
+	if (fflush(ctx->out) != 0)
+		return -errno;
+	while (open_n > 0) {
+		for (size_t i = 0; i < n; i++)
+			pfd[i] = (struct pollfd) { .fd = v[i].fd, .events = POLLIN };
+		if (poll(pfd, (nfds_t) n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (v[i].fd < 0 || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			ssize_t r = read(v[i].fd, buf, sizeof(buf));
+			if (r < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			if (r <= 0) {   /* droverd closed it (the process went, droverd exits) */
+				if (v[i].len > 0)
+					(void) emit_line(ctx, &v[i], v[i].line, v[i].len, true);
+				(void) close(v[i].fd);
+				v[i].fd = -1;
+				open_n--;
+				continue;
+			}
+			int w = followed_feed(ctx, &v[i], buf, (size_t) r);
+			if (w < 0)
+				return w;
+		}
+	}
+	return 0;
+}
+
+/* Start following each name (one FIFO per process), then copy: one stream as it is, several
+ * merged, each line prefixed with its process's name. */
+static int tail_follow(struct ctl_ctx *ctx, const struct cmd_args *a, char names[][PROTO_NAME_MAX], size_t n)
+{
+	char dir[PATH_MAX] = "", fifo[PATH_MAX + 8] = "";
+	struct followed *v = xcalloc(n, sizeof(*v));
+	struct proto_reply rep;
+	int r = 0;
+
+	for (size_t i = 0; i < n; i++)
+		v[i].fd = -1;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		escape_line(v[i].name, sizeof(v[i].name), names[i]);
+		if ((r = fifo_make(ctx, dir, fifo, (unsigned) i, &v[i].fd)) != 0)
+			break;
+		const char *args[2] = { names[i], fifo };
+		r = ctl_call(ctx, PROTO_TAIL, a->lines, a->stream | TAIL_FOLLOW, 2, args, 0, &rep);
+		if (r)
+			break;
+		if (rep.result < 0) {
+			struct cmd_args one = *a;
+			one.pos[0] = names[i];
+			r = tail_error(ctx, &one, &rep);
+		}
+		proto_reply_free(&rep);
+		/* droverd holds the write end now: the name is no longer needed, and gone now, a FIFO
+		 * is not left behind even when this process is killed with SIGKILL. */
+		(void) unlink(fifo);
+	}
+	if (dir[0])
+		(void) rmdir(dir);
+	cleanup_clear_fifo();
+	if (r == 0) {
+		if (n == 1) {
+			r = tail_copy(ctx, v[0].fd);
+		} else
+			r = follow_merged(ctx, v, n);
+		if (r < 0 && r != -EPIPE) {
+			ctl_errorx(ctx, "tail: %s", strerror(-r));
+			r = CTL_EXIT_FAILED;
+		} else
+			r = CTL_EXIT_OK;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (v[i].fd >= 0)
+			(void) close(v[i].fd);
+	free(v);
+	return r;
+}
+
+/* The processes a pattern names, by a STATUS request: 0 with *ret (n names), or an exit code
+ * (an unknown name: as droverd's TAIL answers it). */
+static int tail_names(struct ctl_ctx *ctx, const struct cmd_args *a, char (**ret)[PROTO_NAME_MAX], size_t *n)
+{
+	struct proto_reply rep;
+	const char *pattern = a->pos[0];
+	int r = ctl_call(ctx, PROTO_STATUS, 0, 0, 1, &pattern, 0, &rep);
 	if (r)
-		goto out;
+		return r;
 	if (rep.result < 0) {
+		r = ctl_reply_error(ctx, "tail", &rep);
+		proto_reply_free(&rep);
+		return r;
+	}
+	size_t k = rep.status ? rep.nrecords : 0;
+	if (k == 0) {
+		rep.result = -ENOENT;
 		r = tail_error(ctx, a, &rep);
 		proto_reply_free(&rep);
-		goto out;
+		return r;
 	}
+	if (k > TAIL_MULTI_MAX) {
+		ctl_errorx(ctx, "tail: '%s' names %zu processes; at most %d at once", pattern, k, TAIL_MULTI_MAX);
+		proto_reply_free(&rep);
+		return CTL_EXIT_FAILED;
+	}
+	status_sort(rep.status, k);
+	*ret = xcalloc(k, sizeof(**ret));
+	for (size_t i = 0; i < k; i++)
+		snprintf((*ret)[i], PROTO_NAME_MAX, "%.*s", (int) FIELD_LEN(rep.status[i].name), rep.status[i].name);
+	*n = k;
 	proto_reply_free(&rep);
-	/* droverd holds the write end now: the name is no longer needed, and gone now, a FIFO is
-	 * not left behind even when this process is killed with SIGKILL. */
-	(void) unlink(fifo);
-	(void) rmdir(dir);
-	cleanup_clear_fifo();
-	r = tail_copy(ctx, fd);
-	if (r < 0 && r != -EPIPE) {
-		ctl_errorx(ctx, "tail: %s", strerror(-r));
-		r = CTL_EXIT_FAILED;
-	} else
-		r = CTL_EXIT_OK;
-out:
-	if (fd >= 0)
-		(void) close(fd);
-	(void) unlink(fifo);
-	(void) rmdir(dir);
-	cleanup_clear_fifo();
-	return r;
+	return 0;
+}
+
+/* One process's last lines: 0 with the reply, or an exit code (printed). */
+static int tail_one(struct ctl_ctx *ctx, const struct cmd_args *a, const char *name, struct proto_reply *rep)
+{
+	/* -BYTES: all that is kept, cut here */
+	int r = ctl_call(ctx, PROTO_TAIL, a->bytes_set ? PROTO_TAIL_ALL : a->lines, a->stream, 1, &name, 0, rep);
+	if (r)
+		return r;
+	if (rep->result == 0 && a->bytes_set && a->bytes > 0 && rep->message_len > a->bytes) {
+		memmove(rep->message, rep->message + rep->message_len - a->bytes, a->bytes);
+		rep->message_len = a->bytes;
+		rep->message[rep->message_len] = '\0';
+	}
+	return 0;
+}
+
+static void json_tail(struct json *j, const char *name, const struct cmd_args *a, const struct proto_reply *rep)
+{
+	json_begin_object(j, NULL);
+	json_str(j, "name", name);
+	json_str(j, "stream", a->stream ? "stderr" : "stdout");
+	json_strn(j, "data", rep->message ? rep->message : "", rep->message ? rep->message_len : 0);
+	json_end_object(j);
+}
+
+/* Several processes, not followed: each one's lines, prefixed with its name. */
+static int tail_several(struct ctl_ctx *ctx, const struct cmd_args *a, char names[][PROTO_NAME_MAX], size_t n)
+{
+	struct json j;
+	int rc = CTL_EXIT_OK;
+	json_init(&j, ctx->out);
+	if (ctx->json)
+		json_begin_array(&j, NULL);
+	for (size_t i = 0; i < n; i++) {
+		struct proto_reply rep;
+		struct followed f = { .fd = -1 };
+		int r = tail_one(ctx, a, names[i], &rep);
+		if (r)
+			return r;
+		if (rep.result < 0) {
+			struct cmd_args one = *a;
+			one.pos[0] = names[i];
+			rc = tail_error(ctx, &one, &rep);
+		} else if (ctx->json)
+			json_tail(&j, names[i], a, &rep);
+		else {
+			escape_line(f.name, sizeof(f.name), names[i]);
+			fflush(ctx->out);
+			if (followed_feed(ctx, &f, rep.message ? rep.message : "", rep.message_len) < 0 ||
+			    (f.len > 0 && emit_line(ctx, &f, f.line, f.len, true) < 0))
+				rc = CTL_EXIT_FAILED;
+		}
+		proto_reply_free(&rep);
+	}
+	if (ctx->json) {
+		json_end_array(&j);
+		json_finish(&j);
+	}
+	return rc;
 }
 
 int cmd_tail_run(struct ctl_ctx *ctx, const struct cmd_args *a)
 {
 	struct proto_reply rep;
+	char (*names)[PROTO_NAME_MAX] = NULL;
+	size_t n = 0;
 	int r;
 
-	if (a->follow)
-		return tail_follow(ctx, a);
-
-	/* -BYTES: all that is kept (lines 0), cut here */
-	r = ctl_call(ctx, PROTO_TAIL, a->bytes_set ? 0 : a->lines, a->stream, 1, a->pos, 0, &rep);
-	if (r)
+	if (a->follow) {
+		/* the names first: one FIFO per process */
+		if ((r = tail_names(ctx, a, &names, &n)) != 0)
+			return r;
+		r = tail_follow(ctx, a, names, n);
+		free(names);
 		return r;
-	if (rep.result == 0 && a->bytes_set && a->bytes > 0 && rep.message_len > a->bytes) {
-		memmove(rep.message, rep.message + rep.message_len - a->bytes, a->bytes);
-		rep.message_len = a->bytes;
-		rep.message[rep.message_len] = '\0';
+	}
+	if ((r = tail_one(ctx, a, a->pos[0], &rep)) != 0)
+		return r;
+	if (rep.result == -ENOTUNIQ) {   /* a group, a program with several processes */
+		proto_reply_free(&rep);
+		if ((r = tail_names(ctx, a, &names, &n)) != 0)
+			return r;
+		r = tail_several(ctx, a, names, n);
+		free(names);
+		return r;
 	}
 	if (rep.result < 0)
 		r = tail_error(ctx, a, &rep);
 	else if (ctx->json) {
 		struct json j;
 		json_init(&j, ctx->out);
-		json_begin_object(&j, NULL);
-		json_str(&j, "name", a->pos[0]);
-		json_str(&j, "stream", a->stream ? "stderr" : "stdout");
-		json_strn(&j, "data", rep.message ? rep.message : "", rep.message ? rep.message_len : 0);
-		json_end_object(&j);
+		json_tail(&j, a->pos[0], a, &rep);
 		json_finish(&j);
 	} else if (rep.message_len > 0)
 		fwrite(rep.message, 1, rep.message_len, ctx->out);

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "util.h"
 
@@ -195,6 +196,20 @@ void format_exit(char *buf, size_t size, int32_t exitstatus)
 		snprintf(buf, size, "killed by SIG%s", signal_to_string(-(int) exitstatus));
 }
 
+void format_since(char *buf, size_t size, uint64_t since_ms, uint64_t now_ms)
+{
+	time_t t = (time_t) (since_ms / 1000), now = (time_t) (now_ms / 1000);
+	struct tm tm, today;
+	if (size == 0)
+		return;
+	buf[0] = '\0';
+	if (!localtime_r(&t, &tm) || !localtime_r(&now, &today))
+		return;
+	bool same_day = tm.tm_year == today.tm_year && tm.tm_yday == today.tm_yday;
+	if (strftime(buf, size, same_day ? "since %H:%M:%S" : "since %Y-%m-%d %H:%M:%S", &tm) == 0)
+		buf[0] = '\0';
+}
+
 /* ---- status ------------------------------------------------------------------------------- */
 
 /* Append ", part" (or "part" first) to buf. */
@@ -229,6 +244,11 @@ void status_describe(const struct proto_status *s, char *buf, size_t size)
 		format_exit(part, sizeof(part), s->exitstatus);
 		add_part(buf, size, &len, part);
 	}
+	/* since when it is where it is (RUNNING, and STARTING with a worker, say their uptime) */
+	if (s->since_ms > 0 && !((s->state == PROC_RUNNING || s->state == PROC_STARTING) && s->pid > 0)) {
+		format_since(tmp, sizeof(tmp), s->since_ms, now_real_ns() / 1000000u);
+		add_part(buf, size, &len, tmp);
+	}
 	if ((s->state == PROC_BACKOFF || s->state == PROC_FATAL) && s->next_attempt_ms >= 0) {
 		format_age(tmp, sizeof(tmp), (uint64_t) s->next_attempt_ms);
 		snprintf(part, sizeof(part), "next attempt in %s", tmp);
@@ -236,6 +256,10 @@ void status_describe(const struct proto_status *s, char *buf, size_t size)
 	}
 	if (s->restarts > 0) {
 		snprintf(part, sizeof(part), "restarts %u", (unsigned) s->restarts);
+		add_part(buf, size, &len, part);
+	}
+	if (s->restarts_manual > 0) {
+		snprintf(part, sizeof(part), "restarted by hand %u", (unsigned) s->restarts_manual);
 		add_part(buf, size, &len, part);
 	}
 	char detail[PROTO_DETAIL_MAX * 4];
@@ -372,6 +396,13 @@ void status_print_json(FILE *f, const struct proto_status *st, size_t n)
 		json_int(&j, "pid", s->pid);
 		json_seconds(&j, "uptime", live ? s->uptime_ms : 0);
 		json_uint(&j, "restarts", s->restarts);
+		json_uint(&j, "restarts_manual", s->restarts_manual);
+		if (s->since_ms > 0) {
+			char since[RFC3339_MAX];
+			format_rfc3339(since, sizeof(since), s->since_ms * 1000000u, false);
+			json_str(&j, "since", since);
+		} else
+			json_null(&j, "since");
 		if (s->flags & PROTO_ST_EXITED)
 			json_int(&j, "exitstatus", s->exitstatus);
 		else
@@ -456,24 +487,43 @@ static const char *gave_up(uint8_t state)
 	}
 }
 
+/* The reason droverd gave with a result, safe to print ("" when none). */
+static void result_reason(char *out, size_t size, const struct proto_result *res)
+{
+	output_safe_field(out, size, res->reason, sizeof(res->reason));
+}
+
 void result_text(char *out, size_t size, const struct proto_result *res, const struct result_words *w)
 {
 	const char *state = proc_state_to_string((enum proc_state) res->state);
 	const char *why;
+	char reason[PROTO_NAME_MAX * 4];
 
+	result_reason(reason, sizeof(reason), res);
 	switch (res->result) {
 	case 0:
-		snprintf(out, size, "%s", w->done ? w->done : state);
+	case -EINPROGRESS: {
+		const char *done = res->result == 0 ? w->done : w->requested;
+		if (res->flags & PROTO_RES_DEPENDANTS)   /* a stop: what it leaves running */
+			snprintf(out, size, "%s (still running, and depending on it: %s)", done ? done : state, reason);
+		else
+			snprintf(out, size, "%s", done ? done : state);
 		return;
-	case -EINPROGRESS:
-		snprintf(out, size, "%s", w->requested ? w->requested : state);
-		return;
+	}
 	case -ETIMEDOUT:
-		snprintf(out, size, "ERROR (not %s after %g s: %s)", w->goal ? w->goal : "done", w->wait_s, state);
+		snprintf(out, size, "ERROR (not %s after %g s: %s%s%s)", w->goal ? w->goal : "done", w->wait_s, state,
+		         reason[0] ? ", " : "", reason);
 		return;
 	case -EIO:
-		why = gave_up(res->state);
-		break;
+		/* droverd's reason says what happened: "spawn error: unknown user 'x'" as it is, an exit
+		 * ("Exited too quickly (exit status 2)") after how the start ended */
+		if (reason[0] && strncmp(reason, "spawn error", 11) == 0)
+			snprintf(out, size, "ERROR (%s)", reason);
+		else if (reason[0])
+			snprintf(out, size, "ERROR (%s: %s)", res->state == PROC_FATAL ? "gave up" : gave_up(res->state), reason);
+		else
+			snprintf(out, size, "ERROR (%s)", gave_up(res->state));
+		return;
 	case -EALREADY:
 		why = "already started";
 		break;
@@ -501,7 +551,7 @@ void result_text(char *out, size_t size, const struct proto_result *res, const s
 
 void result_print_line(FILE *f, const struct proto_result *res, const struct result_words *w)
 {
-	char n[PROTO_NAME_MAX * 4], text[PROTO_NAME_MAX + 128];
+	char n[PROTO_NAME_MAX * 4], text[PROTO_NAME_MAX * 5 + 128];
 	output_safe_field(n, sizeof(n), res->name, sizeof(res->name));
 	result_text(text, sizeof(text), res, w);
 	fprintf(f, "%s: %s\n", n, text);
@@ -509,11 +559,40 @@ void result_print_line(FILE *f, const struct proto_result *res, const struct res
 
 void result_print_json(struct json *j, const struct proto_result *res, const struct result_words *w)
 {
-	char text[PROTO_NAME_MAX + 128];
+	char text[PROTO_NAME_MAX * 5 + 128];
 	result_text(text, sizeof(text), res, w);
 	json_begin_object(j, NULL);
 	json_strn(j, "name", res->name, FIELD_LEN(res->name));
 	json_bool(j, "ok", result_ok(res));
 	json_str(j, "message", text);
+	result_json_details(j, res);
 	json_end_object(j);
+}
+
+bool result_log_hint(char *out, size_t size, const struct proto_result *res, const char *instance)
+{
+	char name[PROTO_NAME_MAX * 4], n[64] = "";
+	if (!(res->flags & PROTO_RES_OUTPUT) || (res->result != -EIO && res->result != -ETIMEDOUT))
+		return false;
+	output_safe_field(name, sizeof(name), res->name, sizeof(res->name));
+	if (instance && strcmp(instance, "drover") != 0)
+		snprintf(n, sizeof(n), "-n %s ", instance);
+	snprintf(out, size, "droverctl %stail %s%s", n, name, res->flags & PROTO_RES_ERR_IN_OUT ? "" : " stderr");
+	return true;
+}
+
+void result_json_details(struct json *j, const struct proto_result *res)
+{
+	if (res->flags & PROTO_RES_DEPENDANTS) {
+		char names[sizeof(res->reason)], *save = NULL;
+		memcpy(names, res->reason, sizeof(names));
+		names[sizeof(names) - 1] = '\0';
+		json_begin_array(j, "dependants_running");
+		for (char *t = strtok_r(names, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
+			json_str(j, NULL, t);
+		json_end_array(j);
+	} else if (res->reason[0])
+		json_strn(j, "reason", res->reason, FIELD_LEN(res->reason));
+	if (res->flags & PROTO_RES_OUTPUT && (res->result == -EIO || res->result == -ETIMEDOUT))
+		json_str(j, "log", res->flags & PROTO_RES_ERR_IN_OUT ? "stdout" : "stderr");
 }

@@ -41,6 +41,8 @@ void json_seconds(struct json *j, const char *key, uint64_t ms);
 void json_finish(struct json *j);
 
 /* "0:01:02", "1 day, 2:03:04", "3 days, 0:00:00" (supervisorctl's uptime). */
+/* "since 09:14:03" (local time), or "since 2026-12-02 09:14:03" when that is not today. */
+void format_since(char *buf, size_t size, uint64_t since_ms, uint64_t now_ms);
 void format_uptime(char *buf, size_t size, uint64_t seconds);
 /* A short age or delay: "0.4s", "12.0s", then as format_uptime from 60 s on. */
 void format_age(char *buf, size_t size, uint64_t ms);
@@ -73,6 +75,12 @@ void result_text(char *out, size_t size, const struct proto_result *res, const s
 void result_print_line(FILE *f, const struct proto_result *res, const struct result_words *w);
 /* {"name":..., "ok":bool, "message":...} inside an array. */
 void result_print_json(struct json *j, const struct proto_result *res, const struct result_words *w);
+/* A result's "reason" (when droverd gave one; a stop's running dependants as "dependants_running") and,
+ * when the process's output may tell why it failed, "log": the stream to read. */
+void result_json_details(struct json *j, const struct proto_result *res);
+/* The command that shows the output of a process that failed (its worker ran): "droverctl tail
+ * NAME stderr" (with -n INSTANCE unless the default). false when there is none to suggest. */
+bool result_log_hint(char *out, size_t size, const struct proto_result *res, const char *instance);
 
 /* A record's char array made safe for a terminal (one line, no escape sequences), bounded by
  * field_size even if its NUL is missing. */

@@ -70,20 +70,25 @@ static size_t records_of(const struct proto_reply *rep, size_t i)
 	return n;
 }
 
-/* One output line (or JSON object). */
-static void emit(struct ctl_ctx *ctx, struct json *j, const char *name, bool ok, const char *text)
+/* One output line (or JSON object); res (NULL: none) adds the reason and where to look. */
+static void emit(struct ctl_ctx *ctx, struct json *j, const char *name, bool ok, const char *text,
+                 const struct proto_result *res)
 {
-	char esc[PROTO_NAME_MAX * 4];
+	char esc[PROTO_NAME_MAX * 4], hint[PROTO_NAME_MAX * 4 + 64];
 	if (ctx->json) {
 		json_begin_object(j, NULL);
 		json_str(j, "name", name);
 		json_bool(j, "ok", ok);
 		json_str(j, "message", text);
+		if (res)
+			result_json_details(j, res);
 		json_end_object(j);
 		return;
 	}
 	escape_line(esc, sizeof(esc), name);
 	fprintf(ctx->out, "%s: %s\n", esc, text);
+	if (res && result_log_hint(hint, sizeof(hint), res, ctx->instance))
+		fprintf(ctx->out, "  see: %s\n", hint);
 }
 
 static void emit_unmatched(struct ctl_ctx *ctx, struct json *j, const char *pattern,
@@ -95,7 +100,7 @@ static void emit_unmatched(struct ctl_ctx *ctx, struct json *j, const char *patt
 	if (ctx->json) {
 		/* the same words, without the name the line starts with */
 		const char *text = strstr(line, ": ERROR (");
-		emit(ctx, j, pattern, false, text ? text + 2 : line);
+		emit(ctx, j, pattern, false, text ? text + 2 : line, NULL);
 	} else
 		fprintf(ctx->out, "%s\n", line);
 }
@@ -103,13 +108,13 @@ static void emit_unmatched(struct ctl_ctx *ctx, struct json *j, const char *patt
 static void emit_result(struct ctl_ctx *ctx, struct json *j, const struct proto_result *res,
                         const struct result_policy *pol, const struct result_words *w, int *rc)
 {
-	char name[PROTO_NAME_MAX], text[PROTO_NAME_MAX + 128];
+	char name[PROTO_NAME_MAX], text[PROTO_NAME_MAX * 5 + 128];
 	int e = result_exit(pol, res->result);
 	if (e)
 		*rc = e;
 	snprintf(name, sizeof(name), "%.*s", (int) FIELD_LEN(res->name), res->name);
 	result_text(text, sizeof(text), res, w);
-	emit(ctx, j, name, result_ok(res), text);
+	emit(ctx, j, name, result_ok(res), text, res);
 }
 
 /* Pattern i's part of the output: its error line, or its records (group forms without the quiet
@@ -143,9 +148,9 @@ static void pattern_restart_stop(struct ctl_ctx *ctx, struct json *j, const stru
 			continue;
 		snprintf(name, sizeof(name), "%.*s", (int) FIELD_LEN(res->name), res->name);
 		if (res->flags & PROTO_RES_WAS_UP)
-			emit(ctx, j, name, true, "stopped");
+			emit(ctx, j, name, true, "stopped", NULL);
 		else if (!group)
-			emit(ctx, j, name, false, "ERROR (not running)");
+			emit(ctx, j, name, false, "ERROR (not running)", NULL);
 	}
 }
 

@@ -145,6 +145,15 @@ normal() {
 	esac
 }
 
+# dr_words: droverctl's failure lines as supervisorctl's, the one difference made on purpose:
+# droverctl says why a start gave up ("ERROR (gave up: Exited too quickly (exit status 1))",
+# "ERROR (spawn error: unknown user 'x')") and where to look ("  see: droverctl tail NAME stderr")
+# where supervisorctl says "ERROR (spawn error)" or "ERROR (abnormal termination)".
+dr_words() {
+	sed -E -e '/^  see: droverctl .*tail /d' -e 's/ERROR \((gave up|spawn error): .*\)$/ERROR (spawn error)/' \
+	       -e 's/ERROR \(abnormal termination: .*\)$/ERROR (abnormal termination)/'
+}
+
 # run_case MODE ARGS...: run ARGS with both tools from the common state; compare exit status and
 # output. ro_case: the same for a command that changes no state (no reset after it is needed).
 DIRTY=1
@@ -157,6 +166,7 @@ run_case() {
 	DIRTY=1
 	svo=$(svctl "$@" 2>&1); svr=$?
 	dro=$(drctl "$@" 2>/dev/null); drr=$?
+	dro=$(printf '%s\n' "$dro" | dr_words)
 	same "exit status of '$*'" "$svr" "$drr"
 	same "output of '$*'" "$(printf '%s\n' "$svo" | normal "$mode")" "$(printf '%s\n' "$dro" | normal "$mode")"
 }

@@ -40,13 +40,14 @@ wait_for 5 have_last big 0100000
 [ "$(ctl tail -n 5 w stderr)" = "$(seq 1096 1100)" ] || fail "tail -n 5 w stderr: $(ctl tail -n 5 w stderr | tr '\n' ' ')"
 [ "$(ctl tail w)" = "$(seq 91 100)" ] || fail "tail w (default 10 lines): $(ctl tail w | tr '\n' ' ')"
 [ -e "$LOG_DIR/w-stdout.log" ] && fail "stdout_logfile = NONE created $LOG_DIR/w-stdout.log"
-# The whole ring: 64 KiB at most, whole lines, the end of the output.
-ctl tail -n 0 big > "$T/ring"
+# The whole ring: 64 KiB at most, whole lines, the end of the output (-BYTES 0: all kept).
+ctl tail -0 big > "$T/ring"
 s=$(stat -c %s "$T/ring")
-[ "$s" -le 65536 ] && [ "$s" -gt 60000 ] || fail "tail -n 0 big gave $s bytes, want the last ~64 KiB"
-[ "$(md5sum < "$T/ring")" = "$(seq -f "%07g" 1 100000 | tail -c "$s" | md5sum)" ] || fail "tail -n 0 big is not the end of the output"
-[ $((s % 8)) = 0 ] || fail "tail -n 0 big does not start at a line ($s bytes)"
+[ "$s" -le 65536 ] && [ "$s" -gt 60000 ] || fail "tail -0 big gave $s bytes, want the last ~64 KiB"
+[ "$(md5sum < "$T/ring")" = "$(seq -f "%07g" 1 100000 | tail -c "$s" | md5sum)" ] || fail "tail -0 big is not the end of the output"
+[ $((s % 8)) = 0 ] || fail "tail -0 big does not start at a line ($s bytes)"
 [ "$(ctl tail -n 3 r)" = "$(printf 'to-out\nto-err')" ] || fail "redirect_stderr: stdout tail $(ctl tail -n 3 r | tr '\n' ' ')"
+[ -z "$(ctl tail -n 0 big)" ] || fail "tail -n 0 big printed something (tail(1): no line)"
 ctl tail r stderr > "$T/out" 2>&1 && fail "tail r stderr succeeded although stderr is redirected"
 grep -q "redirect" "$T/out" || fail "tail r stderr does not explain: $(cat "$T/out")"
 ctl tail nosuch > "$T/out" 2>&1; rc=$?

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctl/cmd.h"
@@ -302,17 +303,21 @@ static void test_status_json(void **state)
 	st[1].flags = PROTO_ST_EXITED;
 	st[1].exitstatus = -15;
 	st[1].next_attempt_ms = 30000;
+	st[1].since_ms = 1764753243250u;   /* 2025-12-03T09:14:03.250Z */
+	st[1].restarts_manual = 2;
+	setenv("TZ", "UTC", 1);
+	tzset();
 	cap_open(&c);
 	status_print_json(c.f, st, 2);
 	assert_string_equal(cap_close(&c),
 		"[{\"name\":\"web:web_00\",\"group\":\"web\",\"state\":\"RUNNING\",\"pid\":42,\"uptime\":1.500,"
-		"\"restarts\":0,\"exitstatus\":null,\"ready\":true,\"heartbeat_age\":0.250,\"status\":\"\","
+		"\"restarts\":0,\"restarts_manual\":0,\"since\":null,\"exitstatus\":null,\"ready\":true,\"heartbeat_age\":0.250,\"status\":\"\","
 		"\"counters\":[9],\"description\":\"\",\"busy\":false,\"log_dropped\":0,\"next_attempt\":null,\"slot_bad\":false,"
 		"\"ready_via\":\"notify\",\"ready_after\":0.800,\"ready_detail\":\"READY=1\",\"health\":{\"check\":\"http\","
 		"\"result\":\"failed\",\"age\":0.012,\"latency\":0.003,\"failures\":2,\"failures_max\":3,"
 		"\"detail\":\"HTTP 503\"},\"notify_dropped\":7},"
 		"{\"name\":\"db\",\"group\":\"db\",\"state\":\"FATAL\",\"pid\":0,\"uptime\":0.000,"
-		"\"restarts\":0,\"exitstatus\":-15,\"ready\":false,\"heartbeat_age\":null,\"status\":\"\","
+		"\"restarts\":0,\"restarts_manual\":2,\"since\":\"2025-12-03T09:14:03.250+00:00\",\"exitstatus\":-15,\"ready\":false,\"heartbeat_age\":null,\"status\":\"\","
 		"\"counters\":[],\"description\":\"killed by SIGTERM\",\"busy\":false,\"log_dropped\":0,\"next_attempt\":30.000,"
 		"\"slot_bad\":false,\"ready_via\":null,\"ready_after\":null,\"ready_detail\":\"\",\"health\":null,"
 		"\"notify_dropped\":0}]\n");

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -18,10 +19,78 @@
 #include "output.h"
 #include "util.h"
 
-#define TAIL_FOLLOW 0x100u      /* arg2 flag: stream into the FIFO named by args[1] */
+
+/* --since TIME: "30s", "10m", "2h", "1d" ago; "@SECONDS" since the epoch; "HH:MM[:SS]" today;
+ * "YYYY-MM-DD[ HH:MM[:SS]]" or RFC 3339 ("2026-12-03T09:14:03[.250][Z|+01:00]"), local time
+ * unless an offset is given. ms since the epoch, or 0 when it is none of these. */
+static uint64_t parse_since(const char *s, uint64_t now_ms)
+{
+	char *end;
+	if (s[0] >= '0' && s[0] <= '9') {
+		double v = strtod(s, &end);
+		double unit = strcmp(end, "s") == 0 ? 1 : strcmp(end, "m") == 0 ? 60 : strcmp(end, "h") == 0 ? 3600
+		            : strcmp(end, "d") == 0 ? 86400 : 0;
+		if (end != s && unit > 0 && v >= 0 && v * unit * 1000 < (double) now_ms)
+			return now_ms - (uint64_t) (v * unit * 1000);
+	}
+	if (s[0] == '@') {
+		double v = strtod(s + 1, &end);
+		return end != s + 1 && *end == '\0' && v > 0 ? (uint64_t) (v * 1000) : 0;
+	}
+	static const char *const forms[] = {
+		"%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%H:%M:%S", "%H:%M",
+	};
+	for (size_t f = 0; f < ELEMENTSOF(forms); f++) {
+		struct tm tm;
+		time_t now = (time_t) (now_ms / 1000);
+		memset(&tm, 0, sizeof(tm));
+		if (forms[f][1] == 'H') {   /* a time of today */
+			if (!localtime_r(&now, &tm))
+				return 0;
+			tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+		}
+		end = strptime(s, forms[f], &tm);
+		if (!end)
+			continue;
+		unsigned ms = 0;
+		if (*end == '.' && end[1] >= '0' && end[1] <= '9') {
+			unsigned scale = 100;
+			for (end++; *end >= '0' && *end <= '9'; end++, scale /= 10)
+				ms += (unsigned) (*end - '0') * scale;
+		}
+		time_t t;
+		if (*end == '\0') {
+			tm.tm_isdst = -1;
+			t = mktime(&tm);
+		} else if ((end[0] == 'Z' || end[0] == 'z') && end[1] == '\0') {
+			t = timegm(&tm);
+		} else if ((end[0] == '+' || end[0] == '-') && strlen(end) == 6 && end[3] == ':') {
+			int h = (end[1] - '0') * 10 + (end[2] - '0'), m = (end[4] - '0') * 10 + (end[5] - '0');
+			t = timegm(&tm) - (end[0] == '+' ? 1 : -1) * (time_t) (h * 3600 + m * 60);
+		} else
+			continue;
+		return t > 0 ? (uint64_t) t * 1000 + ms : 0;
+	}
+	return 0;
+}
 
 int cmd_tail_validate(struct ctl_ctx *ctx, struct cmd_args *a)
 {
+	if (a->since) {
+		a->since_ms = parse_since(a->since, now_real_ns() / 1000000u);
+		if (a->since_ms == 0) {
+			char esc[256];
+			escape_line(esc, sizeof(esc), a->since);
+			ctl_errorx(ctx, "tail: invalid --since '%s' (10m, 2h, 14:05, 2026-12-03 14:05:00, RFC 3339, @EPOCH)", esc);
+			cmd_usage_one(ctx->err, a->cmd);
+			return CTL_EXIT_USAGE;
+		}
+		if (a->bytes_set) {
+			ctl_errorx(ctx, "tail: -BYTES does not go with --since");
+			cmd_usage_one(ctx->err, a->cmd);
+			return CTL_EXIT_USAGE;
+		}
+	}
 	if (a->bytes_set && (a->follow || a->lines_set)) {
 		ctl_errorx(ctx, "tail: -BYTES goes with neither -f nor -n");
 		cmd_usage_one(ctx->err, a->cmd);
@@ -112,6 +181,15 @@ static int tail_copy(struct ctl_ctx *ctx, int fd)
 }
 
 #define TAIL_MULTI_MAX 64       /* processes followed at once */
+
+/* The line count to ask for: -BYTES all that is kept (cut here); --since without -n every line
+ * since then. */
+static uint32_t tail_lines(const struct cmd_args *a)
+{
+	if (a->bytes_set || (a->since_ms && !a->lines_set))
+		return PROTO_TAIL_ALL;
+	return a->lines;
+}
 
 /* A private FIFO in a fresh 0700 directory under the runtime directory (the daemon refuses any
  * other). *ret_fd is its read end (O_NONBLOCK: the daemon's non-blocking open for writing finds a
@@ -255,8 +333,11 @@ static int tail_follow(struct ctl_ctx *ctx, const struct cmd_args *a, char names
 		escape_line(v[i].name, sizeof(v[i].name), names[i]);
 		if ((r = fifo_make(ctx, dir, fifo, (unsigned) i, &v[i].fd)) != 0)
 			break;
-		const char *args[2] = { names[i], fifo };
-		r = ctl_call(ctx, PROTO_TAIL, a->lines, a->stream | TAIL_FOLLOW, 2, args, 0, &rep);
+		char since[32];
+		snprintf(since, sizeof(since), "%llu", (unsigned long long) a->since_ms);
+		const char *args[3] = { names[i], fifo, since };
+		r = ctl_call(ctx, PROTO_TAIL, tail_lines(a), a->stream | PROTO_TAIL_FOLLOW | (a->since_ms ? PROTO_TAIL_SINCE : 0),
+		             a->since_ms ? 3 : 2, args, 0, &rep);
 		if (r)
 			break;
 		if (rep.result < 0) {
@@ -328,8 +409,11 @@ static int tail_names(struct ctl_ctx *ctx, const struct cmd_args *a, char (**ret
 /* One process's last lines: 0 with the reply, or an exit code (printed). */
 static int tail_one(struct ctl_ctx *ctx, const struct cmd_args *a, const char *name, struct proto_reply *rep)
 {
-	/* -BYTES: all that is kept, cut here */
-	int r = ctl_call(ctx, PROTO_TAIL, a->bytes_set ? PROTO_TAIL_ALL : a->lines, a->stream, 1, &name, 0, rep);
+	char since[32];
+	snprintf(since, sizeof(since), "%llu", (unsigned long long) a->since_ms);
+	const char *args[2] = { name, since };
+	int r = ctl_call(ctx, PROTO_TAIL, tail_lines(a), a->stream | (a->since_ms ? PROTO_TAIL_SINCE : 0),
+	                 a->since_ms ? 2 : 1, args, 0, rep);
 	if (r)
 		return r;
 	if (rep->result == 0 && a->bytes_set && a->bytes > 0 && rep->message_len > a->bytes) {

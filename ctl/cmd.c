@@ -45,9 +45,10 @@ static const struct cmd_entry cmd_table[] = {
 	  0, 0, 0, CTL_EXIT_FAILED, false, true, NULL, cmd_avail_run },
 	{ "shutdown", "", "stop every process and make droverd exit",
 	  0, 0, 0, CTL_EXIT_FAILED, false, true, NULL, cmd_shutdown_run },
-	{ "tail", "[-f | -n LINES | -BYTES] PATTERN [stdout|stderr]",
+	{ "tail", "[-f | -n LINES | -BYTES] [--since TIME] PATTERN [stdout|stderr]",
 	  "print the end of the output of processes (10 lines; -BYTES: that many bytes); -f follows it",
-	  1, 2, CMD_O_FOLLOW | CMD_O_LINES | CMD_O_BYTES, CTL_EXIT_DEAD, false, true, cmd_tail_validate, cmd_tail_run },
+	  1, 2, CMD_O_FOLLOW | CMD_O_LINES | CMD_O_BYTES | CMD_O_SINCE, CTL_EXIT_DEAD, false, true, cmd_tail_validate,
+	  cmd_tail_run },
 	{ "wait", "STATE PATTERN... [--timeout SECONDS]", "wait until processes reach STATE (default timeout 60 s)",
 	  2, PROTO_ARGS_MAX, CMD_O_TIMEOUT, CTL_EXIT_UNREACHABLE, false, true, cmd_wait_validate, cmd_wait_run },
 	{ "report", "[--ready] [--heartbeat] [--busy|--idle] [--status TEXT]", "report to the scoreboard from a shell worker",
@@ -152,6 +153,7 @@ static const struct cmd_option {
 	{ CMD_O_IDLE,      "idle",      0,   false },
 	{ CMD_O_STATUS,    "status",    0,   true },
 	{ CMD_O_OPENMETRICS, "openmetrics", 0, false },
+	{ CMD_O_SINCE,     "since",     0,   true },
 };
 
 static int usage_error(struct ctl_ctx *ctx, const struct cmd_entry *c, const char *fmt, ...)
@@ -193,6 +195,9 @@ static int option_apply(struct ctl_ctx *ctx, struct cmd_args *a, const struct cm
 		return 0;
 	case CMD_O_FOLLOW:
 		a->follow = true;
+		return 0;
+	case CMD_O_SINCE:
+		a->since = v;   /* read by the command (tail) */
 		return 0;
 	case CMD_O_LINES:
 		if (parse_int64(v, 0, CTL_TAIL_LINES_MAX, &n) < 0)

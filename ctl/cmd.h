@@ -66,6 +66,7 @@ enum {
 	CMD_O_STATUS    = 1u << 8,   /* --status TEXT */
 	CMD_O_BYTES     = 1u << 9,   /* -BYTES (supervisorctl's tail -1600): a number as an option */
 	CMD_O_OPENMETRICS = 1u << 10, /* --openmetrics */
+	CMD_O_SINCE     = 1u << 11,  /* --since TIME */
 };
 
 struct cmd_entry;
@@ -87,6 +88,8 @@ struct cmd_args {
 	bool bytes_set;              /* tail -BYTES */
 	uint32_t bytes;
 	uint32_t stream;             /* tail: 0 stdout, 1 stderr */
+	const char *since;           /* tail --since, as written */
+	uint64_t since_ms;           /* ... as ms since the epoch (cmd_tail_validate); 0: none */
 	unsigned report;             /* CTL_REPORT_* */
 	const char *status_text;     /* report --status */
 	bool openmetrics;            /* metrics --openmetrics */

@@ -78,7 +78,7 @@ _droverctl()
 	case $cmd in
 	start|stop|restart) opts="--no-wait --timeout" ;;
 	wait) opts="--timeout" ;;
-	tail) opts="-f -n" ;;
+	tail) opts="-f -n --since" ;;
 	report) opts="--ready --heartbeat --busy --idle --status" ;;
 	metrics) opts="--openmetrics" ;;
 	esac
@@ -87,7 +87,7 @@ _droverctl()
 		return
 	fi
 	case $prev in
-	--timeout|-n|--status) return ;;
+	--timeout|-n|--status|--since) return ;;
 	esac
 
 	local words_list=""
@@ -101,16 +101,16 @@ _droverctl()
 	wait)
 		if ((nargs == 0)); then words_list=$states; else words_list=$(_droverctl_names); fi ;;
 	tail)
-		# PROCESS, then the stream.
+		# PATTERN (a process, a group, all), then the stream.
 		local positional=0
 		for ((i = cmd_index + 1; i < cword; i++)); do
 			case ${words[i]} in
-			-n) ((i++)) ;;
+			-n|--since) ((i++)) ;;
 			-*) ;;
 			*) ((positional++)) ;;
 			esac
 		done
-		if ((positional == 0)); then words_list=$(_droverctl_names processes)
+		if ((positional == 0)); then words_list=$(_droverctl_names)
 		elif ((positional == 1)); then words_list="stdout stderr"; fi ;;
 	help)
 		((nargs == 0)) && words_list=$commands ;;

@@ -57,13 +57,14 @@
 #include <sys/types.h>
 
 #define PROTO_MAGIC          0x31565244u   /* "DRV1" */
-#define PROTO_VERSION        7             /* bump on ANY change of this file's wire format
+#define PROTO_VERSION        8             /* bump on ANY change of this file's wire format
                                               * (2: log_dropped; 3: result codes and states instead of
                                               * messages, unmatched patterns as indexes; 4: readiness and
                                               * liveness fields of a status record; 5: REREAD, UPDATE,
                                               * AVAIL, pattern index in status records, result flags;
                                               * 6: METRICS; 7: since and manual restarts in status
-                                              * records, a result's reason, TAIL's line count) */
+                                              * records, a result's reason, TAIL's line count; 8: TAIL
+                                              * since) */
 #define PROTO_HEADER_SIZE    24
 #define PROTO_REPLY_BIT      0x8000u
 #define PROTO_F_MORE         0x0001u
@@ -149,6 +150,11 @@ enum proto_health { PROTO_HEALTH_NONE, PROTO_HEALTH_OK, PROTO_HEALTH_FAILED, PRO
 /* TAIL arg1: how many lines, as tail(1)'s -n (0: none; a follow then shows only what comes), or
  * everything droverd keeps. */
 #define PROTO_TAIL_ALL   0xffffffffu
+/* TAIL arg2 flags (with the stream, 0 stdout or 1 stderr, in the low byte): FOLLOW streams into the
+ * FIFO named by args[1]; SINCE: only what came at or after the time in the next arg (args[1], or
+ * args[2] after the FIFO: decimal milliseconds since the epoch). */
+#define PROTO_TAIL_FOLLOW 0x100u
+#define PROTO_TAIL_SINCE  0x200u
 
 /* One process in a STATUS / PID reply. */
 struct proto_status {

@@ -233,14 +233,15 @@ size_t manager_dependants_up(const struct process *p, char *buf, size_t size)
 
 _Static_assert(MGR_LINES_ALL == LOGPIPE_LINES_ALL, "the manager passes line counts through");
 
-int manager_tail(const struct process *p, int stream, unsigned lines, char **ret_text, size_t *ret_len)
+int manager_tail(const struct process *p, int stream, unsigned lines, uint64_t since_ns, char **ret_text,
+                 size_t *ret_len)
 {
-	return logpipe_tail(p->out, stream, lines, ret_text, ret_len);
+	return logpipe_tail(p->out, stream, lines, since_ns, ret_text, ret_len);
 }
 
-int manager_follow(struct process *p, int stream, unsigned lines, const char *fifo_path)
+int manager_follow(struct process *p, int stream, unsigned lines, uint64_t since_ns, const char *fifo_path)
 {
-	return logpipe_follow(p->out, stream, lines, fifo_path);
+	return logpipe_follow(p->out, stream, lines, since_ns, fifo_path);
 }
 
 int manager_reload(struct reload_result *ret)

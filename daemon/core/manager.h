@@ -84,8 +84,9 @@ size_t manager_dependants_up(const struct process *p, char *buf, size_t size);
 /* Output of one process: stream 0 stdout, 1 stderr; lines as tail(1)'s -n (0: none), or
  * MGR_LINES_ALL: everything kept; see os/logpipe.h for the codes. */
 #define MGR_LINES_ALL UINT_MAX
-int manager_tail(const struct process *p, int stream, unsigned lines, char **ret_text, size_t *ret_len);
-int manager_follow(struct process *p, int stream, unsigned lines, const char *fifo_path);
+int manager_tail(const struct process *p, int stream, unsigned lines, uint64_t since_ns, char **ret_text,
+                 size_t *ret_len);
+int manager_follow(struct process *p, int stream, unsigned lines, uint64_t since_ns, const char *fifo_path);
 
 /* Reload the config file (see core/reload.h for the result); what a reload would do, applying
  * nothing (supervisorctl's reread; avail reads the entries' prog); shut down (every process

@@ -24,7 +24,6 @@
 #include "os/log.h"
 #include "util.h"
 
-#define TAIL_FOLLOW 0x100u      /* TAIL arg2 flag: stream into the FIFO named by args[1] */
 
 typedef void handler_fn(const struct proto_request *req, struct route *rt);
 
@@ -301,7 +300,9 @@ static void do_shutdown(const struct proto_request *req, struct route *rt)
 
 /* ---- tail ---- */
 
-/* TAIL: arg1 = lines (0 none, PROTO_TAIL_ALL all kept), arg2 = stream (0 stdout, 1 stderr) | TAIL_FOLLOW,
+/* TAIL: arg1 = lines (0 none, PROTO_TAIL_ALL all kept), arg2 = stream (0 stdout, 1 stderr) |
+ * PROTO_TAIL_FOLLOW | PROTO_TAIL_SINCE (args[1], after the FIFO when following: since when, ms
+ * since the epoch),
  * args[0] = one process, args[1] = the FIFO to stream into (follow). Codes: -ENOENT no such
  * process, -ENOTUNIQ the pattern names several, -ENODATA stderr is redirected to stdout,
  * -EPERM the FIFO is not private; the text is the data. See logpipe.h. */
@@ -311,9 +312,11 @@ static void do_tail(const struct proto_request *req, struct route *rt)
 	char *text = NULL;
 	size_t len = 0;
 	int stream = (int) (req->arg2 & 0xffu), r;
-	bool follow = req->arg2 & TAIL_FOLLOW;
+	bool follow = req->arg2 & PROTO_TAIL_FOLLOW, since = req->arg2 & PROTO_TAIL_SINCE;
+	int64_t since_ms = 0;
 
-	if (req->nargs < (follow ? 2u : 1u) || (req->arg2 & ~(TAIL_FOLLOW | 0xffu)) || stream > 1) {
+	if (req->nargs < 1u + follow + since || (req->arg2 & ~(PROTO_TAIL_FOLLOW | PROTO_TAIL_SINCE | 0xffu)) ||
+	    stream > 1 || (since && parse_int64(req->args[1 + follow], 1, INT64_MAX / 1000000, &since_ms) < 0)) {
 		reply_simple(rt, req->type, req->id, -EINVAL, "");
 		return;
 	}
@@ -324,8 +327,9 @@ static void do_tail(const struct proto_request *req, struct route *rt)
 		return;
 	}
 	unsigned lines = req->arg1 == PROTO_TAIL_ALL ? MGR_LINES_ALL : req->arg1;
-	r = follow ? manager_follow(set.v[0].p, stream, lines, req->args[1])
-	           : manager_tail(set.v[0].p, stream, lines, &text, &len);
+	uint64_t since_ns = (uint64_t) since_ms * 1000000u;
+	r = follow ? manager_follow(set.v[0].p, stream, lines, since_ns, req->args[1])
+	           : manager_tail(set.v[0].p, stream, lines, since_ns, &text, &len);
 	manager_set_free(&set);
 	if (r < 0) {
 		reply_simple(rt, req->type, req->id, r, "");

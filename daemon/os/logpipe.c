@@ -49,6 +49,8 @@
 #define FOLLOW_PIPE_SIZE   (256 * 1024)        /* FIFO buffer asked for a follower: slack for bursts */
 #define FOLLOW_CHECK_S     1.0                 /* how often gone followers are looked for */
 #define WARN_INTERVAL_NS   (60 * NSEC_PER_SEC) /* one drop / rotate warning per stream per minute */
+#define MARKS_MAX          64                  /* time marks per stream (1 KiB) */
+#define MARK_GAP_NS        (100 * NSEC_PER_MSEC)   /* tail --since is this exact */
 
 
 struct stream;
@@ -88,6 +90,12 @@ struct stream {
 	uint64_t drop_warned_ns, rotate_warned_ns;
 
 	struct ring tail;              /* the last RING_MAX bytes */
+	uint64_t total;                /* bytes ever appended to tail */
+	/* When the bytes in tail came (tail --since): a mark per chunk at least MARK_GAP_NS after the
+	 * previous one; when full, the marks of bytes no longer kept go, else every other one (the
+	 * resolution halves rather than the oldest times being lost). */
+	struct mark { uint64_t pos, ns; } marks[MARKS_MAX];
+	size_t nmarks;
 
 	struct follower followers[LOGPIPE_FOLLOWERS_MAX];
 	size_t nfollowers;
@@ -436,8 +444,34 @@ static void follow_check_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 /* ---- one stream ------------------------------------------------------------------------------ */
 
+static void st_mark(struct stream *st, size_t n)
+{
+	uint64_t now = now_real_ns();
+	if (st->nmarks > 0 && now >= st->marks[st->nmarks - 1].ns && now - st->marks[st->nmarks - 1].ns < MARK_GAP_NS) {
+		st->total += n;
+		return;
+	}
+	if (st->nmarks == MARKS_MAX) {
+		uint64_t oldest = st->total - st->tail.len;   /* position of the oldest byte kept */
+		size_t drop = 0;
+		while (drop + 1 < st->nmarks && st->marks[drop + 1].pos <= oldest)
+			drop++;
+		if (drop == 0) {
+			for (size_t i = 0; i < MARKS_MAX / 2; i++)
+				st->marks[i] = st->marks[2 * i];
+			st->nmarks = MARKS_MAX / 2;
+		} else {
+			memmove(st->marks, st->marks + drop, (st->nmarks - drop) * sizeof(st->marks[0]));
+			st->nmarks -= drop;
+		}
+	}
+	st->marks[st->nmarks++] = (struct mark) { .pos = st->total, .ns = now };
+	st->total += n;
+}
+
 static void st_output(struct stream *st, const char *data, size_t n)
 {
+	st_mark(st, n);
 	ring_append(&st->tail, data, n);
 	st_file_write_stamped(st, data, n);
 	if (st->nfollowers)
@@ -754,6 +788,54 @@ static int stream_check(const struct logpipe *lp, int stream)
 	return 0;
 }
 
+/* Where the last LINES lines of buf[start..len) begin (LINES 0: all). */
+static size_t last_lines_start(const char *buf, size_t start, size_t len, unsigned lines)
+{
+	if (lines == 0)
+		return start;
+	size_t i = len;
+	unsigned seen = 0;
+	if (i > start && buf[i - 1] == '\n')
+		i--;   /* the newline that ends the last line */
+	while (i > start) {
+		if (buf[i - 1] == '\n' && ++seen == lines)
+			break;
+		i--;
+	}
+	return i;
+}
+
+/* What memory holds of a stream: its last LINES lines (LOGPIPE_LINES_ALL: all; 0: none), of
+ * those that came at or after since_ns (wall clock; 0: any): a line that began before and ended
+ * after counts, and the marks make it exact to MARK_GAP_NS. A new NUL-terminated buffer. */
+static char *st_backlog(const struct stream *st, unsigned lines, uint64_t since_ns, size_t *ret_len)
+{
+	size_t len;
+	if (lines == 0) {
+		*ret_len = 0;
+		return xstrdup("");
+	}
+	char *text = ring_lines(st ? &st->tail : NULL, 0, &len);
+	size_t start = 0;
+	if (since_ns && st) {
+		size_t k = 0;
+		while (k < st->nmarks && st->marks[k].ns < since_ns)
+			k++;
+		uint64_t from = k < st->nmarks ? st->marks[k].pos : st->total;   /* none since: nothing */
+		uint64_t after = st->total - from;   /* bytes that came since */
+		start = after >= len ? 0 : len - (size_t) after;
+		while (start > 0 && start < len && text[start - 1] != '\n')
+			start--;   /* the line it is in */
+	} else if (since_ns) {
+		len = 0;   /* nothing ever came */
+	}
+	start = last_lines_start(text, start, len, lines == LOGPIPE_LINES_ALL ? 0 : lines);
+	memmove(text, text + start, len - start);
+	text[len - start] = '\0';
+	*ret_len = len - start;
+	return text;
+}
+
 static unsigned count_lines(const char *s, size_t n)
 {
 	unsigned k = 0;
@@ -796,15 +878,7 @@ static int file_tail(const char *path, unsigned lines, char **ret_text, size_t *
 		const char *nl = memchr(buf, '\n', got);
 		start = nl ? (size_t) (nl + 1 - buf) : got;
 	}
-	size_t i = got;
-	unsigned seen = 0;
-	if (i > start && buf[i - 1] == '\n')
-		i--;
-	while (i > start) {
-		if (buf[i - 1] == '\n' && ++seen == lines)
-			break;
-		i--;
-	}
+	size_t i = last_lines_start(buf, start, got, lines);
 	memmove(buf, buf + i, got - i);
 	buf[got - i] = '\0';
 	*ret_text = buf;
@@ -812,25 +886,20 @@ static int file_tail(const char *path, unsigned lines, char **ret_text, size_t *
 	return 0;
 }
 
-int logpipe_tail(const struct logpipe *lp, int stream, unsigned lines, char **ret_text, size_t *ret_len)
+int logpipe_tail(const struct logpipe *lp, int stream, unsigned lines, uint64_t since_ns, char **ret_text,
+                 size_t *ret_len)
 {
 	size_t len;
 	int r = stream_check(lp, stream);
 	if (r < 0)
 		return r;
 	const struct stream *st = lp->streams[stream];
-	if (lines == 0) {
-		*ret_text = xstrdup("");
-		*ret_len = 0;
-		return 0;
-	}
-	if (lines == LOGPIPE_LINES_ALL)
-		lines = 0;   /* ring_lines: all */
-	char *text = ring_lines(st ? &st->tail : NULL, lines, &len);
+	char *text = st_backlog(st, lines, since_ns, &len);
 	/* Fewer lines kept in memory than asked for (more than 64 KiB ago, or before droverd
 	 * started): the log file has them, if there is one. */
 	const char *path = lp->file[stream].path;
-	if (lines > 0 && path && (!st || st->sink == STDSINK_NONE) && count_lines(text, len) < lines) {
+	if (!since_ns && lines > 0 && lines != LOGPIPE_LINES_ALL && path && (!st || st->sink == STDSINK_NONE) &&
+	    count_lines(text, len) < lines) {
 		char *ft = NULL;
 		size_t flen = 0;
 		if (file_tail(path, lines, &ft, &flen) == 0) {
@@ -907,7 +976,7 @@ out:
 	return r;
 }
 
-int logpipe_follow(struct logpipe *lp, int stream, unsigned lines, const char *fifo_path)
+int logpipe_follow(struct logpipe *lp, int stream, unsigned lines, uint64_t since_ns, const char *fifo_path)
 {
 	struct stream *st;
 	size_t slot = 0, len;
@@ -934,9 +1003,7 @@ int logpipe_follow(struct logpipe *lp, int stream, unsigned lines, const char *f
 		ev_timer_start(watch_loop, &follow_timer);
 	}
 	/* Like tail -f: the last lines first, then what comes, with nothing lost or doubled between. */
-	char *text = lines == 0 ? xstrdup("") : ring_lines(&st->tail, lines == LOGPIPE_LINES_ALL ? 0 : lines, &len);
-	if (lines == 0)
-		len = 0;
+	char *text = st_backlog(st, lines, since_ns, &len);
 	if (len)
 		follower_write(st, slot, text, len);
 	free(text);

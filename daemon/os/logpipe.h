@@ -78,7 +78,8 @@ uint64_t logpipe_dropped(const struct logpipe *lp);
 /* The last LINES lines of stream (LOGPIPE_STDOUT/STDERR) from the 64 KiB
  * in-memory tail, in a new buffer (*ret_text, NUL-terminated, NUL bytes of the output shown as
  * '?'). 0, -ENODATA (stderr of a redirect_stderr process), -EINVAL (bad stream). */
-int logpipe_tail(const struct logpipe *lp, int stream, unsigned lines, char **ret_text, size_t *ret_len);
+int logpipe_tail(const struct logpipe *lp, int stream, unsigned lines, uint64_t since_ns, char **ret_text,
+                 size_t *ret_len);
 
 /* Stream stream into the FIFO at fifo_path: first the last LINES lines (as logpipe_tail),
  * then every new byte as it arrives, never blocking (a follower that does not keep up loses
@@ -89,6 +90,6 @@ int logpipe_tail(const struct logpipe *lp, int stream, unsigned lines, char **re
  * is opened (through its O_PATH descriptor), never a path looked up twice. Returns 0, -EPERM,
  * -ENXIO (no reader), -EBUSY (LOGPIPE_FOLLOWERS_MAX followers already), -ENODATA, -EINVAL. */
 #define LOGPIPE_FOLLOWERS_MAX 16
-int logpipe_follow(struct logpipe *lp, int stream, unsigned lines, const char *fifo_path);
+int logpipe_follow(struct logpipe *lp, int stream, unsigned lines, uint64_t since_ns, const char *fifo_path);
 
 #endif

@@ -47,7 +47,7 @@ static const struct {
 	[F_PROC_READY]       = { "drover_process_ready", GAUGE, NULL,
 	                         "1 when the worker reported itself ready (scoreboard or notify socket), else 0" },
 	[F_PROC_RESTARTS]    = { "drover_process_restarts", COUNTER, NULL,
-	                         "Automatic restarts: spawns no user asked for (exit, backoff retry, heartbeat or health, reload)" },
+	                         "Spawns after the first: reason=automatic (an exit, a backoff retry, a heartbeat or health check, a reload) or reason=manual (a user's start or restart)" },
 	[F_PROC_START_TIME]  = { "drover_process_start_time_seconds", GAUGE, "seconds",
 	                         "When the current worker was spawned, Unix time (processes with a worker only)" },
 	[F_PROC_HEARTBEAT_AGE] = { "drover_process_heartbeat_age_seconds", GAUGE, "seconds",
@@ -241,7 +241,11 @@ static void proc_family(struct out *o, enum family fam, const struct out *pl, co
 			break;
 		case F_PROC_RESTARTS:
 			sample(o, fam, l);
+			put(o, ",reason=\"automatic\"", 19);
 			put_u64(o, s->restarts);
+			sample(o, fam, l);
+			put(o, ",reason=\"manual\"", 16);
+			put_u64(o, s->restarts_manual);
 			break;
 		case F_PROC_START_TIME:
 			if (!live(s))

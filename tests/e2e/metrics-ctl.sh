@@ -66,6 +66,13 @@ if command -v promtool >/dev/null 2>&1; then
 	cp "$T/m.prom" "$ART/metrics.prom"
 fi
 
+# A user's restart counts as manual, not automatic.
+ctl restart sleeper:sleeper_0 > /dev/null || error "restart sleeper:sleeper_0 failed"
+ctl metrics > "$T/m3.prom" || fail "droverctl metrics exited $?"
+grep -q 'drover_process_restarts_total{.*process="sleeper:sleeper_0",reason="manual"} 1$' "$T/m3.prom" &&
+	grep -q 'drover_process_restarts_total{.*process="sleeper:sleeper_0",reason="automatic"} 0$' "$T/m3.prom" ||
+	error "after a restart by hand: $(grep 'restarts_total.*sleeper_0' "$T/m3.prom")"
+
 stop_daemon TERM
 "$DROVERCTL" -n "$NAME" metrics > /dev/null 2>&1; rc=$?
 [ "$rc" = 4 ] || error "droverctl metrics without droverd exited $rc, not 4"

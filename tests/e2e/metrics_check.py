@@ -42,7 +42,8 @@ for p in status:
     check(n + " state", get("drover_process_state", group=g, process=n, state=p["state"]), 1)
     check(n + " up", get("drover_process_up", group=g, process=n), 1 if p["state"] == "RUNNING" else 0)
     check(n + " ready", get("drover_process_ready", group=g, process=n), 1 if p["ready"] else 0)
-    check(n + " restarts", get("drover_process_restarts_total", group=g, process=n), p["restarts"])
+    check(n + " restarts", get("drover_process_restarts_total", group=g, process=n, reason="automatic"), p["restarts"])
+    check(n + " manual restarts", get("drover_process_restarts_total", group=g, process=n, reason="manual"), p["restarts_manual"])
     check(n + " log dropped", get("drover_process_log_dropped_bytes_total", group=g, process=n), p["log_dropped"])
     start = get("drover_process_start_time_seconds", group=g, process=n)
     if p["pid"]:

@@ -35,6 +35,7 @@ static size_t sample(struct proto_status st[3])
 	set(&st[0], "app:app_0", "app", PROC_RUNNING, 100);
 	st[0].uptime_ms = 60000;
 	st[0].restarts = 4;
+	st[0].restarts_manual = 2;
 	st[0].flags = PROTO_ST_READY | PROTO_ST_HEARTBEAT;
 	st[0].heartbeat_age_ms = 1500;
 	st[0].ncounters = 2;
@@ -101,8 +102,9 @@ static void test_prometheus(void **state)
 	has(t, "drover_process_ready{drover=\"web\",group=\"app\",process=\"app:app_0\"} 1");
 	has(t, "drover_process_ready{drover=\"web\",group=\"crasher\",process=\"crasher\"} 0");
 	has(t, "# TYPE drover_process_restarts_total counter");
-	has(t, "drover_process_restarts_total{drover=\"web\",group=\"app\",process=\"app:app_0\"} 4");
-	has(t, "drover_process_restarts_total{drover=\"web\",group=\"crasher\",process=\"crasher\"} 3");
+	has(t, "drover_process_restarts_total{drover=\"web\",group=\"app\",process=\"app:app_0\",reason=\"automatic\"} 4");
+	has(t, "drover_process_restarts_total{drover=\"web\",group=\"app\",process=\"app:app_0\",reason=\"manual\"} 2");
+	has(t, "drover_process_restarts_total{drover=\"web\",group=\"crasher\",process=\"crasher\",reason=\"automatic\"} 3");
 	/* start time = now - uptime, only for a process with a worker */
 	has(t, "drover_process_start_time_seconds{drover=\"web\",group=\"app\",process=\"app:app_0\"} 1799999940.123");
 	has_not(t, "drover_process_start_time_seconds{drover=\"web\",group=\"crasher\"");

@@ -11,7 +11,7 @@
 # daemon's own text); pids as "0" or "PID".
 # exits runs 1.5 s: a program that exits at once with startsecs = 0 is a race in supervisord
 # (RUNNING, then EXITED: "started"; or the exit seen while STARTING: retried, "spawn error").
-# timeout: 240
+# timeout: 360
 . "$(dirname "$0")/lib.sh"
 compat_plain_only
 
@@ -37,7 +37,7 @@ autorestart = false
 
 [program:slow]
 command = /bin/sleep 1000
-startsecs = 4
+startsecs = 8
 
 [program:back]
 command = /bin/sh -c 'sleep 0.3; exit 1'
@@ -97,6 +97,7 @@ both_rc() {
 	wait "$p"
 	same "exit status of 'status $1' while $2" "$(cat "$T/sv.rc")" "$(cat "$T/dr.rc")"
 }
+# slow stays STARTING 8 s: long enough to be seen by a loaded machine once both daemons answer
 both_rc slow STARTING
 both_rc back BACKOFF
 both_rc back FATAL
@@ -116,17 +117,19 @@ multi:multi_1 RUNNING
 slow RUNNING"
 # reset TOOL STATES: bring TOOL's processes to WANT with TOOL's own commands.
 reset() {
-	local tool=$1 n w cur
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
+	local tool=$1 n w cur end=$(($(now_ms) + 20000))
+	while [ "$(now_ms)" -lt "$end" ]; do
 		local states
 		states=$($tool status 2>/dev/null | awk 'NF >= 2 { print $1, $2 }' | sort)
 		[ "$states" = "$WANT" ] && return 0
 		while read -r n w; do
 			cur=$(echo "$states" | awk -v n="$n" '$1 == n { print $2 }')
 			[ "$cur" = "$w" ] && continue
-			case $w in
-			RUNNING | EXITED | FATAL) $tool start "$n" > /dev/null 2>&1 ;;
-			STOPPED) $tool stop "$n" > /dev/null 2>&1 ;;
+			case $w:$cur in
+			# on its way to EXITED: a start now would run it again (and race its exit)
+			EXITED:RUNNING | EXITED:STARTING) ;;
+			RUNNING:* | EXITED:* | FATAL:*) $tool start "$n" > /dev/null 2>&1 ;;
+			STOPPED:*) $tool stop "$n" > /dev/null 2>&1 ;;
 			esac
 		done <<< "$WANT"
 	done

@@ -131,19 +131,21 @@ $(BUILD)/libdroverctl.a: $(CTL_LIBOBJ) $(CONF_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+# (The headers a program includes are its prerequisites too, from its .d file: only its source
+# and the archives go to the compiler, or gcc would precompile a header into the output.)
 $(BUILD)/tests/test-ctl-%: tests/unit/test-ctl-%.c $(BUILD)/libdroverctl.a $(BUILD)/libcommon.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $^ $(LDSAN) $(LDLIBS) $(shell pkg-config --libs cmocka)
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $(filter %.c %.a,$^) $(LDSAN) $(LDLIBS) $(shell pkg-config --libs cmocka)
 
 $(BUILD)/tests/test-%: tests/unit/test-%.c $(BUILD)/libdroverd.a $(BUILD)/libcommon.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $^ $(LDSAN) $(LDLIBS) $(shell pkg-config --libs cmocka)
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $(filter %.c %.a,$^) $(LDSAN) $(LDLIBS) $(shell pkg-config --libs cmocka)
 
 # Test helper programs (workers, hostile clients) link libdrover as a worker does, then the
 # internal library for what they need of the protocol and the scoreboard layout.
 $(BUILD)/tests/%: tests/helpers/%.c $(BUILD)/libdrover.a $(BUILD)/libcommon.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDSAN) -lrt -lpthread
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.a,$^) $(LDSAN) -lrt -lpthread
 
 check-build: all $(UNIT_BIN) $(HELPER_BIN) $(BUILD)/examples/demo-worker $(BUILD)/bench/sb-update
 

@@ -219,7 +219,7 @@ if case " $SYSTEMS " in *" drover "*) true ;; *) false ;; esac; then
 fi
 
 # scoreboard update micro-benchmark (issue 3/4): only once lib/drover.h exists.  bench/sb-update.c builds the
-# scoreboard objects itself (instance "bench<PID>") and times drover_status + drover_count through the real
+# scoreboard objects itself (a sealed memfd per worker, as droverd does) and times drover_status + drover_count through the real
 # libdrover in forked, CPU-pinned workers; it prints "sb-update CASE: N ns/update" lines.
 if [ ! -f "$REPO/lib/drover.h" ]; then
 	echo "scoreboard bench: not available yet" >&2

@@ -1,16 +1,15 @@
 /* bench/sb-update: cost of one scoreboard update (drover_status + drover_count) through the real
- * libdrover, without droverd: it builds the objects droverd would (lib/scoreboard.h layout), then
- * forks workers pinned to CPUs. Cases:
+ * libdrover, without droverd: it builds the objects droverd would (lib/scoreboard.h: a sealed
+ * memfd per worker, handed over as descriptor 10), then forks workers pinned to CPUs. Cases:
  *   1 worker;
- *   2 workers on 2 cores, one semaphore per slot (what drover does);
- *   2 workers on 2 cores, one shared semaphore (what a lock stripe shared by two slots costs:
- *     /NAME.sb.1 is a hard link to /NAME.sb.0).
+ *   2 workers on 2 cores, an object (and a lock) per worker (what drover does);
+ *   2 workers on 2 cores, one object shared by both (what a lock and cache lines shared by two
+ *     writers cost).
  * Prints one line per case: "sb-update CASE: N ns/update". Usage: sb-update [ITERATIONS]
- * Build: cc -std=gnu11 -D_GNU_SOURCE -O2 -I. -Ilib bench/sb-update.c build/libdrover.a -lrt -lpthread */
+ * Build: cc -std=gnu11 -D_GNU_SOURCE -O2 -I. -Ilib bench/sb-update.c build/libdrover.a build/libcommon.a -lrt -lpthread */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
-#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +22,7 @@
 #include "drover.h"
 #include "scoreboard.h"
 
-static char instance[40];
+static int objects[2] = { -1, -1 };
 
 static uint64_t mono_ns(void)
 {
@@ -34,46 +33,33 @@ static uint64_t mono_ns(void)
 
 static void cleanup(void)
 {
-	char name[80];
-	sb_shm_name(name, sizeof(name), instance);
-	shm_unlink(name);
-	for (uint32_t k = 0; k < 2; k++) {
-		sb_sem_name(name, sizeof(name), instance, k);
-		sem_unlink(name);
-	}
+	for (int k = 0; k < 2; k++)
+		if (objects[k] >= 0)
+			close(objects[k]);
+	objects[0] = objects[1] = -1;
 }
 
-/* What droverd's scoreboard_open + scoreboard_on_spawn do, minimally. */
-static int setup(int shared_lock)
+/* What droverd's scoreboard_slot_spawn does, minimally: slot k's object, generation 1. */
+static int object_new(uint32_t k)
 {
-	char name[80], path[160], path0[160];
+	int fd = memfd_create("drover-scoreboard", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0 || ftruncate(fd, SB_OBJECT_SIZE) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+		return -1;
+	void *m = mmap(NULL, SB_OBJECT_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED || sb_object_init(m, k, getpid()) < 0)
+		return -1;
+	sb_object_slot(m)->generation = 1;
+	munmap(m, SB_OBJECT_SIZE);
+	return fd;
+}
+
+static int setup(int shared)
+{
 	cleanup();
-	sb_shm_name(name, sizeof(name), instance);
-	int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 || ftruncate(fd, (off_t) sb_size(2)) < 0)
-		return -1;
-	void *m = mmap(NULL, sb_size(2), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	if (m == MAP_FAILED)
-		return -1;
-	sb_header_init(m, 2, getpid(), 1);
-	for (uint32_t k = 0; k < 2; k++) {
-		sb_slot_at(m, k)->generation = 1;
-		sb_sem_name(name, sizeof(name), instance, k);
-		if (shared_lock && k == 1) {
-			snprintf(path0, sizeof(path0), "/dev/shm/sem.%s.sb.0", instance);
-			snprintf(path, sizeof(path), "/dev/shm/sem.%s.sb.1", instance);
-			if (link(path0, path) < 0)
-				return -1;
-			continue;
-		}
-		sem_t *s = sem_open(name, O_CREAT | O_EXCL, 0600, 1);
-		if (s == SEM_FAILED)
-			return -1;
-		sem_close(s);
-	}
-	munmap(m, sb_size(2));
-	return 0;
+	objects[0] = object_new(0);
+	objects[1] = shared ? -1 : object_new(1);
+	return objects[0] < 0 || (!shared && objects[1] < 0) ? -1 : 0;
 }
 
 static void pin(int cpu)
@@ -85,14 +71,16 @@ static void pin(int cpu)
 }
 
 /* One worker: attach, warm up, time n updates, report ns per update on the pipe. */
-static void worker(int slot, long n, int out)
+static void worker(int cpu, int shared, long n, int out)
 {
-	char v[16];
-	pin(slot);
-	setenv("DROVER_NAME", instance, 1);
-	snprintf(v, sizeof(v), "%d", slot);
-	setenv("DROVER_SLOT", v, 1);
+	int slot = shared ? 0 : cpu;
+	pin(cpu);
+	if (dup2(objects[slot], SB_FD) < 0)
+		_exit(1);
+	setenv("DROVER_NAME", "bench", 1);
+	setenv("DROVER_SLOT", slot ? "1" : "0", 1);
 	setenv("DROVER_GENERATION", "1", 1);
+	setenv(SB_FD_ENV, "10", 1);
 	if (drover_attach() < 0)
 		_exit(1);
 	for (long i = 0; i < 10000; i++)
@@ -108,17 +96,17 @@ static void worker(int slot, long n, int out)
 	_exit(0);
 }
 
-static int run_case(const char *label, int nworkers, int shared_lock, long n)
+static int run_case(const char *label, int nworkers, int shared, long n)
 {
 	int p[2];
 	double sum = 0, ns;
-	if (setup(shared_lock) < 0 || pipe(p) < 0) {
+	if (setup(shared) < 0 || pipe(p) < 0) {
 		perror("sb-update: setup");
 		return 1;
 	}
 	for (int w = 0; w < nworkers; w++)
 		if (fork() == 0)
-			worker(w, n, p[1]);
+			worker(w, shared, n, p[1]);
 	close(p[1]);
 	int got = 0;
 	while (got < nworkers && read(p[0], &ns, sizeof(ns)) == (ssize_t) sizeof(ns)) {
@@ -142,11 +130,10 @@ int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 2000000;
 	int r = 0;
-	snprintf(instance, sizeof(instance), "bench%d", (int) getpid());
 	r |= run_case("1 worker", 1, 0, n);
 	if (sysconf(_SC_NPROCESSORS_ONLN) >= 2) {
-		r |= run_case("2 workers/2 cores, semaphore per slot", 2, 0, n);
-		r |= run_case("2 workers/2 cores, one shared semaphore", 2, 1, n);
+		r |= run_case("2 workers/2 cores, an object per worker", 2, 0, n);
+		r |= run_case("2 workers/2 cores, one shared object", 2, 1, n);
 	}
 	return r;
 }

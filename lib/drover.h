@@ -26,16 +26,20 @@
  *
  * Contract of every call:
  *   - returns 0, or a negative errno; never prints anything, never raises a signal;
- *   - thread-safe (writers of one slot serialise on its semaphore);
- *   - outside droverd (no DROVER_NAME / DROVER_SLOT / DROVER_GENERATION in the environment) it
- *     is a cheap no-op returning -ENOENT (the same after the first call: one getenv, then a
- *     cached answer). A program that does not care ignores the return value;
+ *   - thread-safe (writers of one slot serialise on its lock);
+ *   - outside droverd (no DROVER_NAME / DROVER_SLOT / DROVER_GENERATION / DROVER_SCOREBOARD_FD
+ *     in the environment) it is a cheap no-op returning -ENOENT (the same after the first call:
+ *     one getenv, then a cached answer). A program that does not care ignores the return value;
  *   - never blocks longer than 100 ms (the slot's lock; then -ETIMEDOUT, nothing written);
- *   - -ESTALE: this process belongs to an older incarnation of its slot (e.g. a child left
+ *   - -ESTALE: this process belongs to an ended incarnation of its slot (e.g. a child left
  *     behind by a worker that was restarted); its reports are dropped.
- * The first call attaches (drover_attach() does it explicitly). The process keeps one mapping
- * of the scoreboard and one semaphore open, no descriptor. A child forked after attaching
- * reports into the same slot (as `droverctl report` run by a shell worker does).
+ * Each worker gets a scoreboard object of its own from droverd: descriptor 10
+ * (DROVER_SCOREBOARD_FD), which its children inherit. Only the worker's own processes (and
+ * root, and processes of its own uid, which can reach any of its descriptors) can write its slot.
+ * libdrover maps the object when the process starts (a program that then closes descriptor 10
+ * keeps reporting) or at the first call (drover_attach() does it explicitly); it keeps that one
+ * mapping. A child started without descriptor 10 (a runtime that closes descriptors in the
+ * children it starts) finds it through the nearest ancestor that still has it.
  */
 #ifndef DROVER_H
 #define DROVER_H
@@ -51,8 +55,9 @@ extern "C" {
 #define DROVER_COUNTERS 8          /* drover_count() index range: 0..7 */
 #define DROVER_STATUS_MAX 127      /* longer status lines are cut */
 
-/* Attach to the scoreboard named by the environment droverd gives every worker. 0, -ENOENT
- * (not run by droverd), or -errno (scoreboard missing, EACCES, bad slot...). Optional. */
+/* Attach to the scoreboard object droverd gave this worker (environment and descriptor). 0,
+ * -ENOENT (not run by droverd), -ENOTCONN (its descriptor is gone or is no scoreboard, here and in
+ * every ancestor), -ESTALE (an ended incarnation), or another -errno. Optional. */
 DROVER_API int drover_attach(void);
 
 /* The worker is ready (ready = scoreboard: STARTING -> RUNNING). Also counts as a heartbeat. */

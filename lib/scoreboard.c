@@ -1,50 +1,69 @@
-/* Scoreboard helpers shared by droverd and libdrover: names, header, checksum, seqlock. Pure. */
+/* Scoreboard helpers shared by droverd and libdrover: object set-up and check, the writers' lock,
+ * checksum, seqlock, validation. No I/O. */
 #include "scoreboard.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "util.h"
 
-int sb_shm_name(char *buf, size_t size, const char *instance)
+int sb_object_init(void *base, uint32_t slot, pid_t daemon_pid)
 {
-	if (!instance_name_valid(instance))
-		return -EINVAL;
-	int n = snprintf(buf, size, "/%s.scoreboard", instance);
-	return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : 0;
-}
+	struct sb_header *h = sb_object_header(base);
+	pthread_mutexattr_t a;
+	int r;
 
-int sb_sem_name(char *buf, size_t size, const char *instance, uint32_t slot)
-{
-	if (!instance_name_valid(instance))
-		return -EINVAL;
-	int n = snprintf(buf, size, "/%s.sb.%u", instance, slot);
-	return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : 0;
-}
-
-void sb_header_init(struct sb_header *h, uint32_t nslots, pid_t daemon_pid, uint64_t epoch)
-{
-	memset(h, 0, sizeof(*h));
+	memset(base, 0, SB_HEADER_SIZE + SB_SLOT_SIZE + SB_LOCK_SIZE);
 	h->magic = SB_MAGIC;
 	h->version = SB_LAYOUT_VERSION;
 	h->header_size = SB_HEADER_SIZE;
 	h->slot_size = SB_SLOT_SIZE;
-	h->nslots = nslots;
+	h->object_size = SB_OBJECT_SIZE;
+	h->slot = slot;
 	h->daemon_pid = (int32_t) daemon_pid;
-	h->epoch = epoch;
+	if ((r = pthread_mutexattr_init(&a)) != 0)
+		return -r;
+	if ((r = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED)) == 0 &&
+	    (r = pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST)) == 0)
+		r = pthread_mutex_init(&sb_object_lock(base)->mutex, &a);
+	pthread_mutexattr_destroy(&a);
+	return -r;
 }
 
-int sb_header_check(const struct sb_header *h, size_t file_size)
+int sb_header_check(const struct sb_header *h, size_t object_size, uint32_t slot)
 {
-	if (file_size < SB_HEADER_SIZE || h->magic != SB_MAGIC)
+	if (object_size != SB_OBJECT_SIZE || h->magic != SB_MAGIC)
 		return -EBADMSG;
 	if (h->version != SB_LAYOUT_VERSION)
 		return -EPROTO;
-	if (h->header_size != SB_HEADER_SIZE || h->slot_size != SB_SLOT_SIZE || h->nslots > SB_SLOTS_MAX ||
-	    sb_size(h->nslots) > file_size)
+	if (h->header_size != SB_HEADER_SIZE || h->slot_size != SB_SLOT_SIZE || h->object_size != SB_OBJECT_SIZE ||
+	    h->slot != slot)
 		return -EBADMSG;
 	return 0;
+}
+
+int sb_lock(struct sb_lock *l)
+{
+	struct timespec dl;
+	clock_gettime(CLOCK_MONOTONIC, &dl);
+	dl.tv_nsec += SB_LOCK_TIMEOUT_MS * 1000000L;
+	dl.tv_sec += dl.tv_nsec / 1000000000L;
+	dl.tv_nsec %= 1000000000L;
+	int r = pthread_mutex_clocklock(&l->mutex, CLOCK_MONOTONIC, &dl);
+	if (r == EOWNERDEAD) {
+		/* The holder died, perhaps mid-update: the latch gives the next writer a whole copy
+		 * to start from, so the data needs no repair beyond what sb_write_begin does. */
+		r = pthread_mutex_consistent(&l->mutex);
+		if (r != 0)
+			pthread_mutex_unlock(&l->mutex);
+	}
+	return -r;
+}
+
+void sb_unlock(struct sb_lock *l)
+{
+	(void) pthread_mutex_unlock(&l->mutex);
 }
 
 static inline void cpu_relax(void)
@@ -126,7 +145,6 @@ int sb_slot_read(const struct sb_slot *s, struct sb_snapshot *ret)
 			ret->generation = __atomic_load_n(&s->generation, __ATOMIC_RELAXED);
 			ret->pid = __atomic_load_n(&s->pid, __ATOMIC_RELAXED);
 			ret->state = __atomic_load_n(&s->state, __ATOMIC_RELAXED);
-			ret->lock_owner = __atomic_load_n(&s->lock_owner, __ATOMIC_RELAXED);
 			return 0;
 		}
 		cpu_relax();

@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
-#include <semaphore.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,34 +20,25 @@
 _Static_assert(DROVER_COUNTERS == SB_COUNTERS, "drover.h and scoreboard.h agree");
 _Static_assert(DROVER_STATUS_MAX == SB_STATUS_MAX - 1, "drover.h and scoreboard.h agree");
 
-#define RETRY_NS (1000ULL * 1000 * 1000)   /* a failed attach (environment present) is retried after 1 s */
+#define RETRY_NS (1000ULL * 1000 * 1000)   /* a failed attach (environment complete) is retried after 1 s */
 
 /* attach_state: 0 = not tried, 1 = attached, < 0 = -errno of the last attempt. Published with
  * release after att is complete, so the fast path is one acquire load. attach_final: the error
- * cannot change (no or bad DROVER_* environment): never retried. Other errors (scoreboard not
- * there yet, being rebuilt) are retried at most once per second. */
+ * cannot change (no or bad DROVER_* environment): never retried. Other errors are retried at
+ * most once per second. */
 static int attach_state;
 static bool attach_final;
 static uint64_t attach_failed_ns;
 static pthread_mutex_t attach_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
-static pid_t self_pid;   /* getpid() is a system call since glibc 2.25: cached, refreshed after fork */
 
 static struct {
+	void *base;
 	struct sb_slot *slot;
-	sem_t *sem;
+	struct sb_lock *lock;
 	uint32_t index, gen;
 } att;
 
-static void atfork_child(void)
-{
-	__atomic_store_n(&self_pid, getpid(), __ATOMIC_RELAXED);
-}
-
-static void atfork_register(void)
-{
-	(void) pthread_atfork(NULL, NULL, atfork_child);
-}
+#define ANCESTORS_MAX 32   /* how far up the worker's descriptor is looked for */
 
 static int env_u32(const char *key, uint32_t min, uint32_t max, uint32_t *ret)
 {
@@ -69,71 +59,105 @@ static uint64_t mono_ns(void)
 	return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
 }
 
-/* Open the shm read-write, check the header with pread (a truncated object cannot hurt us
- * here), map up to the end of our slot, open our semaphore. */
-static int do_attach(bool *ret_final)
+/* The parent of pid, from /proc/PID/stat ("PID (comm) S PPID ..."; comm may hold anything). */
+static int parent_of(pid_t pid, pid_t *ret)
 {
-	const char *instance = getenv("DROVER_NAME");
-	char shm[64], semname[64];
-	struct sb_header h;
-	struct stat st;
-	uint32_t index, gen;
-	int fd, r;
-
-	*ret_final = true;
-	if (!instance)
-		return -ENOENT;
-	if ((r = env_u32("DROVER_SLOT", 0, SB_SLOTS_MAX - 1, &index)) < 0 ||
-	    (r = env_u32("DROVER_GENERATION", 1, UINT32_MAX, &gen)) < 0)
-		return r;
-	if ((r = sb_shm_name(shm, sizeof(shm), instance)) < 0 ||
-	    (r = sb_sem_name(semname, sizeof(semname), instance, index)) < 0)
-		return r == -ENAMETOOLONG ? -EINVAL : r;
-	*ret_final = false;
-
-	fd = shm_open(shm, O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0);
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		goto out;
-	}
 	ssize_t n;
+	do
+		n = read(fd, buf, sizeof(buf) - 1);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	char *close_paren = strrchr(buf, ')');
+	int ppid;
+	if (!close_paren || sscanf(close_paren + 1, " %*c %d", &ppid) != 1)
+		return -EIO;
+	*ret = (pid_t) ppid;
+	return 0;
+}
+
+/* Map fd if it is this incarnation's scoreboard object: a sealed memfd of the object's size (so
+ * it can never shrink under us), whose header names our slot and whose slot our generation. A
+ * descriptor number the program reused for something else fails here. */
+static int map_object(int fd, uint32_t index, uint32_t gen, void **ret)
+{
+	struct sb_header h;
+	struct stat st;
+	ssize_t n;
+	int seals = fcntl(fd, F_GET_SEALS);
+
+	if (seals < 0)
+		return errno == EBADF ? -EBADF : -ENOTCONN;
+	if ((seals & (F_SEAL_SHRINK | F_SEAL_GROW)) != (F_SEAL_SHRINK | F_SEAL_GROW) || fstat(fd, &st) < 0 ||
+	    !S_ISREG(st.st_mode))
+		return -ENOTCONN;
 	do
 		n = pread(fd, &h, sizeof(h), 0);
 	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t) sizeof(h)) {
-		r = n < 0 ? -errno : -EBADMSG;
-		goto out;
+	if (n != (ssize_t) sizeof(h))
+		return -ENOTCONN;
+	int r = sb_header_check(&h, (size_t) st.st_size, index);
+	if (r < 0)
+		return r == -EPROTO ? r : -ENOTCONN;
+	void *m = mmap(NULL, SB_OBJECT_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	if (__atomic_load_n(&sb_object_slot(m)->generation, __ATOMIC_ACQUIRE) != gen) {
+		munmap(m, SB_OBJECT_SIZE);
+		return -ESTALE;
 	}
-	if ((r = sb_header_check(&h, (size_t) st.st_size)) < 0)
-		goto out;
-	if (index >= h.nslots) {
-		r = -ERANGE;
-		goto out;
+	*ret = m;
+	return 0;
+}
+
+/* The object: the descriptor droverd gave (DROVER_SCOREBOARD_FD), or, when this process did not
+ * inherit it (a program that closes descriptors before it runs a child, e.g. Python's
+ * subprocess), the same descriptor of the nearest ancestor that still has it, reopened through
+ * /proc/PID/fd (the kernel allows that only to processes that may inspect the ancestor). */
+static int do_attach(bool *ret_final)
+{
+	uint32_t index, gen, fdnum;
+	void *m = NULL;
+	int r;
+
+	*ret_final = true;
+	if (!getenv("DROVER_NAME"))
+		return -ENOENT;
+	if ((r = env_u32("DROVER_SLOT", 0, SB_SLOTS_MAX - 1, &index)) < 0 ||
+	    (r = env_u32("DROVER_GENERATION", 1, UINT32_MAX, &gen)) < 0 ||
+	    (r = env_u32(SB_FD_ENV, 3, INT32_MAX, &fdnum)) < 0)
+		return r;
+	r = map_object((int) fdnum, index, gen, &m);
+	pid_t pid = getppid();
+	for (int up = 0; r < 0 && r != -ESTALE && r != -EPROTO && pid > 1 && up < ANCESTORS_MAX; up++) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/fd/%u", (int) pid, fdnum);
+		int fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd >= 0) {
+			r = map_object(fd, index, gen, &m);
+			close(fd);
+		}
+		if (r < 0 && parent_of(pid, &pid) < 0)
+			break;
 	}
-	size_t len = sb_size(index + 1);
-	void *map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (map == MAP_FAILED) {
-		r = -errno;
-		goto out;
+	if (r < 0) {
+		/* gone for good: an ended incarnation, another layout; otherwise worth a retry */
+		*ret_final = r == -ESTALE || r == -EPROTO;
+		return r == -EBADF ? -ENOTCONN : r;
 	}
-	sem_t *sem = sem_open(semname, 0);
-	if (sem == SEM_FAILED) {
-		r = -errno;
-		munmap(map, len);
-		goto out;
-	}
-	pthread_once(&atfork_once, atfork_register);
-	__atomic_store_n(&self_pid, getpid(), __ATOMIC_RELAXED);
-	att.slot = sb_slot_at(map, index);
-	att.sem = sem;
+	att.base = m;
+	att.slot = sb_object_slot(m);
+	att.lock = sb_object_lock(m);
 	att.index = index;
 	att.gen = gen;
-	r = 0;
-out:
-	close(fd);
-	return r;
+	return 0;
 }
 
 /* 0 when attached; the cached error otherwise (-ENOENT outside droverd costs one load). */
@@ -160,29 +184,12 @@ static int attached(void)
 	return st == 1 ? 0 : st;
 }
 
-static int slot_lock(void)
+/* Attach before main() runs: a program that closes every descriptor it did not open (before its
+ * first report) keeps its mapping. Outside droverd this is one getenv(). */
+__attribute__((constructor)) static void attach_early(void)
 {
-	if (sem_trywait(att.sem) < 0) {
-		if (errno != EAGAIN && errno != EINTR)
-			return -errno;
-		struct timespec dl;
-		clock_gettime(CLOCK_MONOTONIC, &dl);
-		dl.tv_nsec += SB_LOCK_TIMEOUT_MS * 1000000L;
-		dl.tv_sec += dl.tv_nsec / 1000000000L;
-		dl.tv_nsec %= 1000000000L;
-		while (sem_clockwait(att.sem, CLOCK_MONOTONIC, &dl) < 0)
-			if (errno != EINTR)
-				return -errno;   /* ETIMEDOUT */
-	}
-	__atomic_store_n(&att.slot->lock_owner, (int32_t) __atomic_load_n(&self_pid, __ATOMIC_RELAXED),
-	                 __ATOMIC_RELAXED);
-	return 0;
-}
-
-static void slot_unlock(void)
-{
-	__atomic_store_n(&att.slot->lock_owner, 0, __ATOMIC_RELEASE);
-	(void) sem_post(att.sem);
+	if (getenv(SB_FD_ENV))
+		(void) attached();
 }
 
 enum op { OP_READY, OP_HEARTBEAT, OP_BUSY, OP_IDLE, OP_STATUS, OP_COUNT };
@@ -194,11 +201,11 @@ static int update(enum op op, unsigned index, uint64_t n, const char *text)
 	if (r < 0)
 		return r;
 	uint64_t now = op == OP_READY || op == OP_HEARTBEAT ? mono_ns() : 0;
-	if ((r = slot_lock()) < 0)
+	if ((r = sb_lock(att.lock)) < 0)
 		return r;
 	struct sb_slot *s = att.slot;
 	if (__atomic_load_n(&s->generation, __ATOMIC_ACQUIRE) != att.gen) {
-		slot_unlock();
+		sb_unlock(att.lock);
 		return -ESTALE;
 	}
 	struct sb_worker *w = sb_write_begin(s);
@@ -236,7 +243,7 @@ static int update(enum op op, unsigned index, uint64_t n, const char *text)
 		break;
 	}
 	sb_write_end(s, att.index);
-	slot_unlock();
+	sb_unlock(att.lock);
 	return 0;
 }
 

@@ -75,8 +75,6 @@ static void check_heartbeat(struct process *p, uint64_t now)
 	uint64_t last = p->state_ns > p->spawned_ns ? p->state_ns : p->spawned_ns;
 	if (p->state != PROC_RUNNING)
 		return;
-	if (scoreboard_rebuilt_ns() > last)
-		last = scoreboard_rebuilt_ns();
 	if (p->slot >= 0 && scoreboard_slot_view((uint32_t) p->slot, &v, now) == 0 && v.have_heartbeat &&
 	    v.heartbeat_ns > last)
 		last = v.heartbeat_ns;
@@ -93,7 +91,6 @@ static void check_heartbeat(struct process *p, uint64_t now)
 static void sweep_cb(struct ev_loop *l, ev_timer *w, int revents)
 {
 	sweep_iv = 0;
-	scoreboard_poll();
 	uint64_t now = now_mono_ns();
 	/* process_up / process_heartbeat_stale never change the table (removals wait for the
 	 * settle step). */

@@ -89,8 +89,6 @@ static void check_heartbeat(struct proc_checks *c)
 		if (p->slot >= 0 && scoreboard_slot_view((uint32_t) p->slot, &v, now) == 0 && v.have_heartbeat &&
 		    v.heartbeat_ns > last)
 			last = v.heartbeat_ns;
-		if (scoreboard_rebuilt_ns() > last)   /* heartbeats before a rebuild could not reach it */
-			last = scoreboard_rebuilt_ns();
 		limit_ns = (uint64_t) p->prog->health_timeout_ms * NSEC_PER_MSEC;
 	} else {
 		notifysock_poll(c->ns);

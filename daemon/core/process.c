@@ -87,14 +87,16 @@ static void process_set_pid(struct process *p, pid_t pid)
 	events_pid_changed(p, old);
 }
 
-/* A new incarnation of p is about to be spawned: its slot knows the generation before the child
- * exists (later pid and state changes reach the slot through the event module). */
-static void slot_new_incarnation(const struct process *p)
+/* A new incarnation of p is about to be spawned: the scoreboard object it will get, which knows
+ * the generation before the child exists (later pid and state changes reach it through the event
+ * module). Its descriptor for the spawn, or -1 (the worker runs without a scoreboard). */
+static int slot_new_incarnation(const struct process *p)
 {
 	if (p->slot < 0)
-		return;
+		return -1;
 	struct sb_owner o = { .generation = p->generation, .pid = p->pid, .state = (uint32_t) p->state };
-	scoreboard_slot_spawn((uint32_t) p->slot, p->prog->user, &o);
+	int fd = scoreboard_slot_spawn((uint32_t) p->slot, &o);
+	return fd >= 0 ? fd : -1;
 }
 
 static void timer_cancel(struct process *p)
@@ -295,7 +297,7 @@ void wstatus_describe(int wstatus, char *buf, size_t size)
 }
 
 /* The program's environment, then drover's own variables (they win). */
-static char **spawn_env(struct process *p)
+static char **spawn_env(struct process *p, int sbfd)
 {
 	char **env = strv_copy(p->cfg->env);
 	strv_push(&env, xasprintf("DROVER_NAME=%s", instance));
@@ -303,6 +305,8 @@ static char **spawn_env(struct process *p)
 	strv_push(&env, xasprintf("DROVER_PROCESS=%s", p->cfg->fullname));
 	strv_push(&env, xasprintf("DROVER_SLOT=%d", p->slot));
 	strv_push(&env, xasprintf("DROVER_GENERATION=%u", p->generation));
+	if (sbfd >= 0)
+		strv_push(&env, xasprintf(SB_FD_ENV "=%d", SB_FD));
 	strv_push(&env, xstrdup("SUPERVISOR_ENABLED=1"));
 	strv_push(&env, xasprintf("SUPERVISOR_PROCESS_NAME=%s", p->cfg->name));
 	strv_push(&env, xasprintf("SUPERVISOR_GROUP_NAME=%s", p->prog->group));
@@ -313,13 +317,13 @@ static char **spawn_env(struct process *p)
 
 /* Resolve, make the pipes, fork: 0 with *ret, or -errno with the reason in err. Nothing of
  * the output is touched when the command, user or environment cannot be resolved. */
-static int spawn_worker(struct process *p, struct spawn_child *ret, char *err, size_t errsize)
+static int spawn_worker(struct process *p, int sbfd, struct spawn_child *ret, char *err, size_t errsize)
 {
-	char **env = spawn_env(p);
+	char **env = spawn_env(p, sbfd);
 	struct spawn_request req = {
 		.argv = p->cfg->argv, .directory = p->cfg->directory, .user = p->prog->user, .daemon_user = daemon_user,
 		.umask = p->prog->umask >= 0 ? p->prog->umask : default_umask,
-		.environment_file = p->prog->environment_file, .env = env,
+		.environment_file = p->prog->environment_file, .env = env, .pass_fd = sbfd, .pass_fd_at = SB_FD,
 	};
 	struct spawn_plan plan;
 	struct logpipe_fds fds = LOGPIPE_FDS_INIT;
@@ -390,11 +394,13 @@ static void do_spawn(struct process *p)
 	}
 	p->waiting_deps = false;
 	p->generation++;
-	slot_new_incarnation(p);
+	int sbfd = slot_new_incarnation(p);
 	/* A user's start asks for one attempt: the retries after it are the policy's. */
 	bool by_user = p->spawn_by_user;
 	p->spawn_by_user = false;
-	int r = spawn_worker(p, &child, err, sizeof(err));
+	int r = spawn_worker(p, sbfd, &child, err, sizeof(err));
+	if (sbfd >= 0)
+		close(sbfd);   /* the worker has its own copy; droverd keeps the mapping only */
 	process_set_state(p, PROC_STARTING);
 	if (r < 0) {
 		strcpy_bounded(p->description, sizeof(p->description), err);
@@ -694,8 +700,8 @@ void process_on_exit(struct process *p, pid_t pid, int wstatus)
 	logpipe_on_exit(p->out);   /* its last output, and its pipe descriptors back before a respawn */
 	if (p->prog->killtree)
 		killtree_after_exit(&p->subject, pid, p->generation, p->prog->stopsignal, p->prog->stopwaitsecs);
-	if (p->slot >= 0)   /* lock recovery needs the reaped pid */
-		scoreboard_slot_exit((uint32_t) p->slot, pid, &p->subject);
+	if (p->slot >= 0)
+		scoreboard_slot_exit((uint32_t) p->slot);
 	p->have_exit = true;
 	p->exit_wstatus = wstatus;
 	wstatus_describe(wstatus, why, sizeof(why));

@@ -297,9 +297,7 @@ static int apply(struct drover_config *nc, struct reload_result *ret, const char
 	for (size_t i = 0; i < n; i++)
 		if ((size_t) table[i]->slot + 1 > nslots)
 			nslots = (size_t) table[i]->slot + 1;
-	char **users = config_users(nc);
-	(void) scoreboard_resize((uint32_t) nslots, users);   /* slots before any added process starts; logs */
-	strv_free(users);
+	(void) scoreboard_resize((uint32_t) nslots);   /* slots before any added process starts; logs */
 	health_replan();
 
 	if (config_keyset_has(&plan.daemon_changed, DK_SUBREAPER) && getpid() != 1)

@@ -132,9 +132,7 @@ static struct events_subscriber subscriber = { .state_changed = on_state_changed
 
 int supervisor_start(struct ev_loop *l, const char *config_path, struct drover_config *cfg)
 {
-	char **users = config_users(cfg);
-	int r = scoreboard_open(l, cfg->name, (uint32_t) config_nprocs(cfg), users);
-	strv_free(users);
+	int r = scoreboard_open((uint32_t) config_nprocs(cfg));
 	if (r < 0)
 		return r;
 	loop = l;

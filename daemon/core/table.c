@@ -192,11 +192,3 @@ size_t config_nprocs(const struct drover_config *cfg)
 	return n;
 }
 
-char **config_users(const struct drover_config *cfg)
-{
-	char **v = xcalloc(1, sizeof(*v));
-	for (size_t i = 0; i < cfg->nprograms; i++)
-		if (cfg->programs[i].user)
-			strv_push(&v, xstrdup(cfg->programs[i].user));
-	return v;
-}

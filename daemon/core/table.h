@@ -42,8 +42,7 @@ int table_start_cmp(const struct process *a, const struct process *b, enum start
 /* Start these processes in that order (sorts v in place). */
 void table_start_sorted(struct process **v, size_t n, enum start_origin by);
 
-/* The processes' count, and the programs' users (NULL-terminated; free with strv_free). */
+/* The processes' count. */
 size_t config_nprocs(const struct drover_config *cfg);
-char **config_users(const struct drover_config *cfg);
 
 #endif

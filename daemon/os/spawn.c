@@ -38,6 +38,7 @@ const char *spawn_stage_to_string(enum spawn_stage s)
 /* Variables that belong to droverd alone (systemd's, for its main process). */
 static const char *const private_vars[] = {
 	"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
+	"DROVER_SCOREBOARD_FD",   /* droverd's own, when it runs under another droverd; a worker gets its own */
 };
 
 /* droverd's environment minus its private variables, then environment_file, then what the
@@ -160,6 +161,7 @@ static int fd_above_stdio(int fd)
 struct child_plan {
 	int status_fd;
 	int stdio[3];
+	int pass_fd, pass_fd_at;          /* pass_fd <= 2: none */
 	const struct spawn_user *user;
 	pid_t parent;
 	int umask;
@@ -181,6 +183,8 @@ static _Noreturn void child_run(const struct child_plan *c)
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (efd >= 0 && c->pass_fd > 2 && efd == c->pass_fd_at)   /* the passed descriptor goes there */
+		efd = fcntl(efd, F_DUPFD_CLOEXEC, c->pass_fd_at + 1);
 	if (efd < 0)
 		child_fail(c->status_fd, SPAWN_STAGE_FDS);
 	int in = fd_above_stdio(c->stdio[0]), o = fd_above_stdio(c->stdio[1]), e = fd_above_stdio(c->stdio[2]);
@@ -188,6 +192,12 @@ static _Noreturn void child_run(const struct child_plan *c)
 		child_fail(efd, SPAWN_STAGE_FDS);
 	/* Whatever droverd inherited without O_CLOEXEC must not reach the worker either. */
 	(void) close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+	/* The one descriptor the worker is given (its scoreboard object), at its fixed number:
+	 * dup2() makes the copy inheritable; the same number needs the flag cleared instead. */
+	if (c->pass_fd > 2) {
+		if (c->pass_fd == c->pass_fd_at ? fcntl(c->pass_fd, F_SETFD, 0) < 0 : dup2(c->pass_fd, c->pass_fd_at) < 0)
+			child_fail(efd, SPAWN_STAGE_FDS);
+	}
 	if (setsid() < 0)
 		child_fail(efd, SPAWN_STAGE_SETSID);
 	if (c->user->change) {
@@ -301,6 +311,8 @@ int spawn_run(const struct spawn_plan *plan, const int stdio[3], struct spawn_ch
 	 * touches no memory the parent relies on, and never returns from this function. */
 	struct child_plan child = {
 		.status_fd = pipefd[1], .stdio = { stdio[0], stdio[1], stdio[2] }, .user = &plan->user,
+		.pass_fd = plan->req->pass_fd > 2 && plan->req->pass_fd_at > 2 ? plan->req->pass_fd : -1,
+		.pass_fd_at = plan->req->pass_fd_at,
 		.parent = parent, .umask = plan->req->umask, .directory = plan->req->directory,
 		.path = plan->path, .argv = plan->req->argv, .env = plan->env,
 	};

@@ -22,6 +22,8 @@ struct spawn_request {
 	int umask;                      /* -1: droverd's */
 	const char *environment_file;   /* comma list ("-" before a path: may be missing); NULL: none */
 	char *const *env;               /* KEY=VALUE set over droverd's environment and the files, in order */
+	int pass_fd;                    /* > 2: a descriptor the child gets as pass_fd_at (> 2); else none */
+	int pass_fd_at;
 };
 
 /* What spawn_prepare() resolved; the caller keeps it on its stack and clears it. */

@@ -1,5 +1,6 @@
 #!/bin/bash
-# Child hygiene over 120 spawns (20 workers, started 6 times): every worker has exactly fds 0, 1, 2,
+# Child hygiene over 120 spawns (20 workers, started 6 times): every worker has exactly fds 0, 1, 2
+# and 10 (its own scoreboard object, DROVER_SCOREBOARD_FD=10),
 # SigBlk and SigIgn zero, its own session, PR_SET_PDEATHSIG set, an environment without droverd's
 # NOTIFY_SOCKET / WATCHDOG_* / LISTEN_* (set when droverd started, with SIGUSR2 blocked and
 # SIGPIPE/SIGINT ignored, and fd 7 inherited without O_CLOEXEC) but with DROVER_NAME, DROVER_PROCESS,
@@ -59,7 +60,7 @@ for o in doc:
     if 7 in fds and os.readlink("/proc/%d/fd/7" % pid).endswith("/inherited-fd"):
         bad.append("INHERITED %s (pid %d)" % (n, pid))
         fds.remove(7)
-    if fds != [0, 1, 2]:
+    if fds != [0, 1, 2, 10] or "memfd:drover-scoreboard" not in os.readlink("/proc/%d/fd/10" % pid):
         bad.append("%s (pid %d): fds %s -> %s" % (n, pid, fds,
                    [os.readlink("/proc/%d/fd/%d" % (pid, f)) for f in fds]))
     st = dict(l.split(":", 1) for l in open("/proc/%d/status" % pid).read().splitlines() if ":" in l)
@@ -73,7 +74,7 @@ for o in doc:
             bad.append("%s (pid %d): environ has %s=%s" % (n, pid, k, env[k]))
     proc, group = n.split(":")[-1], n.split(":")[0]
     want = {"DROVER_NAME": name, "SUPERVISOR_ENABLED": "1", "SUPERVISOR_PROCESS_NAME": proc,
-            "SUPERVISOR_GROUP_NAME": group}
+            "SUPERVISOR_GROUP_NAME": group, "DROVER_SCOREBOARD_FD": "10"}
     if not env.get("DROVER_PROCESS", "").endswith(proc):
         bad.append("%s (pid %d): environ DROVER_PROCESS=%r" % (n, pid, env.get("DROVER_PROCESS")))
     if n.startswith("probe"):

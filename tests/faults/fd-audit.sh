@@ -1,9 +1,10 @@
 #!/bin/bash
 # fd leak audit (RELIABILITY T36): about 200 spawns — start, 6 reloads that restart one program
 # (10 processes each), 6 `droverctl restart all` (20 each) — with `droverctl status` traffic every
-# 50 ms throughout. Every worker has exactly the fds {0, 1, 2} (no queue, shm, semaphore, lock,
-# config, epoll/eventfd/signalfd/pidfd or pipe of droverd), 0 is /dev/null; droverd's own fd count is
-# the same after every round (±0 once settled). (valgrind.sh audits droverd's fds at exit.)
+# 50 ms throughout. Every worker has exactly the fds {0, 1, 2, 10} (no queue, lock, config,
+# epoll/eventfd/signalfd/pidfd or pipe of droverd; 10 is its own scoreboard object, a memfd no other
+# worker has), 0 is /dev/null; droverd's own fd count is the same after every round (±0 once
+# settled). (valgrind.sh audits droverd's fds at exit.)
 # timeout: 90
 . "$(dirname "$0")/lib.sh"
 need_helpers worker-sleep
@@ -38,6 +39,7 @@ wait_for 10 all_in_state RUNNING "" 21
 start_poller "$T/poll.log" 0.05
 
 SEEN=" "
+OBJECTS=" "
 BAD=0
 INSPECTED=0
 audit() { # ROUND: check the fds of every worker not yet inspected
@@ -48,10 +50,15 @@ audit() { # ROUND: check the fds of every worker not yet inspected
 		SEEN="$SEEN$pid "
 		INSPECTED=$((INSPECTED + 1))
 		fds=$(ls "/proc/$pid/fd" 2>/dev/null | sort -n | tr '\n' ' ')
-		if [ "$fds" != "0 1 2 " ]; then
+		if [ "$fds" != "0 1 2 10 " ]; then
 			BAD=$((BAD + 1))
 			error "round $1: $name (pid $pid) has fds [$fds]: $(fd_names "$pid" | grep -vE '^[012] ' | tr '\n' ';')"
 		fi
+		f=$(readlink "/proc/$pid/fd/10")
+		case $f in */memfd:drover-scoreboard*) ;; *) BAD=$((BAD + 1)); error "round $1: $name (pid $pid) has fd 10 $f" ;; esac
+		f=$(stat -L -c %i "/proc/$pid/fd/10" 2>/dev/null)
+		case $OBJECTS in *" $f "*) BAD=$((BAD + 1)); error "round $1: $name (pid $pid) shares scoreboard object $f" ;; esac
+		OBJECTS="$OBJECTS$f "
 		f=$(readlink "/proc/$pid/fd/0")
 		[ "$f" = /dev/null ] || { BAD=$((BAD + 1)); error "round $1: $name (pid $pid) has stdin $f"; }
 	done < <(_st names "$STATUS_JSON")
@@ -86,5 +93,5 @@ polls=$(poller_summary "$T/poll.log")
 case $polls in *" 0 failed"*) ;; *) error "status polls failed: $polls" ;; esac
 stop_daemon TERM 15
 [ "$DAEMON_STATUS" = 0 ] || error "droverd exited $DAEMON_STATUS"
-measured "$INSPECTED workers inspected over 12 rounds of reload/restart with status every 50 ms ($polls): $BAD with fds other than {0,1,2}; droverd fds $fd0 constant"
+measured "$INSPECTED workers inspected over 12 rounds of reload/restart with status every 50 ms ($polls): $BAD with fds other than {0,1,2,10}; droverd fds $fd0 constant"
 pass

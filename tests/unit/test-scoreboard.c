@@ -1,6 +1,7 @@
-/* The scoreboard: layout, validation, seqlock (lib/scoreboard.c); and droverd's side against real
- * shm objects (daemon/os/scoreboard.c): worker round trip through libdrover, truncation repair with
- * the SIGBUS guard, lock recovery after a holder's death. */
+/* The scoreboard: layout, validation, seqlock and the writers' robust lock (lib/scoreboard.c); and
+ * droverd's side with real objects (daemon/os/scoreboard.c): a sealed memfd per incarnation, no
+ * descriptor kept, worker round trip through libdrover, garbage flagged and healed, an ended
+ * incarnation's writes refused, truncation refused by the seals. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -9,13 +10,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <semaphore.h>
+#include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include "daemon/os/scoreboard.h"
@@ -29,49 +32,102 @@ static void test_layout(void **state)
 {
 	assert_int_equal(sizeof(struct sb_header), 256);
 	assert_int_equal(sizeof(struct sb_slot), 512);
+	assert_int_equal(sizeof(struct sb_lock), 64);
 	assert_int_equal(offsetof(struct sb_slot, generation), 0);
-	assert_int_equal(offsetof(struct sb_slot, lock_owner), 12);
 	assert_int_equal(offsetof(struct sb_slot, seq), 16);
 	assert_int_equal(offsetof(struct sb_slot, copy[0]), 32);
 	assert_int_equal(offsetof(struct sb_slot, copy[1]), 256);
 	assert_int_equal(offsetof(struct sb_copy, checksum), 216);
 	assert_int_equal(offsetof(struct sb_worker, status) + SB_STATUS_MAX, sizeof(struct sb_worker));
-	assert_int_equal(sb_size(0), 256);
-	assert_int_equal(sb_size(3), 256 + 3 * 512);
-	char buf[1024];
-	assert_ptr_equal((char *) sb_slot_at(buf, 1), buf + 768);
-}
-
-static void test_names(void **state)
-{
-	char b[64];
-	assert_int_equal(sb_shm_name(b, sizeof(b), "web-1"), 0);
-	assert_string_equal(b, "/web-1.scoreboard");
-	assert_int_equal(sb_sem_name(b, sizeof(b), "web-1", 17), 0);
-	assert_string_equal(b, "/web-1.sb.17");
-	assert_int_equal(sb_shm_name(b, sizeof(b), "../x"), -EINVAL);
-	assert_int_equal(sb_shm_name(b, sizeof(b), ""), -EINVAL);
-	assert_int_equal(sb_sem_name(b, 8, "web", 1), -ENAMETOOLONG);
+	char buf[SB_OBJECT_SIZE];
+	assert_ptr_equal((char *) sb_object_slot(buf), buf + 256);
+	assert_ptr_equal((char *) sb_object_lock(buf), buf + 768);
 }
 
 static void test_header(void **state)
 {
-	struct sb_header h;
-	sb_header_init(&h, 4, 42, 1);
-	assert_int_equal(sb_header_check(&h, sb_size(4)), 0);
-	assert_int_equal(sb_header_check(&h, sb_size(4) + 4096), 0);
-	assert_int_equal(sb_header_check(&h, sb_size(3)), -EBADMSG);   /* nslots beyond the file */
-	assert_int_equal(sb_header_check(&h, 100), -EBADMSG);
-	h.version = SB_LAYOUT_VERSION + 1;
-	assert_int_equal(sb_header_check(&h, sb_size(4)), -EPROTO);
-	sb_header_init(&h, 4, 42, 1);
-	h.magic ^= 1;
-	assert_int_equal(sb_header_check(&h, sb_size(4)), -EBADMSG);
-	sb_header_init(&h, SB_SLOTS_MAX + 1, 42, 1);
-	assert_int_equal(sb_header_check(&h, SIZE_MAX), -EBADMSG);
-	sb_header_init(&h, 4, 42, 1);
-	h.slot_size = 128;
-	assert_int_equal(sb_header_check(&h, sb_size(4)), -EBADMSG);
+	static char obj[SB_OBJECT_SIZE] __attribute__((aligned(64)));
+	struct sb_header *h = sb_object_header(obj);
+	assert_int_equal(sb_object_init(obj, 4, 42), 0);
+	assert_int_equal(sb_header_check(h, SB_OBJECT_SIZE, 4), 0);
+	assert_int_equal(sb_header_check(h, SB_OBJECT_SIZE, 5), -EBADMSG);       /* another slot's */
+	assert_int_equal(sb_header_check(h, SB_OBJECT_SIZE - 1, 4), -EBADMSG);   /* not the object's size */
+	assert_int_equal(sb_header_check(h, SB_OBJECT_SIZE * 2, 4), -EBADMSG);
+	h->version = SB_LAYOUT_VERSION + 1;
+	assert_int_equal(sb_header_check(h, SB_OBJECT_SIZE, 4), -EPROTO);
+	assert_int_equal(sb_object_init(obj, 4, 42), 0);
+	h->magic ^= 1;
+	assert_int_equal(sb_header_check(h, SB_OBJECT_SIZE, 4), -EBADMSG);
+	assert_int_equal(sb_object_init(obj, 4, 42), 0);
+	h->slot_size = 128;
+	assert_int_equal(sb_header_check(h, SB_OBJECT_SIZE, 4), -EBADMSG);
+	assert_int_equal(sb_object_slot(obj)->generation, 0);
+}
+
+static long mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* A child takes the lock of the shared object m and waits, stopped or to be killed. */
+static pid_t lock_holder(void *m)
+{
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (sb_lock(sb_object_lock(m)) < 0)
+			_exit(1);
+		strcpy(sb_write_begin(sb_object_slot(m))->status, "half written");
+		(void) !write(p[1], "x", 1);
+		for (;;)
+			pause();
+	}
+	char c;
+	assert_int_equal(read(p[0], &c, 1), 1);
+	close(p[0]);
+	close(p[1]);
+	return pid;
+}
+
+/* The writers' lock: bounded wait for a live (stopped) holder, handed over when a holder dies. */
+static void test_lock(void **state)
+{
+	void *m = mmap(NULL, SB_OBJECT_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(m != MAP_FAILED);
+	assert_int_equal(sb_object_init(m, 0, getpid()), 0);
+	assert_int_equal(sb_lock(sb_object_lock(m)), 0);
+	sb_unlock(sb_object_lock(m));
+
+	pid_t pid = lock_holder(m);
+	kill(pid, SIGSTOP);
+	long t0 = mono_ms();
+	assert_int_equal(sb_lock(sb_object_lock(m)), -ETIMEDOUT);
+	long dt = mono_ms() - t0;
+	assert_true(dt >= SB_LOCK_TIMEOUT_MS - 5);
+	assert_true(dt < SB_LOCK_TIMEOUT_MS + 900);   /* the bound, with room for a loaded machine */
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	/* the holder died mid-write: the next writer gets the lock at once and a whole copy */
+	t0 = mono_ms();
+	assert_int_equal(sb_lock(sb_object_lock(m)), 0);
+	assert_true(mono_ms() - t0 < SB_LOCK_TIMEOUT_MS);
+	struct sb_worker *w = sb_write_begin(sb_object_slot(m));
+	assert_string_equal(w->status, "");
+	strcpy(w->status, "whole");
+	sb_write_end(sb_object_slot(m), 0);
+	sb_unlock(sb_object_lock(m));
+	struct sb_snapshot snap;
+	struct sb_view v;
+	assert_int_equal(sb_slot_read(sb_object_slot(m), &snap), 0);
+	snap.c.w.wgen = 1;   /* (the view wants an incarnation) */
+	snap.c.checksum = sb_checksum(&snap.c.w, 0);
+	assert_int_equal(sb_view_from_copy(&snap, 0, 1, mono_ms() * NSEC_PER_MSEC, &v), 0);
+	assert_string_equal(v.status, "whole");
+	munmap(m, SB_OBJECT_SIZE);
 }
 
 static void write_status(struct sb_slot *s, uint32_t index, uint32_t gen, const char *text)
@@ -188,83 +244,102 @@ static void test_checksum(void **state)
 
 /* --- droverd's side, real objects ------------------------------------------------------------ */
 
-static struct ev_loop *loop;
-static char instance[40];
-
 static int setup_daemon(void **state)
 {
-	snprintf(instance, sizeof(instance), "ut%d_sb", (int) getpid());
-	loop = ev_loop_new(EVFLAG_AUTO);
-	return scoreboard_open(loop, instance, 2, NULL) < 0 ? -1 : 0;
+	return scoreboard_open(2) < 0 ? -1 : 0;
 }
 
 static int teardown_daemon(void **state)
 {
 	scoreboard_close();
-	ev_loop_destroy(loop);
 	return 0;
 }
 
-static void shm_file(char *buf, size_t size)
+/* Descriptors of this process that are scoreboard objects. */
+static int count_objects(void)
 {
-	snprintf(buf, size, "/dev/shm/%s.scoreboard", instance);
-}
-
-static void test_daemon_objects(void **state)
-{
-	char path[128];
-	struct stat st;
-	shm_file(path, sizeof(path));
-	assert_int_equal(stat(path, &st), 0);
-	assert_int_equal(st.st_size, sb_size(2));
-	assert_int_equal(st.st_mode & 0777, 0600);
-	for (int k = 0; k < 2; k++) {
-		snprintf(path, sizeof(path), "/dev/shm/sem.%s.sb.%d", instance, k);
-		assert_int_equal(stat(path, &st), 0);
-		assert_int_equal(st.st_mode & 0007, 0);
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		char link[300], target[128];
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", de->d_name);
+		ssize_t len = readlink(link, target, sizeof(target) - 1);
+		if (len <= 0)
+			continue;
+		target[len] = '\0';
+		n += strstr(target, "memfd:drover-scoreboard") != NULL;
 	}
-	/* growing keeps the inode */
-	shm_file(path, sizeof(path));
-	struct stat before;
-	assert_int_equal(stat(path, &before), 0);
-	assert_int_equal(scoreboard_resize(5, NULL), 0);
-	assert_int_equal(stat(path, &st), 0);
-	assert_int_equal(st.st_ino, before.st_ino);
-	assert_int_equal(st.st_size, sb_size(5));
-	snprintf(path, sizeof(path), "/dev/shm/sem.%s.sb.4", instance);
-	assert_int_equal(stat(path, &st), 0);
+	if (d)
+		closedir(d);
+	return n;
 }
 
-/* The test process is the worker of slot 1's incarnation (libdrover attaches once per process,
- * so the generation stays what it was at the first call). */
+/* The test process is the worker of slot 1's incarnations: it takes each object as its
+ * descriptor 10, as a spawned worker would (libdrover attaches once per process and keeps that
+ * incarnation's object). */
 #define SLOT 1
 static struct sb_owner owner;
 static const struct log_subject who = { "a:a1", 0, "RUNNING" };
 
-static void worker(void)
+static int incarnation(void)
 {
-	static bool done;
 	char v[32];
-	if (!done) {
-		owner.generation++;
-		scoreboard_slot_spawn(SLOT, NULL, &owner);
-		setenv("DROVER_NAME", instance, 1);
-		snprintf(v, sizeof(v), "%d", SLOT);
-		setenv("DROVER_SLOT", v, 1);
-		snprintf(v, sizeof(v), "%u", owner.generation);
-		setenv("DROVER_GENERATION", v, 1);
-		done = true;
-	}
+	owner.generation++;
+	owner.pid = 0;
+	owner.state = PROC_STARTING;
+	int fd = scoreboard_slot_spawn(SLOT, &owner);
+	assert_true(fd >= 3);
+	assert_int_equal(dup2(fd, SB_FD), SB_FD);
+	setenv("DROVER_NAME", "ut", 1);
+	snprintf(v, sizeof(v), "%d", SLOT);
+	setenv("DROVER_SLOT", v, 1);
+	snprintf(v, sizeof(v), "%u", owner.generation);
+	setenv("DROVER_GENERATION", v, 1);
+	setenv(SB_FD_ENV, "10", 1);
 	owner.pid = getpid();
 	owner.state = PROC_RUNNING;
 	scoreboard_slot_publish(SLOT, &owner);
+	return fd;
+}
+
+/* The object: a sealed memfd of one page, nothing named, no descriptor left in droverd. */
+static void test_daemon_objects(void **state)
+{
+	owner.generation = 0;
+	int fd = incarnation();
+	struct stat st;
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_size, SB_OBJECT_SIZE);
+	int seals = fcntl(fd, F_GET_SEALS);
+	assert_int_equal(seals & (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL), F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+	assert_false(seals & F_SEAL_WRITE);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	/* it cannot be truncated, grown or unsealed: EPERM, nothing happens */
+	assert_int_equal(ftruncate(fd, 0), -1);
+	assert_int_equal(errno, EPERM);
+	assert_int_equal(ftruncate(fd, 2 * SB_OBJECT_SIZE), -1);
+	assert_int_equal(errno, EPERM);
+	assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE), -1);
+	assert_int_equal(errno, EPERM);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_size, SB_OBJECT_SIZE);
+	char link[64], target[128];
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, target, sizeof(target) - 1);
+	assert_true(n > 0);
+	target[n] = '\0';
+	assert_non_null(strstr(target, "memfd:drover-scoreboard"));
+	close(fd);
+	/* droverd keeps the mapping, not the descriptor (descriptor 10 is the worker's, here) */
+	assert_int_equal(count_objects(), 1);
+	assert_int_equal(scoreboard_get_stats()->objects, 1);
 }
 
 static void test_worker_roundtrip(void **state)
 {
 	struct proto_status s;
 
-	worker();
 	assert_int_equal(drover_attach(), 0);
 	assert_int_equal(drover_status("job %d of %s", 7, "x"), 0);
 	assert_int_equal(drover_count(2, 5), 0);
@@ -284,174 +359,58 @@ static void test_worker_roundtrip(void **state)
 	assert_true(s.heartbeat_age_ms < 1000);
 
 	/* a garbage slot is flagged, and the daemon's own fields are restored */
-	struct sb_slot *slot = NULL;
-	{
-		char name[64];
-		snprintf(name, sizeof(name), "/%s.scoreboard", instance);
-		int fd = shm_open(name, O_RDWR, 0);
-		assert_true(fd >= 0);
-		void *m = mmap(NULL, sb_size(2), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-		close(fd);
-		assert_true(m != MAP_FAILED);
-		slot = sb_slot_at(m, SLOT);
-		slot->generation = 999;
-		slot->copy[slot->seq & 1].w.status[3] ^= 0x55;   /* checksum now wrong */
-		memset(&s, 0, sizeof(s));
-		scoreboard_slot_status(SLOT, &who, &s);
-		assert_true(s.flags & PROTO_ST_SLOT_BAD);
-		assert_int_equal(slot->generation, owner.generation);
-		/* the worker's next write heals the slot */
-		assert_int_equal(drover_idle(), 0);
-		memset(&s, 0, sizeof(s));
-		scoreboard_slot_status(SLOT, &who, &s);
-		assert_false(s.flags & PROTO_ST_SLOT_BAD);
-		assert_false(s.flags & PROTO_ST_BUSY);
-		/* an older incarnation's writes are refused */
-		owner.generation++;
-		scoreboard_slot_spawn(SLOT, NULL, &owner);
-		assert_int_equal(drover_status("stale"), -ESTALE);
-		owner.generation--;
-		scoreboard_slot_spawn(SLOT, NULL, &owner);
-		assert_int_equal(drover_status("current"), 0);
-		munmap(m, sb_size(2));
-	}
-}
-
-static void test_truncation(void **state)
-{
-	worker();
-	struct proto_status s;
-	char path[128];
-	struct stat st;
-	const struct scoreboard_stats *stats = scoreboard_get_stats();
-	unsigned long rebuilds = stats->rebuilds, sigbus = stats->sigbus;
-
-	scoreboard_check();   /* cmocka installs its own SIGBUS handler per test: the guard goes back */
-
-	shm_file(path, sizeof(path));
-	int fd = open(path, O_RDWR);
-	assert_true(fd >= 0);
-	/* no event processing: the daemon touches the truncated mapping first -> SIGBUS, absorbed */
-	assert_int_equal(ftruncate(fd, 0), 0);
+	void *m = mmap(NULL, SB_OBJECT_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, SB_FD, 0);
+	assert_true(m != MAP_FAILED);
+	struct sb_slot *slot = sb_object_slot(m);
+	slot->generation = 999;
+	slot->copy[slot->seq & 1].w.status[3] ^= 0x55;   /* checksum now wrong */
 	memset(&s, 0, sizeof(s));
 	scoreboard_slot_status(SLOT, &who, &s);
-	assert_true(stats->sigbus > sigbus);
-	assert_true(stats->rebuilds > rebuilds);
-	assert_int_equal(fstat(fd, &st), 0);
-	assert_int_equal(st.st_size, sb_size(5));
-	/* same inode, so the worker's mapping works again */
-	assert_int_equal(drover_status("after"), 0);
+	assert_true(s.flags & PROTO_ST_SLOT_BAD);
+	assert_int_equal(slot->generation, owner.generation);
+	/* the worker's next write heals the slot */
+	assert_int_equal(drover_idle(), 0);
 	memset(&s, 0, sizeof(s));
 	scoreboard_slot_status(SLOT, &who, &s);
-	assert_string_equal(s.status_line, "after");
-	/* truncated to 1 byte, noticed by a check (inotify or the sweep in the daemon) */
-	assert_int_equal(ftruncate(fd, 1), 0);
-	scoreboard_check();
-	assert_int_equal(fstat(fd, &st), 0);
-	assert_int_equal(st.st_size, sb_size(5));
-	close(fd);
-
-	/* the semaphore file */
-	snprintf(path, sizeof(path), "/dev/shm/sem.%s.sb.%d", instance, SLOT);
-	assert_int_equal(truncate(path, 0), 0);
-	unsigned long repairs = stats->sem_repairs;
-	scoreboard_check();
-	assert_true(stats->sem_repairs > repairs);
-	assert_int_equal(stat(path, &st), 0);
-	assert_true((size_t) st.st_size >= sizeof(sem_t));
-	assert_int_equal(drover_status("sem ok"), 0);
-}
-
-/* A child takes the slot's lock and dies: recovery only when droverd reaps the recorded holder. */
-static void hold_and_die(bool record)
-{
-	char name[64];
-	int pipefd[2];
-	assert_int_equal(pipe(pipefd), 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		snprintf(name, sizeof(name), "/%s.sb.%d", instance, SLOT);
-		sem_t *sem = sem_open(name, 0);
-		snprintf(name, sizeof(name), "/%s.scoreboard", instance);
-		int fd = shm_open(name, O_RDWR, 0);
-		void *m = mmap(NULL, sb_size(5), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-		if (sem == SEM_FAILED || m == MAP_FAILED || sem_wait(sem) < 0)
-			_exit(1);
-		if (record)
-			sb_slot_at(m, SLOT)->lock_owner = (int32_t) getpid();
-		strcpy(sb_write_begin(sb_slot_at(m, SLOT))->status, "dying");   /* mid-write too */
-		(void) !write(pipefd[1], "x", 1);
-		pause();
-		_exit(0);
-	}
-	char c;
-	assert_int_equal(read(pipefd[0], &c, 1), 1);
-	close(pipefd[0]);
-	close(pipefd[1]);
-	/* a live (even stopped) holder keeps its lock: nothing recovers it on time alone */
-	kill(pid, SIGSTOP);
-	scoreboard_check();
-	assert_int_equal(drover_status("blocked"), -ETIMEDOUT);
-	kill(pid, SIGKILL);
-	assert_int_equal(waitpid(pid, NULL, 0), pid);
-	scoreboard_slot_exit(SLOT, pid, &who);   /* as the reaper reports it */
-}
-
-static void test_lock_recovery(void **state)
-{
-	worker();
-	const struct scoreboard_stats *stats = scoreboard_get_stats();
-
-	assert_int_equal(drover_status("first"), 0);
-	unsigned long rec = stats->lock_recoveries;
-	hold_and_die(true);
-	assert_int_equal(stats->lock_recoveries, rec + 1);
-	/* released: writes go through again, and the slot's seq is even */
-	worker();
-	assert_int_equal(drover_status("again"), 0);
-	struct proto_status s;
-	memset(&s, 0, sizeof(s));
-	scoreboard_slot_status(SLOT, &who, &s);
-	assert_string_equal(s.status_line, "again");
 	assert_false(s.flags & PROTO_ST_SLOT_BAD);
+	assert_false(s.flags & PROTO_ST_BUSY);
+	munmap(m, SB_OBJECT_SIZE);
 }
 
-/* Held, holder unknown: a fresh semaphore (this process keeps the old one, like a straggler). */
-static void test_lock_replaced(void **state)
+/* The worker is reaped: its object ends. What is left of its tree (this process, attached to
+ * that object) gets -ESTALE, and the next incarnation has an object of its own. */
+static void test_incarnation_ends(void **state)
 {
-	worker();
-	const struct scoreboard_stats *stats = scoreboard_get_stats();
-	char name[64];
-
-	unsigned long rep = stats->sem_replaced;
-	hold_and_die(false);
-	assert_int_equal(stats->sem_replaced, rep + 1);
-	snprintf(name, sizeof(name), "/%s.sb.%d", instance, SLOT);
-	sem_t *sem = sem_open(name, 0);
-	assert_true(sem != SEM_FAILED);
-	int value = -1;
-	assert_int_equal(sem_getvalue(sem, &value), 0);
-	assert_int_equal(value, 1);
-	sem_close(sem);
-	worker();
+	scoreboard_slot_exit(SLOT);
+	assert_int_equal(scoreboard_get_stats()->objects, 0);
+	assert_int_equal(drover_status("stale"), -ESTALE);
+	struct sb_view v;
+	assert_int_equal(scoreboard_slot_view(SLOT, &v, now_mono_ns()), -ENOENT);
+	int fd = incarnation();
+	close(fd);
+	assert_int_equal(drover_status("still stale"), -ESTALE);
+	struct proto_status s;
+	memset(&s, 0, sizeof(s));
+	scoreboard_slot_status(SLOT, &who, &s);
+	assert_string_equal(s.status_line, "");   /* the old incarnation's reports are not shown */
+	scoreboard_slot_release(SLOT);
+	assert_int_equal(scoreboard_get_stats()->objects, 0);
+	close(SB_FD);
 }
 
 int main(void)
 {
 	const struct CMUnitTest pure[] = {
 		cmocka_unit_test(test_layout),
-		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_header),
 		cmocka_unit_test(test_latch_and_view),
 		cmocka_unit_test(test_checksum),
+		cmocka_unit_test(test_lock),
 	};
 	const struct CMUnitTest daemon[] = {
 		cmocka_unit_test(test_daemon_objects),
 		cmocka_unit_test(test_worker_roundtrip),
-		cmocka_unit_test(test_truncation),
-		cmocka_unit_test(test_lock_recovery),
-		cmocka_unit_test(test_lock_replaced),
+		cmocka_unit_test(test_incarnation_ends),
 	};
 	int r = cmocka_run_group_tests(pure, NULL, NULL);
 	return r + cmocka_run_group_tests(daemon, setup_daemon, teardown_daemon);

@@ -81,7 +81,13 @@ static int write_file(const char *path)
 	int fd = -1, r = metrics_text(METRICS_PROMETHEUS, &text, &len);
 	if (r < 0)
 		goto out;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	/* A new file of our own every time: whatever sits at the name (a crash's leftover, or
+	 * something planted in a shared directory) is removed, never written through. */
+	if (unlink(tmp) < 0 && errno != ENOENT) {
+		r = -errno;
+		goto out;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0) {
 		r = -errno;
 		goto out;

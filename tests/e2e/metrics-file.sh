@@ -59,6 +59,16 @@ leftovers=$(ls -A "$PROM" | grep -v '^drover\.prom$')
 [ -z "$leftovers" ] || error "files left next to metrics_file: $leftovers"
 [ "$(stat -c %a "$PROM/drover.prom")" = 644 ] || error "metrics_file mode $(stat -c %a "$PROM/drover.prom")"
 
+# Something planted at the temporary name (a symbolic link to another file, in a shared
+# directory) is replaced, never written through; the writes go on.
+echo keep > "$T/victim"
+ln -s "$T/victim" "$PROM/.$NAME.drover.prom.tmp"
+before=$(md5sum < "$PROM/drover.prom")
+# (each write differs: the sb worker's heartbeat age grows)
+rewritten() { [ "$(md5sum < "$PROM/drover.prom")" != "$before" ] && [ ! -L "$PROM/.$NAME.drover.prom.tmp" ]; }
+wait_for 5 rewritten
+[ "$(cat "$T/victim")" = keep ] || error "the file a planted link pointed to was written: $(head -c 100 "$T/victim")"
+
 # Every write is a whole file (renamed into place): 30 reads while it is rewritten every second.
 for i in $(seq 30); do
 	tail -n 1 "$PROM/drover.prom" | grep -q '^drover_process_reported_total' || error "read $i: a file that does not end with its last family"

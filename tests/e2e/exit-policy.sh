@@ -44,7 +44,7 @@ stopped_in_order() { # CASE
 	[ -n "$a" ] && [ -n "$b" ] || { error "$1: the services were not stopped ($(cat "$T/stops" 2>/dev/null))"; return; }
 	[ "$(grep -c TERM "$T/stops")" = 2 ] || error "$1: $(grep -c TERM "$T/stops") SIGTERMs, want 2"
 	grep -q "stopping: b .*" "$DAEMON_LOG" || error "$1: b not stopped"
-	[ "$(grep -n 'stopping: [ab] ' "$DAEMON_LOG" | tail -n 2 | cut -d' ' -f4 | tr -d '\n')" = "ba" ] ||
+	[ "$(sed -n 's/.*stopping: \([ab]\) .*/\1/p' "$DAEMON_LOG" | tail -n 2 | tr -d '\n')" = "ba" ] ||
 		error "$1: not stopped in order b, a: $(grep 'stopping: [ab] ' "$DAEMON_LOG" | tail -n 2)"
 }
 expect_status() { # CASE WANT

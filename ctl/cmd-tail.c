@@ -123,6 +123,10 @@ static int tail_error(struct ctl_ctx *ctx, const struct cmd_args *a, const struc
 	case -ENODATA:
 		ctl_errorx(ctx, "tail: %s: stderr is redirected to stdout (redirect_stderr)", name);
 		return CTL_EXIT_FAILED;
+	case -ENOSTR:
+		ctl_errorx(ctx, "tail: %s: its %s is discarded (%s_logfile = NONE): nothing is kept to show", name,
+		           a->npos > 1 ? a->pos[1] : "stdout", a->npos > 1 ? a->pos[1] : "stdout");
+		return CTL_EXIT_FAILED;
 	case -EPERM:
 		if (a->follow) {
 			ctl_errorx(ctx, "tail -f: droverd refused the FIFO: not private (mode 0600, in a 0700 "

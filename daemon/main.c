@@ -27,12 +27,12 @@
 #include "os/reap.h"
 #include "os/signals.h"
 #include "os/spawn.h"
+#include "os/spawn-helper.h"
 #include "util.h"
 
 #define DEFAULT_CONFIG DROVER_SYSCONFDIR "/drover/drover.ini"
 
 static const char *config_path;
-static ev_signal sig_chld;
 
 /* The usage line and the options, as droverd(8)'s synopsis and OPTIONS say them (e2e/man-pages). */
 static void usage(FILE *f)
@@ -45,11 +45,6 @@ static void usage(FILE *f)
 	           "  -d, --debug         debug logging\n"
 	           "      --version       print the version and exit\n"
 	           "  -h, --help          print this help and exit\n");
-}
-
-static void on_sigchld(struct ev_loop *loop, ev_signal *w, int revents)
-{
-	reap_children();
 }
 
 static void on_terminate(int sig)
@@ -75,15 +70,6 @@ static void on_reopen(int sig)
 static const struct signal_actions signal_actions = {
 	.shutdown = on_terminate, .reload = on_sighup, .reopen_logs = on_reopen,
 };
-
-static void signal_watch(struct ev_loop *loop, ev_signal *w, void (*cb)(struct ev_loop *, ev_signal *, int), int sig, int priority)
-{
-	ev_signal_init(w, cb, sig);
-	/* libev runs pending signals in number order: a SIGHUP (1) pending with a SIGTERM (15)
-	 * would reload, and spawn, before the shutdown. Priorities put the shutdown first. */
-	ev_set_priority(w, priority);
-	ev_signal_start(loop, w);
-}
 
 /* 0, 1 and 2 must be open: otherwise a pipe or queue could land there and reach a worker's stdio. */
 static void ensure_stdio(void)
@@ -147,12 +133,10 @@ static void reap_adopted(void)
 		memset(&si, 0, sizeof(si));
 		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 && errno == ECHILD)
 			return;   /* no child left at all */
-		if (si.si_pid == 0 && now_mono_ns() >= deadline)
-			return;
-		if (si.si_pid == 0) {
-			struct timespec ts = { 0, 5 * 1000 * 1000 };
-			nanosleep(&ts, NULL);   /* after the event loop: nothing else to serve */
-		}
+		if (now_mono_ns() >= deadline)
+			return;   /* also for a child that stays a zombie this loop cannot reap */
+		struct timespec ts = { 0, 5 * 1000 * 1000 };
+		nanosleep(&ts, NULL);   /* after the event loop: nothing else to serve */
 	}
 }
 
@@ -172,6 +156,9 @@ int main(int argc, char **argv)
 	struct config_diag diag = { 0 };
 	struct drover_config *cfg = NULL;
 	int c, r;
+
+	if (argc > 1 && strcmp(argv[1], SPAWN_HELPER_ARG) == 0)
+		return spawn_helper_main(argc, argv);   /* droverd's own spawn helper (os/spawn.c) */
 
 	while ((c = getopt_long(argc, argv, "c:tdh", opts, NULL)) != -1) {
 		switch (c) {
@@ -253,7 +240,6 @@ int main(int argc, char **argv)
 	}
 	config_path = path;
 	signals_start(loop, &signal_actions);
-	signal_watch(loop, &sig_chld, on_sigchld, SIGCHLD, EV_MAXPRI - 1);
 
 	r = control_open(cfg);
 	if (r < 0) {
@@ -277,6 +263,7 @@ int main(int argc, char **argv)
 	}
 	if (cfg->subreaper && getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		log_warn("cannot become a child subreaper: %s", strerror(errno));
+	(void) spawn_init(loop, cfg->name);
 
 	notify_init(loop);
 	control_start(loop);
@@ -292,12 +279,14 @@ int main(int argc, char **argv)
 	ev_run(loop, 0);
 
 	/* Teardown, the mirror of start-up. Every worker is down: the loop ends only then. */
+	spawn_shutdown();
 	reap_adopted();
 	pidfile_remove();
 	metrics_stop();
 	control_close();
 	int status = supervisor_exit_status();
 	supervisor_teardown();
+	reap_shutdown();
 	notify_close();
 	signals_stop();
 	ev_loop_destroy(loop);

@@ -5,6 +5,7 @@
 #include "core/process.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,6 +130,7 @@ bool process_reported_ready(struct process *p)
 }
 
 static void do_spawn(struct process *p);
+static void stdin_settled(struct process *p, bool forked);
 
 static void timer_cb(struct ev_loop *l, ev_timer *w, int revents)
 {
@@ -143,34 +145,6 @@ static void timer_cb(struct ev_loop *l, ev_timer *w, int revents)
 		fsm_feed(p, FSM_TIMER);
 }
 
-static void exec_close(struct process *p)
-{
-	if (p->exec_fd < 0)
-		return;
-	ev_io_stop(event_loop, &p->exec_watch);
-	close(p->exec_fd);
-	p->exec_fd = -1;
-}
-
-/* The exec-status pipe: EOF means execve() succeeded; data means the child failed a stage. */
-static void exec_check(struct process *p)
-{
-	char err[sizeof(p->description)];
-	int r = spawn_read_status(p->exec_fd, p->cfg->directory, p->exec_path, p->prog->user, err, sizeof(err));
-	if (r == -EAGAIN)
-		return;
-	if (r < 0) {
-		strcpy_bounded(p->description, sizeof(p->description), err);
-		log_proc(LOG_ERR, p, "%s: %s", p->cfg->fullname, err);
-	}
-	exec_close(p);
-}
-
-static void exec_cb(struct ev_loop *l, ev_io *w, int revents)
-{
-	exec_check(container_of(w, struct process, exec_watch));
-}
-
 /* The log files the config names for p's output now. */
 static void output_configure(struct process *p)
 {
@@ -180,6 +154,9 @@ static void output_configure(struct process *p)
 		f[s] = (struct logpipe_file) { .path = lc[s]->kind == LOGFILE_NONE ? NULL : lc[s]->path,
 		                               .maxbytes = lc[s]->maxbytes, .backups = lc[s]->backups,
 		                               .timestamps = log_time_of(p->prog->log_timestamps) };
+	/* A listener's stdout is its protocol; log events need the output too. */
+	f[0].published = p->prog->kind == PROGRAM_LISTENER || p->prog->stdout_events;
+	f[1].published = p->prog->stderr_events;
 	logpipe_configure(p->out, &f[0], &f[1], p->prog->redirect_stderr);
 }
 
@@ -205,11 +182,9 @@ struct process *process_new(const struct program_config *prog, const struct proc
 	p->state_real_ns = now_real_ns();
 	p->subject.state = proc_state_to_string(p->state);
 	p->pidfd = -1;
-	p->exec_fd = -1;
 	p->slot = -1;
 	strcpy_bounded(p->description, sizeof(p->description), "Not started");
 	ev_init(&p->timer, timer_cb);
-	ev_init(&p->exec_watch, exec_cb);
 	p->out = logpipe_new(&p->subject);
 	logpipe_set_publish(p->out, output_tap, p);
 	process_set_config(p, prog, cfg);
@@ -221,9 +196,8 @@ struct process *process_free(struct process *p)
 	if (!p)
 		return NULL;
 	timer_cancel(p);
-	exec_close(p);
-	if (p->pidfd >= 0)
-		close(p->pidfd);
+	spawn_cancel(p->spawning);
+	p->spawning = NULL;
 	logpipe_set_publish(p->out, NULL, NULL);   /* what the free still drains is p's last output, for nobody */
 	logpipe_free(p->out);
 	if (p->slot >= 0)
@@ -315,51 +289,143 @@ static char **spawn_env(struct process *p, int sbfd)
 	return env;
 }
 
-/* Resolve, make the pipes, fork: 0 with *ret, or -errno with the reason in err. Nothing of
- * the output is touched when the command, user or environment cannot be resolved. */
-static int spawn_worker(struct process *p, int sbfd, struct spawn_child *ret, char *err, size_t errsize)
+static void spawn_failed(struct process *p, const char *reason)
 {
+	strcpy_bounded(p->description, sizeof(p->description), reason);
+	log_proc(LOG_ERR, p, "%s: %s", p->cfg->fullname, reason);
+	fsm_feed(p, FSM_SPAWN_FAILED);
+}
+
+/* The spawn that asked the stdin hook for a descriptor was handed to the spawner (forked: a
+ * worker may exist from now on), or failed at once (none will). */
+static void stdin_settled(struct process *p, bool forked)
+{
+	if (!p->stdin_pending)
+		return;
+	p->stdin_pending = false;
+	if (hooks.stdin_done)
+		hooks.stdin_done(p, forked);
+}
+
+/* The spawner's answers (os/spawn.h). The worker exists: from now on it can be signalled and
+ * its exit is reaped; it is "spawned" once it has exec'd its command. */
+static void on_started(void *ctx, pid_t pid, int pidfd)
+{
+	struct process *p = ctx;
+	process_set_pid(p, pid);
+	p->pidfd = pidfd;
+	if (p->spawns > 0) {
+		if (p->spawn_user_asked)
+			p->restarts_manual++;
+		else
+			p->restarts_auto++;
+	}
+	p->spawns++;
+	p->killed_unready = false;
+	p->stopped_sig = 0;
+	p->spawned_ns = now_mono_ns();
+	p->description[0] = '\0';
+	logpipe_watch(p->out);
+}
+
+static void on_exec(void *ctx, int err, enum spawn_stage stage, const char *reason)
+{
+	struct process *p = ctx;
+	p->spawning = NULL;
+	if (err == 0 || stage == SPAWN_STAGE_EXEC)   /* as supervisord: the child existed and tried */
+		log_proc(LOG_INFO, p, "spawned: '%s' with pid %d", p->cfg->fullname, (int) p->pid);
+	if (err) {   /* its exit (127) follows and decides the state */
+		strcpy_bounded(p->description, sizeof(p->description), reason);
+		log_proc(LOG_ERR, p, "%s: %s", p->cfg->fullname, reason);
+		return;
+	}
+	if (p->state != PROC_STARTING)
+		return;
+	if (p->prog->startsecs == 0 && p->cfg->ready.kind == CHECK_NONE)
+		fsm_feed(p, FSM_UP);
+	else if (p->prog->startsecs > 0)   /* ready = anything else with startsecs = 0: no deadline */
+		timer_arm_at(p, p->spawned_ns + (uint64_t) p->prog->startsecs * NSEC_PER_SEC);
+}
+
+static void on_failed(void *ctx, int err, const char *reason)
+{
+	struct process *p = ctx;
+	p->spawning = NULL;
+	stdin_settled(p, false);
+	logpipe_watch(p->out);   /* no writer: each pipe ends at once */
+	spawn_failed(p, reason);
+}
+
+/* Its child hung before exec (a path that does not answer) and was given up: as if it had
+ * exited, but its real exit, whenever it comes, belongs to nobody. */
+static void on_abandoned(void *ctx, const char *reason)
+{
+	struct process *p = ctx;
+	pid_t pid = p->pid;
+	p->spawning = NULL;
+	strcpy_bounded(p->description, sizeof(p->description), reason);
+	log_proc(LOG_ERR, p, "%s: %s", p->cfg->fullname, reason);
+	process_reaped(p, pid);
+	process_on_exit(p, pid, W_EXITCODE(127, 0));
+}
+
+static const struct spawn_ops spawn_ops = {
+	.started = on_started, .exec = on_exec, .failed = on_failed, .abandoned = on_abandoned,
+};
+
+/* Make the pipes and hand the request to the spawner; the answers come through spawn_ops (the
+ * first ones perhaps before this returns). sbfd (the worker's scoreboard object, -1: none) is
+ * taken over: the worker gets it as SB_FD, droverd keeps the mapping only. */
+static void spawn_worker(struct process *p, int sbfd)
+{
+	char err[sizeof(p->description)];
+	struct logpipe_fds fds = LOGPIPE_FDS_INIT;
+	int in = -1;
+	if (hooks.stdin_open) {
+		/* The hook keeps its descriptor (a listener's pipe, an fcgi socket shared by every
+		 * process of the program); the request takes over a copy. */
+		p->stdin_pending = true;
+		int hook_fd = -1;
+		if (hooks.stdin_open(p, &hook_fd, err, sizeof(err)) < 0)
+			goto failed;
+		if (hook_fd >= 0 && (in = fcntl(hook_fd, F_DUPFD_CLOEXEC, 3)) < 0) {
+			snprintf(err, sizeof(err), "spawn error: cannot pass the standard input: %s", strerror(errno));
+			goto failed;
+		}
+	}
+	int r = logpipe_prepare(p->out, &fds);
+	if (r < 0) {
+		snprintf(err, sizeof(err), "spawn error: cannot set up output: %s", strerror(-r));
+		goto failed;
+	}
 	char **env = spawn_env(p, sbfd);
+	struct spawn_fd sb = { .fd = sbfd, .target = SB_FD };
 	struct spawn_request req = {
 		.argv = p->cfg->argv, .directory = p->cfg->directory, .user = p->prog->user, .daemon_user = daemon_user,
 		.umask = p->prog->umask >= 0 ? p->prog->umask : default_umask,
-		.environment_file = p->prog->environment_file, .env = env, .pass_fd = sbfd, .pass_fd_at = SB_FD,
+		.environment_file = p->prog->environment_file, .env = env,
+		.stdio = { in >= 0 ? in : fds.in, fds.out, fds.err }, .extra = sbfd >= 0 ? &sb : NULL, .nextra = sbfd >= 0,
 	};
-	struct spawn_plan plan;
-	struct logpipe_fds fds = LOGPIPE_FDS_INIT;
-	int in = -1;
-	bool in_asked = false;
-	int r = spawn_prepare(&req, &plan, err, errsize);
-	if (r < 0)
-		goto out;
-	strcpy_bounded(p->exec_path, sizeof(p->exec_path), spawn_plan_path(&plan));
-	if (hooks.stdin_open) {
-		in_asked = true;
-		if ((r = hooks.stdin_open(p, &in, err, errsize)) < 0)
-			goto out;
-	}
-	r = logpipe_prepare(p->out, &fds);
-	if (r < 0) {
-		snprintf(err, errsize, "spawn error: cannot set up output: %s", strerror(-r));
-		goto out;
-	}
-	r = spawn_run(&plan, (const int[3]) { in >= 0 ? in : fds.in, fds.out, fds.err }, ret, err, errsize);
-	if (r == 0)
-		logpipe_attach(p->out, &fds);
-out:
-	if (in_asked && hooks.stdin_done)
-		hooks.stdin_done(p, r == 0);
-	logpipe_fds_close(&fds);
-	spawn_plan_clear(&plan);
+	/* droverd keeps the read ends; the child's ends go with the request. */
+	logpipe_attach(p->out, &fds);
+	p->spawning = spawn_submit(&req, &spawn_ops, p);
+	/* Unless it failed already, the request is on its way: a worker may exist from now on. A
+	 * later failure leaves the hook a descriptor nobody reads, replaced at the next spawn (no
+	 * event goes to a listener that never ran). */
+	stdin_settled(p, true);
 	strv_free(env);
-	return r;
+	return;
+failed:
+	if (in >= 0)
+		(void) close(in);
+	if (sbfd >= 0)
+		(void) close(sbfd);
+	stdin_settled(p, false);
+	spawn_failed(p, err);
 }
 
 static void do_spawn(struct process *p)
 {
-	char err[sizeof(p->description)];
-	struct spawn_child child;
-
 	timer_cancel(p);
 	if (shutting_down)
 		return;
@@ -396,39 +462,11 @@ static void do_spawn(struct process *p)
 	p->generation++;
 	int sbfd = slot_new_incarnation(p);
 	/* A user's start asks for one attempt: the retries after it are the policy's. */
-	bool by_user = p->spawn_by_user;
+	p->spawn_user_asked = p->spawn_by_user;
 	p->spawn_by_user = false;
-	int r = spawn_worker(p, sbfd, &child, err, sizeof(err));
-	if (sbfd >= 0)
-		close(sbfd);   /* the worker has its own copy; droverd keeps the mapping only */
 	process_set_state(p, PROC_STARTING);
-	if (r < 0) {
-		strcpy_bounded(p->description, sizeof(p->description), err);
-		log_proc(LOG_ERR, p, "%s: %s", p->cfg->fullname, err);
-		fsm_feed(p, FSM_SPAWN_FAILED);
-		return;
-	}
-	process_set_pid(p, child.pid);
-	if (p->spawns > 0) {
-		if (by_user)
-			p->restarts_manual++;
-		else
-			p->restarts_auto++;
-	}
-	p->spawns++;
-	p->killed_unready = false;
-	p->stopped_sig = 0;
-	p->spawned_ns = now_mono_ns();
-	p->pidfd = (int) pidfd_open(child.pid, 0);   /* -1 on kernels without pidfd: kill() fallback */
-	p->exec_fd = child.status_fd;
 	p->description[0] = '\0';
-	ev_io_set(&p->exec_watch, p->exec_fd, EV_READ);
-	ev_io_start(event_loop, &p->exec_watch);
-	log_proc(LOG_INFO, p, "spawned: '%s' with pid %d", p->cfg->fullname, (int) child.pid);
-	if (p->prog->startsecs == 0 && p->cfg->ready.kind == CHECK_NONE)
-		fsm_feed(p, FSM_UP);
-	else if (p->prog->startsecs > 0)   /* ready = anything else with startsecs = 0: no deadline */
-		timer_arm_at(p, p->spawned_ns + (uint64_t) p->prog->startsecs * NSEC_PER_SEC);
+	spawn_worker(p, sbfd);
 }
 
 /* Delay before the next attempt after the k-th failed start in a row (k >= 1). */
@@ -480,7 +518,9 @@ static void enter_stopped(struct process *p)
 static void do_kill(struct process *p)
 {
 	bool group = p->prog->stopasgroup;
-	if (p->pid <= 0) {   /* not spawned yet (waiting for a dependency or for leftovers) */
+	if (p->pid <= 0) {   /* not spawned yet (a dependency, leftovers, or its spawn is on its way) */
+		spawn_cancel(p->spawning);
+		p->spawning = NULL;
 		enter_stopped(p);
 		return;
 	}
@@ -681,10 +721,12 @@ void process_extend_start(struct process *p, uint64_t usec)
 
 void process_reaped(struct process *p, pid_t pid)
 {
-	if (p->pidfd >= 0) {
-		close(p->pidfd);
-		p->pidfd = -1;
-	}
+	/* The child exec'd (or failed to) before it exited: that answer first, while the pid is still
+	 * the worker's, so that what watches the pid sees spawn, then exit (an exit policy takes a
+	 * pid gone while STARTING or RUNNING for an exit on its own). */
+	if (p->spawning)
+		spawn_settle(p->spawning);
+	p->pidfd = -1;   /* the reaper's, closed once the exit is handed over */
 	process_set_pid(p, 0);
 	p->subject.pid = pid;   /* the exit's log lines still name it */
 }
@@ -694,9 +736,8 @@ void process_on_exit(struct process *p, pid_t pid, int wstatus)
 	char why[96];
 	enum fsm_event ev = FSM_EXIT_FINAL;
 
-	if (p->exec_fd >= 0)
-		exec_check(p);   /* the child wrote its failure before exiting: read it first */
-	exec_close(p);
+	if (p->spawning)   /* not reaped through process_reaped() */
+		spawn_settle(p->spawning);
 	logpipe_on_exit(p->out);   /* its last output, and its pipe descriptors back before a respawn */
 	if (p->prog->killtree)
 		killtree_after_exit(&p->subject, pid, p->generation, p->prog->stopsignal, p->prog->stopwaitsecs);

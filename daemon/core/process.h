@@ -16,6 +16,7 @@
 
 struct logpipe;
 struct proc_checks;
+struct spawn_job;
 
 /* Who asks for a start. A user's stop sticks: a process a user stopped is started again only by a
  * user (a start or restart naming it, or naming a process that depends on it), never by a policy
@@ -34,8 +35,9 @@ struct process {
 
 	enum proc_state state;      /* written only by process_set_state() */
 	pid_t pid;                  /* written only by process_set_pid(); 0 when no child */
-	int pidfd;                  /* -1 when none (or pidfd unsupported) */
-	int exec_fd;                /* read end of the CLOEXEC exec-status pipe while exec is pending, else -1 */
+	int pidfd;                  /* lent by the reaper while pid is set; -1 when none (or unsupported) */
+	struct spawn_job *spawning; /* the spawn asked for until its child has exec'd (or failed) */
+	bool stdin_pending;          /* in spawn_worker: the stdin hook gave a descriptor, not yet settled */
 	uint64_t spawned_ns;        /* CLOCK_MONOTONIC of the last spawn */
 	uint64_t state_ns;          /* CLOCK_MONOTONIC when the state was entered */
 	uint64_t state_real_ns;     /* CLOCK_REALTIME of the same moment (status: "since 09:14:03") */
@@ -46,13 +48,13 @@ struct process {
 	                             * heartbeat or health restart, a reload's restart) */
 	unsigned restarts_manual;   /* spawns after the first that a user's start or restart asked for */
 	bool spawn_by_user;         /* the next spawn attempt is a user's (process_start(START_USER)) */
+	bool spawn_user_asked;      /* the spawn under way is a user's */
 	bool killed_unready;        /* the worker was killed for not becoming ready in time */
 	unsigned stops;             /* times STOPPED was entered (stop waves: stopped once is done) */
 	int stopped_sig;            /* the worker is stopped by this signal (SIGSTOP...), 0 = not stopped */
 	bool have_exit;
 	int exit_wstatus;           /* raw wait status of the last exit */
 	char description[256];      /* spawn error or exit description, shown by status */
-	char exec_path[256];        /* the command as resolved for the last spawn (error messages) */
 
 	/* STARTING without a pid waits for one of two things before it spawns (status says which): */
 	bool waiting_deps;          /* a dependency is not RUNNING yet */
@@ -69,7 +71,6 @@ struct process {
 	size_t index;               /* position in the process table */
 
 	ev_timer timer;             /* startsecs / backoff / stopwaitsecs / fatal_retry */
-	ev_io exec_watch;           /* exec-status pipe */
 	struct logpipe *out;        /* stdout and stderr */
 	struct reap_owner reaper;   /* the reaper hands the worker's exit back through it (supervisor.c) */
 };

@@ -139,7 +139,7 @@ int supervisor_start(struct ev_loop *l, const char *config_path, struct drover_c
 	events_start(loop);
 	logpipe_init(loop);
 	killtree_init(loop, cfg->name, &killtree_hooks);
-	reap_init(&reap_hooks);
+	reap_init(loop, &reap_hooks);
 	process_init(loop, &process_hooks);
 	process_configure(cfg);
 	/* Subscribers settle in this order: dependants and stop waves, removed processes, the end. */

@@ -304,7 +304,8 @@ static void do_shutdown(const struct proto_request *req, struct route *rt)
  * PROTO_TAIL_FOLLOW | PROTO_TAIL_SINCE (args[1], after the FIFO when following: since when, ms
  * since the epoch),
  * args[0] = one process, args[1] = the FIFO to stream into (follow). Codes: -ENOENT no such
- * process, -ENOTUNIQ the pattern names several, -ENODATA stderr is redirected to stdout,
+ * process, -ENOTUNIQ the pattern names several, -ENODATA stderr is redirected to stdout, -ENOSTR
+ * the stream has no log file (discarded),
  * -EPERM the FIFO is not private; the text is the data. See logpipe.h. */
 static void do_tail(const struct proto_request *req, struct route *rt)
 {

@@ -122,6 +122,20 @@ static void children_pids(pid_t pid, struct collect *c)
 	closedir(d);
 }
 
+/* The children of droverd's main thread (its tid is droverd's pid), read whole (unverified).
+ * Orphans are adopted by that thread, while the workers spawned through a helper are the children
+ * of droverd's spawn thread: so this list is the orphans (and in-process spawns), not all N. */
+static void main_thread_children(pid_t self, struct collect *c)
+{
+	char file[64], *list;
+	size_t len;
+	snprintf(file, sizeof(file), "/proc/%d/task/%d/children", (int) self, (int) self);
+	if (procfs_read_whole(file, &list, &len) < 0)
+		return;
+	procfs_parse_pids(list, collect_pid, c);
+	free(list);
+}
+
 /* Append the verified children of parent to *q (bounded by TREE_MAX). */
 static void children_of(const struct node *parent, struct node **q, size_t *n)
 {
@@ -269,7 +283,7 @@ void killtree_after_exit(const struct log_subject *who, pid_t pid, unsigned gene
 	struct collect kids = { 0 };
 	struct node *orphans = NULL, *others = NULL, *members = NULL;
 	size_t norphans = 0, nothers = 0, nmembers = 0;
-	children_pids(self, &kids);
+	main_thread_children(self, &kids);
 	for (size_t i = 0; i < kids.n; i++) {
 		pid_t ppid, pgid;
 		if (hooks->is_worker(kids.v[i]) || procfs_stat(kids.v[i], &ppid, &pgid) < 0 || ppid != self)

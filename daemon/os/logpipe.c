@@ -584,8 +584,7 @@ static void reader_add(struct stream *st, int fd)
 	struct reader *rd = xcalloc(1, sizeof(*rd));
 	rd->st = st;
 	rd->fd = fd;
-	ev_io_init(&rd->io, reader_cb, fd, EV_READ);
-	ev_io_start(watch_loop, &rd->io);
+	ev_io_init(&rd->io, reader_cb, fd, EV_READ);   /* started by logpipe_watch() */
 	rd->next = st->readers;
 	st->readers = rd;
 	st->nreaders++;
@@ -657,31 +656,38 @@ void logpipe_configure(struct logpipe *lp, const struct logpipe_file *out, const
 	lp->redirect_stderr = redirect_stderr;
 }
 
+/* Is this stream's output wanted at all? A stream with no log file (NONE), no tap and nobody it
+ * is published to goes straight to /dev/null: no pipe, no descriptor, nothing to read. */
+static bool st_captured(const struct logpipe *lp, int stream)
+{
+	return lp->file[stream].path != NULL || lp->file[stream].published || lp->tap != NULL;
+}
+
 int logpipe_prepare(struct logpipe *lp, struct logpipe_fds *ret)
 {
-	struct logpipe_fds f = LOGPIPE_FDS_INIT;
+	struct logpipe_fds f = LOGPIPE_FDS_INIT;   /* -1: the child gets /dev/null there */
 	int r;
 
-	f.in = open("/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (f.in < 0) {
-		r = -errno;
-		goto fail;
+	if (st_captured(lp, LOGPIPE_STDOUT)) {
+		st_sync_file(st_get(lp, LOGPIPE_STDOUT));
+		if ((r = make_pipe(&f.rd_out, &f.out)) < 0)
+			goto fail;
+	} else if (lp->streams[LOGPIPE_STDOUT]) {
+		st_sync_file(lp->streams[LOGPIPE_STDOUT]);   /* closes a file no longer used */
 	}
-	st_sync_file(st_get(lp, LOGPIPE_STDOUT));
-	if ((r = make_pipe(&f.rd_out, &f.out)) < 0)
-		goto fail;
 	if (lp->redirect_stderr) {
-		f.err = fcntl(f.out, F_DUPFD_CLOEXEC, 3);
-		if (f.err < 0) {
+		if (f.out >= 0 && (f.err = fcntl(f.out, F_DUPFD_CLOEXEC, 3)) < 0) {
 			r = -errno;
 			goto fail;
 		}
 		if (lp->streams[LOGPIPE_STDERR])
 			st_sync_file(lp->streams[LOGPIPE_STDERR]);   /* closes a stderr file no longer used */
-	} else {
+	} else if (st_captured(lp, LOGPIPE_STDERR)) {
 		st_sync_file(st_get(lp, LOGPIPE_STDERR));
 		if ((r = make_pipe(&f.rd_err, &f.err)) < 0)
 			goto fail;
+	} else if (lp->streams[LOGPIPE_STDERR]) {
+		st_sync_file(lp->streams[LOGPIPE_STDERR]);
 	}
 	*ret = f;
 	return 0;
@@ -703,6 +709,14 @@ void logpipe_attach(struct logpipe *lp, struct logpipe_fds *fds)
 		reader_add(st_get(lp, LOGPIPE_STDERR), fds->rd_err);
 		fds->rd_err = -1;
 	}
+}
+
+void logpipe_watch(struct logpipe *lp)
+{
+	for (int s = 0; s < 2; s++)
+		for (struct reader *rd = lp->streams[s] ? lp->streams[s]->readers : NULL; rd; rd = rd->next)
+			if (!ev_is_active(&rd->io))
+				ev_io_start(watch_loop, &rd->io);
 }
 
 void logpipe_on_exit(struct logpipe *lp)
@@ -785,6 +799,8 @@ static int stream_check(const struct logpipe *lp, int stream)
 		return -EINVAL;
 	if (stream == LOGPIPE_STDERR && lp->redirect_stderr)
 		return -ENODATA;
+	if (!st_captured(lp, stream))
+		return -ENOSTR;
 	return 0;
 }
 

@@ -23,11 +23,14 @@ struct logpipe_file {
 	uint64_t maxbytes;      /* rotate at this size, 0 = never */
 	int backups;            /* rotated files kept */
 	enum log_time timestamps;   /* each line written to the file starts with its RFC 3339 time */
+	bool published;         /* read even without a file: its output is published to someone (an
+	                         * event listener's protocol, log events) */
 };
 
-/* What a spawn needs: in/out/err are the descriptors the child dup2()s onto 0, 1, 2 (the write
- * ends of the pipes, blocking); rd_out/rd_err are droverd's read ends (non-blocking), -1 when
- * none (redirect_stderr: err is a copy of out and rd_err is -1). All O_CLOEXEC in droverd. */
+/* What a spawn needs: in/out/err are the descriptors the child gets as 0, 1, 2 (the write ends
+ * of the pipes, blocking), -1 for /dev/null (stdin always; a stream with no log file and no tap:
+ * its output is discarded without a pipe); rd_out/rd_err are droverd's read ends (non-blocking),
+ * -1 when none (redirect_stderr: err is a copy of out and rd_err is -1). All O_CLOEXEC in droverd. */
 struct logpipe_fds {
 	int in, out, err;
 	int rd_out, rd_err;
@@ -46,11 +49,16 @@ void logpipe_free(struct logpipe *lp);
 void logpipe_configure(struct logpipe *lp, const struct logpipe_file *out, const struct logpipe_file *err,
                        bool redirect_stderr);
 
-/* Before fork(): (re)open the log files if needed and make the pipes. 0 or -errno. */
+/* Before a spawn: (re)open the log files if needed and make the pipes of the streams whose
+ * output is wanted (a log file, or a tap set now). 0 or -errno. */
 int logpipe_prepare(struct logpipe *lp, struct logpipe_fds *ret);
-/* After a successful fork(): droverd keeps the read ends (they are set to -1 in fds) and reads
- * them from the loop until EOF, even after the worker is gone (a grandchild may hold them). */
+/* The spawn is asked for: droverd keeps the read ends (they are set to -1 in fds), and once
+ * logpipe_watch() says so reads them from the loop until EOF, even after the worker is gone (a
+ * grandchild may hold them). */
 void logpipe_attach(struct logpipe *lp, struct logpipe_fds *fds);
+/* The worker exists (its pid is known) or never will: what it writes is read from now on, so
+ * that nothing it writes is taken for a process without a pid. */
+void logpipe_watch(struct logpipe *lp);
 /* The worker was reaped: read what its pipes still hold and close those at EOF now, so that
  * their descriptors are free for a respawn (pipes a descendant still holds stay). */
 void logpipe_on_exit(struct logpipe *lp);
@@ -77,7 +85,8 @@ uint64_t logpipe_dropped(const struct logpipe *lp);
 #define LOGPIPE_LINES_ALL UINT_MAX
 /* The last LINES lines of stream (LOGPIPE_STDOUT/STDERR) from the 64 KiB
  * in-memory tail, in a new buffer (*ret_text, NUL-terminated, NUL bytes of the output shown as
- * '?'). 0, -ENODATA (stderr of a redirect_stderr process), -EINVAL (bad stream). */
+ * '?'). 0, -ENODATA (stderr of a redirect_stderr process), -ENOSTR (the stream has no log file:
+ * its output is discarded), -EINVAL (bad stream). */
 int logpipe_tail(const struct logpipe *lp, int stream, unsigned lines, uint64_t since_ns, char **ret_text,
                  size_t *ret_len);
 
@@ -88,7 +97,7 @@ int logpipe_tail(const struct logpipe *lp, int stream, unsigned lines, uint64_t 
  * directory with no group/other permission bits owned by the FIFO's owner (what droverctl's
  * mkdtemp + mkfifo 0600 make); anything else is refused with -EPERM, and only the inode checked
  * is opened (through its O_PATH descriptor), never a path looked up twice. Returns 0, -EPERM,
- * -ENXIO (no reader), -EBUSY (LOGPIPE_FOLLOWERS_MAX followers already), -ENODATA, -EINVAL. */
+ * -ENXIO (no reader), -EBUSY (LOGPIPE_FOLLOWERS_MAX followers already), -ENODATA, -ENOSTR, -EINVAL. */
 #define LOGPIPE_FOLLOWERS_MAX 16
 int logpipe_follow(struct logpipe *lp, int stream, unsigned lines, uint64_t since_ns, const char *fifo_path);
 

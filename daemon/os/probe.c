@@ -50,7 +50,7 @@ struct probe {
 	pid_t pid;                      /* the command, until reaped; 0 none */
 	bool reaping;                   /* reaped, its exit not handed over yet (the reaper holds p) */
 	struct reap_owner reaper;
-	int status_fd;                  /* the command's exec-status pipe */
+	struct spawn_job *job;          /* its spawn, until the command has exec'd */
 };
 
 static struct ev_loop *loop;
@@ -95,9 +95,6 @@ static void close_io(struct probe *p)
 	if (p->fd >= 0)
 		(void) close(p->fd);
 	p->fd = -1;
-	if (p->status_fd >= 0)
-		(void) close(p->status_fd);
-	p->status_fd = -1;
 }
 
 /* Hand the outcome over; the probe is freed unless its command is still to be reaped. */
@@ -115,8 +112,11 @@ static void deliver(struct probe *p)
 	void *ctx = p->ctx;
 	struct probe_outcome out = p->out;
 	p->done = NULL;
-	if (p->pid <= 0 && !p->reaping)
+	if (p->pid <= 0 && !p->reaping) {   /* no command to reap (a spawn still on its way is called off) */
+		spawn_cancel(p->job);
+		p->job = NULL;
 		probe_free(p);
+	}
 	if (done)
 		done(ctx, &out);
 }
@@ -289,53 +289,68 @@ static int sock_start(struct probe *p, const struct probe_spec *spec)
 
 /* ---- commands -------------------------------------------------------------------------------- */
 
+static void exec_started(void *ctx, pid_t pid, int pidfd)
+{
+	struct probe *p = ctx;
+	p->pid = pid;
+}
+
+static void exec_execd(void *ctx, int err, enum spawn_stage stage, const char *reason)
+{
+	struct probe *p = ctx;
+	p->job = NULL;   /* a failure shows as the command's exit (127) */
+}
+
+static void exec_failed(void *ctx, int err, const char *reason)
+{
+	struct probe *p = ctx;
+	p->job = NULL;
+	/* a command that cannot even be started is a failed attempt, said as such */
+	snprintf(p->out.detail, sizeof(p->out.detail), "%.95s", reason);
+	finish_later(p);
+}
+
+/* Its child hung before exec and was given up: no exit of it will come. */
+static void exec_abandoned(void *ctx, const char *reason)
+{
+	struct probe *p = ctx;
+	p->job = NULL;
+	p->pid = 0;
+	if (p->done) {
+		p->out.ok = false;
+		snprintf(p->out.detail, sizeof(p->out.detail), "%.95s", reason);
+		deliver(p);
+	} else {
+		probe_free(p);
+	}
+}
+
+static const struct spawn_ops exec_ops = {
+	.started = exec_started, .exec = exec_execd, .failed = exec_failed, .abandoned = exec_abandoned,
+};
+
 static int exec_start(struct probe *p, const struct probe_spec *spec)
 {
-	char err[200];
 	char *argv[] = { (char *) "/bin/sh", (char *) "-c", (char *) spec->command, NULL };
-	struct spawn_request req = {
-		.argv = argv, .directory = spec->directory, .user = spec->user, .umask = spec->umask,
-		.environment_file = spec->environment_file, .env = spec->env,
-	};
-	struct spawn_plan plan;
-	struct spawn_child child;
-	int out[2] = { -1, -1 }, in = -1, r;
+	int out[2] = { -1, -1 }, err2 = -1;
 
-	r = spawn_prepare(&req, &plan, err, sizeof(err));
-	if (r < 0)
-		goto fail;
-	in = open("/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (in < 0 || pipe2(out, O_CLOEXEC) < 0) {
-		r = -errno;
-		snprintf(err, sizeof(err), "pipe: %s", strerror(-r));
-		goto fail;
+	if (pipe2(out, O_CLOEXEC) < 0 || fcntl(out[0], F_SETFL, O_NONBLOCK) < 0 ||
+	    (err2 = fcntl(out[1], F_DUPFD_CLOEXEC, 3)) < 0) {
+		snprintf(p->out.detail, sizeof(p->out.detail), "pipe: %s", strerror(errno));
+		if (out[0] >= 0)
+			(void) close(out[0]);
+		if (out[1] >= 0)
+			(void) close(out[1]);
+		finish_later(p);
+		return 0;
 	}
-	if (fcntl(out[0], F_SETFL, O_NONBLOCK) < 0) {
-		r = -errno;
-		snprintf(err, sizeof(err), "pipe: %s", strerror(-r));
-		goto fail;
-	}
-	r = spawn_run(&plan, (const int[3]) { in, out[1], out[1] }, &child, err, sizeof(err));
-	if (r < 0)
-		goto fail;
-	(void) close(in);
-	(void) close(out[1]);
-	spawn_plan_clear(&plan);
-	p->pid = child.pid;
-	p->status_fd = child.status_fd;
 	p->fd = out[0];
-	return 0;
-fail:
-	/* a command that cannot even be started is a failed attempt, said as such */
-	if (in >= 0)
-		(void) close(in);
-	if (out[0] >= 0)
-		(void) close(out[0]);
-	if (out[1] >= 0)
-		(void) close(out[1]);
-	spawn_plan_clear(&plan);
-	snprintf(p->out.detail, sizeof(p->out.detail), "%.95s", err);
-	finish_later(p);
+	struct spawn_request req = {
+		.argv = argv, .directory = spec->directory, .user = spec->user,
+		.umask = spec->umask, .environment_file = spec->environment_file, .env = spec->env,
+		.stdio = { -1, out[1], err2 },
+	};
+	p->job = spawn_submit(&req, &exec_ops, p);
 	return 0;
 }
 
@@ -379,8 +394,10 @@ static void timer_cb(struct ev_loop *l, ev_timer *w, int revents)
 	p->out.timed_out = true;
 	snprintf(p->out.detail, sizeof(p->out.detail), "timed out after %d.%03d s", p->timeout_ms / 1000,
 	         p->timeout_ms % 1000);
-	if (p->pid > 0)   /* not reaped yet: its pid is its group's and still ours */
+	if (p->pid > 0) {   /* not reaped yet: its pid is its group's and still ours */
 		(void) kill(-p->pid, SIGKILL);
+		(void) kill(p->pid, SIGKILL);   /* before its setsid, the group is not its own yet */
+	}
 	deliver(p);
 }
 
@@ -393,7 +410,6 @@ int probe_start(const struct probe_spec *spec, probe_done_fn done, void *ctx, st
 	p->done = done;
 	p->ctx = ctx;
 	p->fd = -1;
-	p->status_fd = -1;
 	p->t0 = now_mono_ns();
 	p->timeout_ms = spec->timeout_ms > 0 ? spec->timeout_ms : 1000;
 	ev_init(&p->timer, timer_cb);
@@ -418,10 +434,14 @@ struct probe *probe_cancel(struct probe *p)
 		return NULL;
 	p->done = NULL;
 	close_io(p);
-	if (p->pid > 0)
+	if (p->pid > 0) {
 		(void) kill(-p->pid, SIGKILL);   /* freed once reaped */
-	else if (!p->reaping)             /* else freed when the reaper hands its exit over */
+		(void) kill(p->pid, SIGKILL);
+	} else if (!p->reaping) {         /* else freed when the reaper hands its exit over */
+		spawn_cancel(p->job);
+		p->job = NULL;
 		probe_free(p);
+	}
 	return NULL;
 }
 
@@ -445,6 +465,10 @@ static void exited(struct reap_owner *o, pid_t pid, int wstatus)
 {
 	struct probe *p = container_of(o, struct probe, reaper);
 	p->reaping = false;
+	if (p->job) {   /* its exec answer first (the job ends with it) */
+		struct spawn_job *job = p->job;
+		spawn_settle(job);
+	}
 	if (p->done && !p->finished) {
 		exec_exited(p, wstatus);
 		deliver(p);

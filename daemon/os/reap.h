@@ -1,7 +1,13 @@
-/* SIGCHLD -> waitid/waitpid loop -> the owners' callbacks. The only reaping path (no ev_child anywhere). */
+/* Reaping droverd's children: the only reaping path (no ev_child anywhere). Two ways in:
+ * - a child adopted with watch (a spawn helper and the workers it makes, children of droverd's
+ *   spawn thread) is reaped as soon as its pidfd says it exited: no other child is looked at;
+ * - on SIGCHLD (its own signalfd, set up by reap_init): the exits of the main thread's own
+ *   children (orphans adopted as subreaper or as PID 1, workers spawned in-process), and the stops
+ *   and continues of every child. */
 #ifndef DROVER_REAP_H
 #define DROVER_REAP_H
 
+#include <ev.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -29,8 +35,15 @@ struct reap_hooks {
 	void (*stopped)(pid_t pid, int sig);
 };
 
-void reap_init(const struct reap_hooks *hooks);
-/* Reap every exited child now; returns how many claimed children were reaped. */
+/* Blocks SIGCHLD in the calling thread (before any other thread exists) and watches it. */
+void reap_init(struct ev_loop *loop, const struct reap_hooks *hooks);
+/* pid, a child of droverd, with its pidfd (taken over: closed once pid is reaped; -1 none).
+ * watch: reap it from its pidfd (it is not the main thread's child). 0 or -errno. */
+int reap_adopt(pid_t pid, int pidfd, bool watch);
+/* Teardown (the loop no longer runs): note stops, reap every exited child now, the main thread's
+ * and the watched ones; returns how many claimed children were reaped. */
 unsigned reap_children(void);
+/* droverd exits: every pidfd held is closed. */
+void reap_shutdown(void);
 
 #endif

@@ -1,16 +1,32 @@
-/* vfork+exec of one worker: the whole plan is built in the parent, the child only executes it.
- * Knows nothing of processes or configs: it gets a request with everything the child needs. */
+/* Creating workers (and probe commands). Knows nothing of processes or configs: a request carries
+ * everything the child needs, and the answers come back through callbacks.
+ *
+ * A child is made by a spawn helper process (os/spawn-helper.c) and is still droverd's own child;
+ * the answers therefore come from the loop: started (the child exists: pid and pidfd), then exec
+ * (it ran its command, or failed to and exits 127), or failed (no child was made). A request a
+ * helper does not finish within SPAWN_DEADLINE_S (a path on a filesystem that stopped answering)
+ * is given up: failed, or abandoned once its child exists (the child is sent SIGKILL and reaped
+ * whenever it can die). Without a helper (old kernels, valgrind, DROVER_SPAWN_HELPER=0) droverd
+ * spawns with vfork() itself, as before: started and failed then come before spawn_submit()
+ * returns, and a hung path blocks droverd. */
 #ifndef DROVER_SPAWN_H
 #define DROVER_SPAWN_H
 
+#include <ev.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Stages a child can fail in; reported with the errno on the exec-status pipe. */
-enum spawn_stage { SPAWN_STAGE_FDS, SPAWN_STAGE_SETSID, SPAWN_STAGE_USER, SPAWN_STAGE_PDEATHSIG,
-                   SPAWN_STAGE_UMASK, SPAWN_STAGE_CHDIR, SPAWN_STAGE_EXEC, SPAWN_STAGE_MAX };
-const char *spawn_stage_to_string(enum spawn_stage s);
+#include "os/spawn-wire.h"   /* enum spawn_stage */
+
+#define SPAWN_DEADLINE_S 10
+
+
+/* A descriptor the child gets at a fixed number. */
+struct spawn_fd {
+	int fd;
+	int target;
+};
 
 struct spawn_request {
 	char *const *argv;              /* argv[0] is looked up in the child's PATH */
@@ -22,52 +38,42 @@ struct spawn_request {
 	int umask;                      /* -1: droverd's */
 	const char *environment_file;   /* comma list ("-" before a path: may be missing); NULL: none */
 	char *const *env;               /* KEY=VALUE set over droverd's environment and the files, in order */
-	int pass_fd;                    /* > 2: a descriptor the child gets as pass_fd_at (> 2); else none */
-	int pass_fd_at;
+	int stdio[3];                   /* the child's 0, 1, 2; -1: /dev/null. Taken over by spawn_submit */
+	const struct spawn_fd *extra;   /* more descriptors, at numbers above 2 (taken over too) */
+	size_t nextra;
 };
 
-/* What spawn_prepare() resolved; the caller keeps it on its stack and clears it. */
-struct spawn_plan {
-	const struct spawn_request *req;
-	char **env;
-	char *path;                     /* argv[0] resolved */
-	struct spawn_user {
-		bool set;               /* a user is configured: USER, LOGNAME, HOME follow it */
-		bool change;            /* switch credentials (not when droverd already is that user) */
-		uid_t uid;
-		gid_t gid;
-		gid_t groups[256];
-		int ngroups;
-		char home[256];
-		char name[64];
-	} user;
+struct spawn_ops {
+	/* The child exists. pidfd (-1 when unsupported) is lent until the child is reaped. */
+	void (*started)(void *ctx, pid_t pid, int pidfd);
+	/* err 0: it exec'd its command. Else it failed at stage (reason says how) and exits 127. */
+	void (*exec)(void *ctx, int err, enum spawn_stage stage, const char *reason);
+	/* No child was made. */
+	void (*failed)(void *ctx, int err, const char *reason);
+	/* The child exists but did not reach exec in time: it was sent SIGKILL and will be reaped
+	 * as nobody's (its exit is not reported); forget its pid. */
+	void (*abandoned)(void *ctx, const char *reason);
 };
 
-struct spawn_child {
-	pid_t pid;
-	int status_fd;   /* read end of the CLOEXEC exec-status pipe: EOF = exec succeeded; 8 bytes
-	                  * {stage, errno} = the child failed and _exit(127)s (spawn_read_status) */
-};
+struct spawn_job;
 
-/* Everything that can fail before a fork: the user, the environment (files read), the command.
- * 0, or -errno with a human reason in err[errsize]. req must outlive the plan. */
-int spawn_prepare(const struct spawn_request *req, struct spawn_plan *plan, char *err, size_t errsize);
-/* The command as resolved (error messages), valid until spawn_plan_clear. */
-const char *spawn_plan_path(const struct spawn_plan *plan);
-/* Fork and exec with stdio[0..2] as the child's 0, 1, 2. 0 and *ret, or -errno with a reason. */
-int spawn_run(const struct spawn_plan *plan, const int stdio[3], struct spawn_child *ret, char *err, size_t errsize);
-void spawn_plan_clear(struct spawn_plan *plan);
-
-/* Decode the exec-status pipe: 0 when exec succeeded (EOF), -EAGAIN when not decided yet, else
- * -errno with the reason in err (naming directory, exec_path or user for their stages). */
-int spawn_read_status(int fd, const char *directory, const char *exec_path, const char *user, char *err,
-                      size_t errsize);
+/* Start the spawn helper (or decide to spawn in-process, said in the log). Needs the reaper. */
+int spawn_init(struct ev_loop *loop, const char *instance);
+/* Queue a spawn. Returns the job while answers are still to come, NULL when the last one came
+ * already; no answer comes after the final one (exec, failed, abandoned). */
+struct spawn_job *spawn_submit(const struct spawn_request *req, const struct spawn_ops *ops, void *ctx);
+/* The answers are no longer wanted: no more callbacks; a child made for it is sent SIGKILL. */
+void spawn_cancel(struct spawn_job *job);
+/* The child exited: deliver its exec answer now, before the exit is acted upon. */
+void spawn_settle(struct spawn_job *job);
+/* droverd exits: the helpers are told to go, and reaped. */
+void spawn_shutdown(void);
 
 /* Whether droverd can run programs as USER (the daemon-wide [supervisord]/[drover] user): it
  * exists, and droverd is root or already that user. 0, or -errno with the reason in err. */
 int spawn_check_user(const char *user, char *err, size_t errsize);
 
-/* Remember droverd's original RLIMIT_NOFILE so children get it back. */
+/* droverd's original soft RLIMIT_NOFILE, given back to every child. */
 void spawn_set_child_nofile(unsigned long soft);
 
 #endif

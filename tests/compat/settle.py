@@ -28,6 +28,8 @@ def snap(pid, d, port, port2):
             env = dict(kv.split("=", 1) for kv in raw.split("\0") if "=" in kv)
             with open("/proc/%s/cmdline" % p, "rb") as f:
                 argv = f.read().decode(errors="replace").split("\0")[:-1]
+            if argv[1:2] == ["--spawn-helper"]:
+                continue   # droverd's spawn helpers are part of the daemon, not workers
             with open("/proc/%s/status" % p) as f:
                 uid = [l.split()[1] for l in f if l.startswith("Uid:")][0]
         except (OSError, IndexError):

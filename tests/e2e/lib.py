@@ -8,7 +8,8 @@ usage: lib.py COMMAND ARGS...
   count FILE STATE [PREFIX]    print how many processes are in STATE
   all FILE STATE [PREFIX] [N]  exit 0 when every matching process (and at least N, default 1) is in STATE
   zombies PID                  print the number of children of PID in state Z
-  children PID                 print the pids of the children of PID (any state)
+  children PID                 print the pids of the children of PID (any state; droverd's spawn
+                               helpers left out)
   envpids KEY=VALUE...         print the pids whose environ holds any KEY=VALUE (not this process)
   alive PID                    exit 0 when PID exists and is not a zombie
 A process PROC matches a status entry by its full name ("grp:proc") or by the part after the colon.
@@ -51,13 +52,24 @@ def stat_of(pid):
     return rest[0], int(rest[1])
 
 
+def spawn_helper(pid):
+    """droverd's spawn helpers (droverd --spawn-helper ...) are its children too, but not workers."""
+    try:
+        with open("/proc/%s/cmdline" % pid, "rb") as f:
+            argv = f.read().split(b"\0")
+    except OSError:
+        return False
+    return len(argv) > 1 and argv[1] == b"--spawn-helper"
+
+
 def children(ppid):
+    """The children of ppid, but droverd's live spawn helpers (a zombie one still counts)."""
     out = []
     for d in os.listdir("/proc"):
         if not d.isdigit():
             continue
         st = stat_of(d)
-        if st and st[1] == ppid:
+        if st and st[1] == ppid and not (st[0] != "Z" and spawn_helper(d)):
             out.append((int(d), st[0]))
     return out
 

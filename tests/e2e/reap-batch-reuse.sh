@@ -7,8 +7,12 @@
 # (1) the other one is h's readiness probe command (ready = exec:): the probe gets its exit (a
 #     failed attempt, then the next one), and a's new worker is not taken for the dead probe;
 # (2) the two are workers b and a: both come back once, each with a worker of its own.
+# Batches are the SIGCHLD path: workers spawned in droverd itself (DROVER_SPAWN_HELPER=0). Those a
+# spawn helper makes have no exit signal and are reaped one by one from their pidfds, each exit
+# handed over before the next child is looked at.
 # timeout: 90
 . "$(dirname "$0")/lib.sh"
+export DROVER_SPAWN_HELPER=0
 need_helpers pid-place
 unshare --pid --fork --mount-proc --kill-child true 2>/dev/null || skip "unshare --pid --fork --mount-proc does not work here"
 PLACE=$HELPERS/pid-place

@@ -1,7 +1,8 @@
 #!/bin/bash
 # droverctl tail: `tail -n 5` prints the last 5 lines of a process's stdout (and of its stderr,
-# from the 64 KiB in-memory tail, also with stdout_logfile = NONE); an unknown process is
-# exit 1; stderr of a redirect_stderr process is an explained error. `tail -f` prints the last
+# from the 64 KiB in-memory tail); an unknown process is exit 1; stderr of a redirect_stderr
+# process is an explained error; a stream whose log file is NONE is discarded without a pipe (the
+# worker writes to /dev/null) and tail says so (exit 1). `tail -f` prints the last
 # lines, then sees a line printed after it started; killing the client (SIGKILL, SIGINT) leaves
 # droverd healthy, closes droverd's end of the FIFO, and leaves no FIFO (nor its directory)
 # behind in the client's runtime directory. droverd opens only private FIFOs (raw requests with a
@@ -14,7 +15,12 @@ write_config <<EOF2
 [program:w]
 command = /bin/sh -c 'trap "echo marker" USR1; seq 1 100; seq 1001 1100 >&2; while :; do sleep 0.02; done'
 startsecs = 0
+
+[program:quiet]
+command = /bin/sh -c 'seq 1 100; seq 1001 1100 >&2; exec sleep 1000'
+startsecs = 0
 stdout_logfile = NONE
+stderr_logfile = NONE
 
 [program:r]
 command = /bin/sh -c 'echo to-out; echo to-err >&2; exec sleep 1000'
@@ -30,7 +36,7 @@ command = /bin/sh -c 'seq -f "%%07g" 1 100000; exec sleep 1000'
 startsecs = 0
 EOF2
 NOTIFY_SOCKET= start_daemon
-wait_for 10 all_in_state RUNNING "" 4
+wait_for 10 all_in_state RUNNING "" 5
 have_last() { [ "$(ctl tail -n 1 "$1" ${3:-} 2>/dev/null)" = "$2" ]; }
 wait_for 5 have_last w 100
 wait_for 5 have_last w 1100 stderr
@@ -39,7 +45,17 @@ wait_for 5 have_last big 0100000
 [ "$(ctl tail -n 5 w)" = "$(seq 96 100)" ] || fail "tail -n 5 w: $(ctl tail -n 5 w | tr '\n' ' ')"
 [ "$(ctl tail -n 5 w stderr)" = "$(seq 1096 1100)" ] || fail "tail -n 5 w stderr: $(ctl tail -n 5 w stderr | tr '\n' ' ')"
 [ "$(ctl tail w)" = "$(seq 91 100)" ] || fail "tail w (default 10 lines): $(ctl tail w | tr '\n' ' ')"
-[ -e "$LOG_DIR/w-stdout.log" ] && fail "stdout_logfile = NONE created $LOG_DIR/w-stdout.log"
+# NONE: no log file, no pipe (the worker's 1 and 2 are /dev/null), and tail says why it has nothing.
+[ -e "$LOG_DIR/quiet-stdout.log" ] && fail "stdout_logfile = NONE created $LOG_DIR/quiet-stdout.log"
+qpid=$(pid_of quiet)
+for fd in 1 2; do
+	[ "$(readlink "/proc/$qpid/fd/$fd")" = /dev/null ] || fail "quiet (logs NONE): fd $fd is $(readlink "/proc/$qpid/fd/$fd"), want /dev/null"
+done
+for stream in stdout stderr; do
+	ctl tail quiet $stream > "$T/out" 2>&1; rc=$?
+	[ "$rc" = 1 ] || fail "tail quiet $stream (NONE): exit $rc, want 1 ($(cat "$T/out"))"
+	grep -q "discarded (${stream}_logfile = NONE)" "$T/out" || fail "tail quiet $stream does not say its output is discarded: $(cat "$T/out")"
+done
 # The whole ring: 64 KiB at most, whole lines, the end of the output (-BYTES 0: all kept).
 ctl tail -0 big > "$T/ring"
 s=$(stat -c %s "$T/ring")

@@ -1,7 +1,8 @@
 #!/bin/bash
 # fork() failing with EAGAIN (issue 7 #2, RELIABILITY T12 with RLIMIT_NPROC): droverd runs as an
-# unprivileged uid of its own (root is exempt from RLIMIT_NPROC) with a soft limit of 4 processes:
-# itself + 3 workers. Of 6 programs, 3 run and 3 fail to spawn: droverd logs the EAGAIN ("fork:
+# unprivileged uid of its own (root is exempt from RLIMIT_NPROC) with a soft limit of 7 tasks:
+# droverd's own 4 (its main and spawn threads, and the two spawn helpers that six starts at once put
+# to work) + 3 workers. Of 6 programs, 3 run and 3 fail to spawn: droverd logs the EAGAIN ("fork:
 # Resource temporarily unavailable"), shows it in `droverctl status`, retries with backoff (at most
 # one attempt per backoff interval), keeps its fd count and keeps answering; once the limit is lifted
 # (prlimit on droverd's pid from outside) all 6 run within one backoff interval (+ 1 s slack).
@@ -32,7 +33,7 @@ backoff_initial = 1
 backoff_max = 1
 EOF2
 CTL_PREFIX=("${AS_U[@]}")
-start_daemon prlimit --nproc=4:"$HARD" "${AS_U[@]}"
+start_daemon prlimit --nproc=7:"$HARD" "${AS_U[@]}"
 [ "$(awk '/^Uid:/ { print $2 }' "/proc/$DAEMON_PID/status")" = "$U" ] || fail "droverd does not run as uid $U"
 log "droverd pid $DAEMON_PID as uid $U, $(grep 'Max processes' "/proc/$DAEMON_PID/limits")"
 

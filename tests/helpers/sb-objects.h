@@ -48,6 +48,12 @@ static inline void *sb_map_fd(int fd, uint32_t *ret_slot)
 static inline int sb_foreign_objects(pid_t daemon_pid, void (*cb)(pid_t pid, uint32_t slot, void *map, void *ctx), void *ctx)
 {
 	int refused = 0;
+	/* Its own object, held for a moment by whoever handed it over (the spawn helper until the
+	 * exec), is not another one. */
+	struct stat own;
+	int ownfd = sb_own_fd();
+	if (ownfd < 0 || fstat(ownfd, &own) < 0)
+		own.st_ino = 0;
 	DIR *d = opendir("/proc");
 	struct dirent *de;
 	if (!d)
@@ -80,6 +86,11 @@ static inline int sb_foreign_objects(pid_t daemon_pid, void (*cb)(pid_t pid, uin
 			if (fd < 0) {
 				if (errno == EACCES || errno == EPERM)
 					refused++;
+				continue;
+			}
+			struct stat st;
+			if (own.st_ino && fstat(fd, &st) == 0 && st.st_ino == own.st_ino && st.st_dev == own.st_dev) {
+				close(fd);
 				continue;
 			}
 			uint32_t slot;

@@ -180,6 +180,7 @@ int main(int argc, char **argv)
 	if (!check)
 		log_init();
 
+	diag.no_lookups = !check;
 	r = config_load(path, &cfg, &diag);
 	if (check) {
 		int rc = config_check_print(path, cfg, &diag, strict);

@@ -808,7 +808,7 @@ static void build_program(struct conf_doc *d, struct drover_config *c, struct co
 		p->nprocs++;
 		if (!build_proc(&b, &ctx, pc))
 			break;              /* one process's errors are the others' too: report them once */
-		if (n == 0) {
+		if (n == 0 && !b.R->diag->no_lookups) {
 			check_command(&b, pc);
 			check_log_dirs(&b, pc);
 		}

@@ -150,6 +150,10 @@ struct drover_config {
 struct config_diag {
 	char **errors;
 	char **warnings;
+	/* In: do not look commands and log directories up in the filesystem. The running daemon's
+	 * loads set it: a path on a filesystem that never answers (a hard NFS mount whose server is
+	 * gone) would hold droverd's loop inside stat(); only `droverd -t` (and tests) look. */
+	bool no_lookups;
 };
 
 /* Parse PATH and everything it includes into a new config. Returns 0, or -EINVAL when

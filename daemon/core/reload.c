@@ -171,7 +171,7 @@ static int refuse(struct reload_result *ret, int r, char **errors, size_t nerror
 /* Read the config file completely: 0 and *ret_nc, or the refusal (nothing applied). */
 static int load(struct reload_result *ret, struct drover_config **ret_nc, bool applying)
 {
-	struct config_diag diag = { 0 };
+	struct config_diag diag = { .no_lookups = true };
 	struct drover_config *nc = NULL;
 	int r;
 
@@ -347,7 +347,7 @@ int reload_run(struct reload_result *ret)
 int reload_update(const char *const *groups, size_t n, struct reload_result *ret)
 {
 	struct drover_config *nc = NULL, *mc;
-	struct config_diag diag = { 0 };
+	struct config_diag diag = { .no_lookups = true };
 	size_t nknown = 0;
 	int r = load(ret, &nc, true);
 	if (r < 0)

@@ -3,7 +3,8 @@
 #   make            build droverd, droverctl, libdrover.{a,so}
 #   make run        install missing build deps, build, run droverd on conf/drover.ini
 #   make check      unit + e2e + fault tests, plain and under ASan/UBSan, fuzzers; ends "N passed, N failed"
-#   make bench      drover side by side with supervisord, runit, s6 (QUICK=1 for a short run)
+#   make bench      drover side by side with supervisord, runit, s6 (QUICK=1 for a short run); tables in
+#                   $(BUILD)/bench/, RECORD=1 also writes the tracked bench/RESULTS.md
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make uninstall  the same variables: removes what install put
 
@@ -141,6 +142,11 @@ $(BUILD)/tests/test-%: tests/unit/test-%.c $(BUILD)/libdroverd.a $(BUILD)/libcom
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $(filter %.c %.a,$^) $(LDSAN) $(LDLIBS) $(shell pkg-config --libs cmocka)
 
+# The worker tests run by the thousand: static, never instrumented (an ASan process costs megabytes).
+$(BUILD)/tests/worker-pause: tests/helpers/worker-pause.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARN) -O2 -static -o $@ $< 2>/dev/null || $(CC) -std=gnu11 $(WARN) -O2 -o $@ $<
+
 # Test helper programs (workers, hostile clients) link libdrover as a worker does, then the
 # internal library for what they need of the protocol and the scoreboard layout.
 $(BUILD)/tests/%: tests/helpers/%.c $(BUILD)/libdrover.a $(BUILD)/libcommon.a
@@ -162,8 +168,8 @@ run: all
 	./$(BUILD)/droverd -c conf/drover.ini
 
 bench: all $(HELPER_BIN) $(BUILD)/bench/sb-update
-	@sh bench/run.sh $(BUILD) $(if $(QUICK),quick,full)
-	@sh bench/readiness.sh $(BUILD) $(if $(QUICK),quick,full)
+	@sh bench/run.sh $(BUILD) $(if $(QUICK),quick,full) $(if $(RECORD),record)
+	@sh bench/readiness.sh $(BUILD) $(if $(QUICK),quick,full) $(if $(RECORD),record)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib \

@@ -1,6 +1,6 @@
 #!/bin/sh
 # bench/install-peers.sh — install Debian's supervisor, runit, s6 and daemontools for `make bench`, WITHOUT
-# starting any of their system services.
+# starting any of their system services, and gnuplot (gnuplot-nox: no X) for the cost curve's plot.
 #
 # A policy-rc.d that exits 101 is in place for the duration of apt-get (a pre-existing one is put back
 # afterwards, byte for byte); --no-install-recommends keeps runit-run (the package that hooks runsvdir into the
@@ -15,6 +15,7 @@ command -v supervisord >/dev/null 2>&1 || want="$want supervisor"
 command -v runsvdir >/dev/null 2>&1 || want="$want runit"
 command -v s6-svscan >/dev/null 2>&1 || want="$want s6"
 command -v svscan >/dev/null 2>&1 || want="$want daemontools"
+command -v gnuplot >/dev/null 2>&1 || want="$want gnuplot-nox"
 [ -z "$want" ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -3,12 +3,15 @@
  *   measure run --n N --out FILE --dir DIR [phase options] --sys NAME --launch CMD --ts FILE ... [--sys ...]
  *     For one N and every system given (each with its own timestamp file, which its workers append to),
  *     in this order:
- *       1. cold start  launch (new session, stdin /dev/null, output to --log) -> N-th worker start line;
+ *       1. cold start  launch (new session, stdin /dev/null, output to --log) -> N-th worker start line (and
+ *                      the first one's);
  *                      one system at a time, the ones already up sit idle meanwhile;
  *       6. idle cost   utime+stime, schedstat run time, voluntary+nonvoluntary context switches of every
  *                      supervisor-side process over --idle seconds, once every worker is older than 2 s;
- *                      all systems over the same window (idle processes do not disturb each other);
- *       5. footprint   Rss and Pss (smaps_rollup) summed over the supervisor-side processes;
+ *                      all systems over the same window (idle processes do not disturb each other); with
+ *                      --shm-churn COUNT, a child of ours creates and unlinks COUNT objects in /dev/shm meanwhile;
+ *       5. footprint   Rss and Pss (smaps_rollup) summed over the supervisor-side processes; the launched
+ *                      process's descriptors;
  *       4. status      --status CMD (and --status2) as whole processes, --status-reps times: median, p90;
  *                      round robin over the systems, one run each in turn;
  *       3. mass crash  SIGKILL all N (all older than 2 s) -> N new start lines; Z processes 100 ms later;
@@ -20,7 +23,8 @@
  *     and SIGSTOP+SIGKILL of everything still below us.  "Supervisor-side" = the launched process and its
  *     descendants that are not workers (workers are the pids in the timestamp file).  Figures are appended
  *     to --out as "SYS<TAB>N<TAB>KEY<TAB>VALUE" lines; progress goes to stderr.
- *   measure floor REPS OUT     fork+exec+wait of /bin/true, median of REPS (the physical floor)
+ *   measure floor REPS OUT [WORKER]  fork+exec+wait of /bin/true, median of REPS (the physical floor); with
+ *                              WORKER, also fork+exec of it to the timestamp it takes in main()
  *   measure ipc-clean NAME     unlink drover's IPC objects of instance NAME (mq /NAME.ctl, shm, semaphores);
  *                              prints how many there were
  *
@@ -411,6 +415,15 @@ static ns_t max_start(struct sys *s, long from, long to)
 	return m;
 }
 
+static ns_t min_start(struct sys *s, long from, long to)
+{
+	ns_t m = 0;
+	for (long k = from; k < to && k < s->lines; k++)
+		if (!m || s->all[k] < m)
+			m = s->all[k];
+	return m;
+}
+
 static ns_t youngest(struct sys *s)
 {
 	ns_t y = 0;
@@ -604,9 +617,35 @@ static int kill_tree(void)
 /* ---------- phases ---------- */
 struct opts {
 	const char *out, *dir;
-	int restart_reps, mass, do_restart, min_reps;
+	int restart_reps, mass, do_restart, min_reps, shm_churn;
 	double idle, restart_budget, status_budget, cold_timeout, slow_ms;
 };
+
+/* Another process's traffic in /dev/shm during the idle window: count POSIX shm objects created and
+ * unlinked, evenly over secs, under names of its own (a supervisor that watches all of /dev/shm
+ * wakes up for each). A child of ours, not on any supervisor's side. */
+static pid_t shm_churn_start(int count, double secs)
+{
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	ns_t t0 = now_ns(), step = (ns_t)(secs * SEC) / (count > 0 ? count : 1);
+	for (int i = 0; i < count; i++) {
+		char name[64];
+		snprintf(name, sizeof name, "/drover-bench-churn-%d-%d", (int)getpid(), i);
+		int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+		if (fd >= 0) {
+			close(fd);
+			shm_unlink(name);
+		}
+		ns_t next = t0 + step * (i + 1), now = now_ns();
+		if (next > now) {
+			struct timespec ts = { (time_t)((next - now) / SEC), (long)((next - now) % SEC) };
+			nanosleep(&ts, NULL);
+		}
+	}
+	_exit(0);
+}
 
 static void phase_cold(struct sys *s, struct opts *o)
 {
@@ -633,6 +672,7 @@ static void phase_cold(struct sys *s, struct opts *o)
 		return;
 	}
 	put(s->name, "cold_ms", "%.2f", (double)(max_start(s, 0, g_n) - t0) / MS);
+	put(s->name, "first_ms", "%.2f", (double)(min_start(s, 0, g_n) - t0) / MS);
 }
 
 static void phase_idle(struct opts *o)
@@ -660,8 +700,11 @@ static void phase_idle(struct opts *o)
 		if (!g_sys[i].failed)
 			idle_sample(&g_sys[i], &g_sys[i].ia);
 	ns_t t0 = now_ns();
+	pid_t churn = o->shm_churn > 0 ? shm_churn_start(o->shm_churn, o->idle * 0.9) : -1;
 	sleep_ns((ns_t)(o->idle * SEC));
 	ns_t dt = now_ns() - t0;
+	if (churn > 0)
+		waitpid(churn, NULL, 0);
 	for (int i = 0; i < g_nsys; i++)
 		if (!g_sys[i].failed)
 			idle_sample(&g_sys[i], &g_sys[i].ib);
@@ -674,7 +717,24 @@ static void phase_idle(struct opts *o)
 		put(s->name, "idle_cpu_ms", "%.0f", (double)(s->ib.ticks - s->ia.ticks) * tick_ms);
 		put(s->name, "idle_run_us", "%.0f", (double)(s->ib.sched - s->ia.sched) / 1000);
 		put(s->name, "idle_ctxsw", "%lld", s->ib.ctx - s->ia.ctx);
+		if (o->shm_churn > 0)
+			put(s->name, "idle_shm_churn", "%d", o->shm_churn);
 	}
+}
+
+static int count_fds(int pid)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/fd", pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return -1;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
 }
 
 static void phase_footprint(struct sys *s)
@@ -694,6 +754,7 @@ static void phase_footprint(struct sys *s)
 	rollup(s->root, &r, &p);
 	put(s->name, "root_rss_kb", "%lld", r);
 	put(s->name, "root_pss_kb", "%lld", p);
+	put(s->name, "root_fds", "%d", count_fds(s->root));
 }
 
 /* Status: round robin over every (system, command) series, one whole-process run at a time, so that the noise of
@@ -982,7 +1043,47 @@ static void phase_stop(struct sys *s)
 }
 
 /* ---------- main ---------- */
-static int do_floor(int reps, const char *out)
+/* fork+exec of the bench worker from this small process, to the timestamp it takes first thing in main()
+ * (what a restart measures after the supervisor's own work): the median of reps, in ms. The worker writes
+ * its line into a FIFO that we wait on, so nothing polls. */
+static double worker_floor(const char *worker, int reps, ns_t *v)
+{
+	char fifo[128];
+	snprintf(fifo, sizeof fifo, "/tmp/drover-bench-floor.%d", (int)getpid());
+	unlink(fifo);
+	if (mkfifo(fifo, 0600) < 0)
+		return -1;
+	char env0[160];
+	snprintf(env0, sizeof env0, "BENCH_TS=%s", fifo);
+	char *envp[] = { env0, NULL }, *argv[] = { (char *)worker, NULL };
+	int k;
+	for (k = 0; k < reps; k++) {
+		ns_t t0 = now_ns();
+		pid_t pid = fork();
+		if (pid == 0) {
+			execve(worker, argv, envp);
+			_exit(127);
+		}
+		if (pid < 0)
+			break;
+		char buf[64] = "";
+		int fd = open(fifo, O_RDONLY);
+		ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		buf[n > 0 ? n : 0] = '\0';
+		char *sp = strchr(buf, ' ');
+		v[k] = sp ? atoll(sp + 1) - t0 : 0;
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		if (!sp)
+			break;
+	}
+	unlink(fifo);
+	return k == reps ? pct_ms(v, reps, 50) : -1;
+}
+
+static int do_floor(int reps, const char *out, const char *worker)
 {
 	g_n = 1;
 	g_out = fopen(out, "a");
@@ -995,6 +1096,8 @@ static int do_floor(int reps, const char *out)
 	for (int k = 0; k < reps; k++)
 		v[k] = cmd_run(&c, "/dev/null", &rc);
 	put("floor", "true_med_ms", "%.3f", pct_ms(v, reps, 50));
+	if (worker)
+		put("floor", "worker_med_ms", "%.3f", worker_floor(worker, reps, v));
 	fclose(g_out);
 	return 0;
 }
@@ -1028,9 +1131,10 @@ static void usage(void)
 	fprintf(stderr,
 	        "usage: measure run --n N --out FILE --dir DIR [--idle S] [--restart-reps R] [--restart-budget S]\n"
 	        "                   [--status-budget S] [--min-reps R] [--no-restart] [--no-mass] [--slow-ms MS]\n"
+	        "                   [--shm-churn COUNT]\n"
 	        "                   --sys NAME --launch CMD --ts FILE [--log FILE] [--status CMD] [--status2 CMD]\n"
 	        "                   [--status-reps R] [--stop term|kill]   (repeat from --sys for every system)\n"
-	        "       measure floor REPS OUT | measure ipc-clean NAME\n");
+	        "       measure floor REPS OUT [WORKER] | measure ipc-clean NAME\n");
 	exit(2);
 }
 
@@ -1038,8 +1142,8 @@ int main(int argc, char **argv)
 {
 	if (argc < 2)
 		usage();
-	if (!strcmp(argv[1], "floor") && argc == 4)
-		return do_floor(atoi(argv[2]), argv[3]);
+	if (!strcmp(argv[1], "floor") && (argc == 4 || argc == 5))
+		return do_floor(atoi(argv[2]), argv[3], argc == 5 ? argv[4] : NULL);
 	if (!strcmp(argv[1], "ipc-clean") && argc == 3)
 		return do_ipc_clean(argv[2]);
 	if (strcmp(argv[1], "run"))
@@ -1081,6 +1185,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--cold-timeout")) o.cold_timeout = atof(v);
 		else if (!strcmp(a, "--slow-ms")) o.slow_ms = atof(v);
 		else if (!strcmp(a, "--min-reps")) o.min_reps = atoi(v);
+		else if (!strcmp(a, "--shm-churn")) o.shm_churn = atoi(v);
 		else if (!s) usage();
 		else if (!strcmp(a, "--launch")) s->launch = v;
 		else if (!strcmp(a, "--ts")) s->ts = v;

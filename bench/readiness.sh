@@ -1,22 +1,25 @@
 #!/bin/sh
-# bench/readiness.sh BUILD_DIR quick|full — readiness and health figures (make bench runs it after the peers):
+# bench/readiness.sh BUILD_DIR quick|full [record] — readiness and health figures (make bench runs it after
+# the peers):
 #   1. READY=1 -> RUNNING as seen by `droverctl wait`: median (and p90) of 50 starts, for a worker speaking
 #      sd_notify (ready = notify) and for one linked with libdrover (ready = scoreboard, drover_ready()).
 #      Each worker stamps CLOCK_MONOTONIC just before it reports; the harness stamps it when
 #      `droverctl wait RUNNING` returns.
 #   2. droverd CPU for 1000 idle workers with health = tcp:... every 10 s (a listener that accepts and
 #      closes), next to the same 1000 workers without a health check: CPU seconds per minute of droverd.
-# Prints a table and appends it to bench/RESULTS.md. Runs as root or not; cleans up what it started.
+# Prints a table and appends it to BUILD_DIR/bench/RESULTS.md (bench/run.sh's report), and with `record` copies
+# that report to the tracked bench/RESULTS.md. Runs as root or not; cleans up what it started.
 set -u
 BUILD=${1:-build}
 MODE=${2:-full}
+RECORD=${3:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 case $BUILD in /*) ;; *) BUILD=$REPO/$BUILD ;; esac
 case $MODE in
 full)  STARTS=50; N=1000; WINDOW=60 ;;
 quick) STARTS=10; N=200;  WINDOW=10 ;;
-*) echo "usage: bench/readiness.sh BUILD_DIR quick|full" >&2; exit 2 ;;
+*) echo "usage: bench/readiness.sh BUILD_DIR quick|full [record]" >&2; exit 2 ;;
 esac
 PY=$(command -v python3) || { echo "bench/readiness.sh: python3 missing: skipped" >&2; exit 0; }
 [ -x "$BUILD/tests/sb-worker" ] || { echo "bench/readiness.sh: $BUILD/tests/sb-worker missing" >&2; exit 1; }
@@ -152,4 +155,6 @@ OUT=$(cat <<EOF
 EOF
 )
 echo "$OUT"
-echo "$OUT" >> "$HERE/RESULTS.md"
+mkdir -p "$BUILD/bench"
+echo "$OUT" >> "$BUILD/bench/RESULTS.md"
+[ "$RECORD" = record ] && cp "$BUILD/bench/RESULTS.md" "$HERE/RESULTS.md"

@@ -1,19 +1,25 @@
 #!/bin/sh
-# bench/run.sh BUILD_DIR quick|full — `make bench`: drover side by side with supervisord, runit, s6 (and
-# daemontools when it can be installed), same worker binary and same scenarios for all of them.
+# bench/run.sh BUILD_DIR quick|full [record] — `make bench`: drover side by side with supervisord, runit, s6
+# (and daemontools when it can be installed), same worker binary and same scenarios for all of them.
 #
-#   full:  N = 10, 100, 1000; 30 restarts, 30 status runs (50 for droverctl), 10 s idle   (< 10 minutes)
-#   quick: N = 10, 100;       10 restarts, 10 status runs,                    3 s idle   (< 1 minute)
+#   full:  N = 10, 100, 1000 (all), 5000, 10000 (drover); 30 restarts, 30 status runs (50 for droverctl),
+#          10 s idle with /dev/shm churn                                                  (~ 12 minutes)
+#   quick: N = 10, 100 (all), 1000 (drover); 10 restarts, 10 status runs, 3 s idle       (~ 1 minute)
+#   BENCH_NS / BENCH_DROVER_NS override the lists (e.g. BENCH_DROVER_NS="2000 4000").
 #
 # Peers are installed when missing (as root, services NOT started: bench/install-peers.sh) and always run by
 # hand from a temp dir with generated configs, never as system services.  bench/measure (C) launches each
 # supervisor in its own session, measures, and kills and reaps exactly what it started (it is a child
 # subreaper, so orphans come back to it).  This script then removes the temp dir and drover's IPC objects, and
-# checks that nothing with the temp dir in its command line is left.  Tables go to stdout and bench/RESULTS.md.
+# checks that nothing with the temp dir in its command line is left.  Tables go to stdout and to
+# BUILD_DIR/bench/RESULTS.md, with the per-event cost curve (BUILD_DIR/bench/cost-curve.tsv, and
+# cost-curve.png when gnuplot is there); `record` (make bench RECORD=1) also copies the report and the plot
+# into bench/ (RESULTS.md, cost-curve.png), the tracked record.
 set -u
 
 BUILD=${1:-build}
 MODE=${2:-full}
+RECORD=${3:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 case $BUILD in /*) ;; *) BUILD=$REPO/$BUILD ;; esac
@@ -22,13 +28,22 @@ LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 
 case $MODE in
 # RBUDGET/SBUDGET: seconds after which a timer-bound peer's restarts / a slow status command stop being
-# repeated, once MINREPS samples are in (the table then says n=...).
-full)  NS="10 100 1000"; REPS=30; SREPS=30; DSREPS=50; IDLE=10; RBUDGET=40; SBUDGET=15; MINREPS=10 ;;
-quick) NS="10 100";      REPS=10; SREPS=10; DSREPS=10; IDLE=3;  RBUDGET=3;  SBUDGET=2;  MINREPS=5 ;;
-*) echo "usage: bench/run.sh BUILD_DIR quick|full" >&2; exit 2 ;;
+# repeated, once MINREPS samples are in (the table then says n=...).  DNS: sizes only drover is run at (the
+# peers' per-service processes and compiled-in limits: daemontools' svscan stops at 1000 services).
+# CHURN: objects another process creates and unlinks in /dev/shm during the idle window.
+full)  NS="10 100 1000"; DNS="5000 10000"; REPS=30; SREPS=30; DSREPS=50; IDLE=10; RBUDGET=40; SBUDGET=15; MINREPS=10; CHURN=10000 ;;
+quick) NS="10 100";      DNS="1000";       REPS=10; SREPS=10; DSREPS=10; IDLE=3;  RBUDGET=3;  SBUDGET=2;  MINREPS=5;  CHURN=3000 ;;
+*) echo "usage: bench/run.sh BUILD_DIR quick|full [record]" >&2; exit 2 ;;
 esac
+NS=${BENCH_NS:-$NS}
+DNS=${BENCH_DROVER_NS-$DNS}
 
 sh "$HERE/install-peers.sh"
+
+# A size drover cannot hold within the descriptor limit (one per worker, a few dozen of its own) is left
+# out and said so, rather than failing half-way.
+NOFILE=$(ulimit -Hn)
+fits() { [ "$NOFILE" = unlimited ] || [ "$1" -le $((NOFILE - 100)) ]; }
 
 BIN=$BUILD/bench
 mkdir -p "$BIN" || exit 1
@@ -155,11 +170,11 @@ svc_dirs() { # DIR N — one service dir per worker, ./run is the worker itself 
 
 # ---------- measurements ----------
 [ -n "$BENCH_UID" ] && chown -R "$BENCH_UID:$BENCH_UID" "$TMP"
-$RUNAS "$M" floor 50 "$RES" 2>/dev/null
+$RUNAS "$M" floor 50 "$RES" "$W" 2>/dev/null
 
-run_n() { # N [extra measure options...]
-	n=$1; shift
-	for s in $SYSTEMS; do
+run_n() { # N SYSTEMS [extra measure options...]
+	n=$1; systems=$2; shift 2
+	for s in $systems; do
 		d=$TMP/$s-$n
 		mkdir -p "$d"
 		case $s in
@@ -190,9 +205,9 @@ run_n() { # N [extra measure options...]
 	done
 	[ -n "$BENCH_UID" ] && chown -R "$BENCH_UID:$BENCH_UID" "$TMP"
 	$RUNAS "$M" run --n "$n" --out "$RES" --dir "$TMP" --idle "$IDLE" --restart-reps "$REPS" \
-		--restart-budget "$RBUDGET" --status-budget "$SBUDGET" --min-reps "$MINREPS" "$@"
+		--restart-budget "$RBUDGET" --status-budget "$SBUDGET" --min-reps "$MINREPS" --shm-churn "$CHURN" "$@"
 	rc=$?
-	case " $SYSTEMS " in *" drover "*)
+	case " $systems " in *" drover "*)
 		left=$("$M" ipc-clean "dbench$$n$n" 2>/dev/null)
 		printf 'drover\t%s\tipc_left\t%s\n' "$n" "${left:-?}" >> "$RES" ;;
 	esac
@@ -200,8 +215,19 @@ run_n() { # N [extra measure options...]
 }
 
 for n in $NS; do
-	run_n "$n" || echo "bench: N=$n: measure reported a failure (see the Errors section)" >&2
+	run_n "$n" "$SYSTEMS" || echo "bench: N=$n: measure reported a failure (see the Errors section)" >&2
 done
+DONE_DNS=""
+case " $SYSTEMS " in *" drover "*)
+	for n in $DNS; do
+		if ! fits "$n"; then
+			printf 'drover\t%s\terror\tnot run: %s workers need more descriptors than the hard limit (%s)\n' "$n" "$n" "$NOFILE" >> "$RES"
+			continue
+		fi
+		DONE_DNS="$DONE_DNS $n"
+		run_n "$n" drover || echo "bench: N=$n: measure reported a failure (see the Errors section)" >&2
+	done ;;
+esac
 
 # droverctl round trip with 1 process
 if case " $SYSTEMS " in *" drover "*) true ;; *) false ;; esac; then
@@ -297,15 +323,32 @@ times, memory and idle cost). Lower is better everywhere.
 - Every figure of every system comes from this one run; the systems' restart and status samples are taken in
   turn (one sample of each, round robin) so that the noise of the shared machine falls on all of them alike.
 EOF
-	awk -F '\t' -v systems="$SYSTEMS" -v ns="$NS" -v idle="$IDLE" -v reps="$REPS" -v sreps="$SREPS" \
-		-v dsreps="$DSREPS" -v floorreps=50 -f "$HERE/report.awk" "$RES"
+	awk -F '\t' -v systems="$SYSTEMS" -v ns="$NS $DONE_DNS" -v idle="$IDLE" -v reps="$REPS" -v sreps="$SREPS" \
+		-v dsreps="$DSREPS" -v floorreps=50 -v churn="$CHURN" -v plot="$PLOT" -v curve="$CURVE" \
+		-f "$HERE/report.awk" "$RES"
 	if [ -f "$HERE/analysis.md" ]; then
 		echo
 		cat "$HERE/analysis.md"
 	fi
 }
-report > "$TMP/RESULTS.md"
-cat "$TMP/RESULTS.md"
-cp "$TMP/RESULTS.md" "$HERE/RESULTS.md.new" && mv -f "$HERE/RESULTS.md.new" "$HERE/RESULTS.md"
+# The per-event cost curve: restart median, and mass crash and cold start per worker, against N.
+CURVE=$BIN/cost-curve.tsv
+awk -F '\t' -v systems="$SYSTEMS" -f "$HERE/curve.awk" "$RES" > "$CURVE"
+PLOT=""
+if command -v gnuplot > /dev/null 2>&1 &&
+		gnuplot -e "datafile='$CURVE'; outfile='$BIN/cost-curve.png'" "$HERE/curve.gp" 2> "$TMP/gnuplot.err"; then
+	PLOT=cost-curve.png
+else
+	echo "bench: no plot: $(tail -n 1 "$TMP/gnuplot.err" 2>/dev/null || echo 'gnuplot missing')" >&2
+fi
+
+report > "$BIN/RESULTS.md"
+cat "$BIN/RESULTS.md"
 cp "$RES" "$BIN/results.tsv"
-echo "bench: $((END - START)) s; tables in bench/RESULTS.md, raw figures in $BIN/results.tsv" >&2
+if [ "$RECORD" = record ]; then
+	cp "$BIN/RESULTS.md" "$HERE/RESULTS.md.new" && mv -f "$HERE/RESULTS.md.new" "$HERE/RESULTS.md"
+	[ -n "$PLOT" ] && cp "$BIN/$PLOT" "$HERE/$PLOT"
+	echo "bench: $((END - START)) s; recorded in bench/RESULTS.md${PLOT:+ and bench/$PLOT}; raw figures in $BIN/results.tsv" >&2
+else
+	echo "bench: $((END - START)) s; tables in $BIN/RESULTS.md (make bench RECORD=1 records them in bench/), raw figures in $BIN/results.tsv" >&2
+fi

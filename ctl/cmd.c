@@ -14,6 +14,7 @@
 #include "client.h"
 #include "conf/suggest.h"
 #include "output.h"
+#include "term.h"
 #include "util.h"
 
 static int cmd_help_run(struct ctl_ctx *ctx, const struct cmd_args *a);
@@ -23,8 +24,8 @@ static int cmd_help_run(struct ctl_ctx *ctx, const struct cmd_args *a);
 
 /* The only place a command name maps to code (no name-to-function lookup anywhere else). */
 static const struct cmd_entry cmd_table[] = {
-	{ "status", "[PATTERN...]", "show processes: state, pid, uptime, restarts, worker status",
-	  0, PROTO_ARGS_MAX, 0, CTL_EXIT_UNREACHABLE, false, true, NULL, cmd_status_run },
+	{ "status", "[--watch [SECONDS]] [PATTERN...]", "show processes: state, pid, uptime, restarts, worker status",
+	  0, PROTO_ARGS_MAX, CMD_O_WATCH, CTL_EXIT_UNREACHABLE, false, true, cmd_status_validate, cmd_status_run },
 	{ "start", "PATTERN... [--no-wait] [--timeout SECONDS]", "start processes and wait until RUNNING (or given up)",
 	  1, PROTO_ARGS_MAX, ACTION_OPTS, CTL_EXIT_DEAD, false, true, NULL, cmd_action_run },
 	{ "stop", "PATTERN... [--no-wait] [--timeout SECONDS]", "stop processes and wait until they are down",
@@ -91,7 +92,7 @@ void cmd_usage_one(FILE *f, const struct cmd_entry *c)
 
 void cmd_usage(FILE *f)
 {
-	fputs("usage: droverctl [-c FILE | -n NAME] [--json] [--timeout SECONDS] COMMAND [ARGS]\n"
+	fputs("usage: droverctl [-c FILE | -n NAME] [--json] [--timeout SECONDS] [--color | --no-color] COMMAND [ARGS]\n"
 	      "\n"
 	      "options:\n"
 	      "  -c, --config FILE     take the instance name from FILE's [drover] name\n"
@@ -100,6 +101,8 @@ void cmd_usage(FILE *f)
 	      "      --timeout SECONDS the longest droverctl waits, in all, state waits included\n"
 	      "                        (also after the command; default: 5 for a reply, 300 for\n"
 	      "                        start/stop/restart, 60 for wait)\n"
+	      "      --color           colour states even when stdout is not a terminal\n"
+	      "      --no-color        never colour (as a non-empty $NO_COLOR)\n"
 	      "  -h, --help            show this help\n"
 	      "\n"
 	      "commands:\n", f);
@@ -247,6 +250,34 @@ static int parse_words(struct ctl_ctx *ctx, struct cmd_args *a, int argc, char *
 	}
 	longopts[nl] = (struct option) { 0 };
 	shortopts[ns] = '\0';
+
+	/* status --watch [SECONDS]: the interval is optional, so it is the next word only when that is
+	 * a number (a process named "5" is then written after "--watch 2", or as --watch=5). */
+	if (c->options & CMD_O_WATCH) {
+		int k = 1;
+		for (int i = 1; i < argc; i++) {
+			const char *w = argv[i];
+			if (strcmp(w, "--") == 0) {
+				while (i < argc)
+					argv[k++] = argv[i++];
+				break;
+			}
+			if (strcmp(w, "--watch") == 0 || strncmp(w, "--watch=", 8) == 0) {
+				const char *v = w[7] == '=' ? w + 8 : NULL;
+				a->watch_s = CTL_WATCH_DEFAULT_S;
+				if (!v && i + 1 < argc && argv[i + 1][0] >= '0' && argv[i + 1][0] <= '9')
+					v = argv[++i];
+				if (v && parse_seconds(v, &a->watch_s) < 0) {
+					char shown[64];
+					escape_line(shown, sizeof(shown), v);
+					return usage_error(ctx, c, "invalid --watch interval '%s'", shown);
+				}
+				continue;
+			}
+			argv[k++] = argv[i];
+		}
+		argc = k;
+	}
 
 	/* supervisorctl's "tail -1600 NAME": a number as an option (before "--"). Taken out of argv
 	 * before getopt_long, which would read it as the options -1, -6, -0, -0. */
@@ -413,6 +444,8 @@ int cmd_parse_global(struct ctl_ctx *ctx, int argc, char **argv, struct ctl_glob
 		{ "json", no_argument, NULL, 'j' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "color", no_argument, NULL, 'C' },
+		{ "no-color", no_argument, NULL, 'N' },
 		{ 0 },
 	};
 	struct ctl_globals g = { .timeout_s = -1 };
@@ -437,6 +470,12 @@ int cmd_parse_global(struct ctl_ctx *ctx, int argc, char **argv, struct ctl_glob
 			break;
 		case 'h':
 			g.help = true;
+			break;
+		case 'C':
+			g.color = TERM_COLOR_ALWAYS;
+			break;
+		case 'N':
+			g.color = TERM_COLOR_NEVER;
 			break;
 		case 't':
 			if (parse_seconds(optarg, &g.timeout_s) < 0) {

@@ -25,6 +25,7 @@ enum {
  * it: a request waits 5 s for its reply, start/stop/restart up to 300 s for their state, wait
  * 60 s. */
 #define CTL_TIMEOUT_DEFAULT_S       5.0    /* a request's round trip */
+#define CTL_WATCH_DEFAULT_S         2.0    /* status --watch: the refresh interval */
 #define CTL_TIMEOUT_MAX_S           86400.0
 #define CTL_WAIT_DEFAULT_S          60.0   /* wait: bound on reaching the state */
 #define CTL_ACTION_WAIT_DEFAULT_S   300.0  /* start/stop/restart: bound on reaching the state */
@@ -37,6 +38,8 @@ struct client;
 struct ctl_ctx {
 	char instance[40];           /* resolved and validated */
 	bool json;
+	bool color;                  /* colour states (--color, --no-color, $NO_COLOR, a terminal) */
+	unsigned width;              /* the terminal's columns; 0: not a terminal (lines are not cut) */
 	double timeout_s;            /* a request's round trip: CTL_TIMEOUT_DEFAULT_S, or limit_s */
 	double limit_s;              /* --timeout as given (the smaller of the two places); 0: none */
 	uint64_t deadline_ns;        /* limit_s from the first request on (monotonic); 0: not yet */
@@ -67,6 +70,7 @@ enum {
 	CMD_O_BYTES     = 1u << 9,   /* -BYTES (supervisorctl's tail -1600): a number as an option */
 	CMD_O_OPENMETRICS = 1u << 10, /* --openmetrics */
 	CMD_O_SINCE     = 1u << 11,  /* --since TIME */
+	CMD_O_WATCH     = 1u << 12,  /* --watch [SECONDS] (an optional argument in the next word) */
 };
 
 struct cmd_entry;
@@ -93,6 +97,7 @@ struct cmd_args {
 	unsigned report;             /* CTL_REPORT_* */
 	const char *status_text;     /* report --status */
 	bool openmetrics;            /* metrics --openmetrics */
+	double watch_s;              /* status --watch: the refresh interval; 0: no --watch */
 };
 
 /* One row of the closed command table: nothing is looked up by name
@@ -125,6 +130,7 @@ struct ctl_globals {
 	const char *config;          /* -c FILE */
 	const char *name;            /* -n NAME */
 	bool json;
+	int color;                   /* enum term_color_opt: --color, --no-color or neither */
 	double timeout_s;            /* --timeout; < 0 when not given */
 	bool help;
 };
@@ -133,6 +139,8 @@ struct ctl_globals {
 int cmd_parse_global(struct ctl_ctx *ctx, int argc, char **argv, struct ctl_globals *ret, int *ret_index);
 /* "5", "0.5": seconds in (0, CTL_TIMEOUT_MAX_S]; -EINVAL / -ERANGE. */
 int parse_seconds(const char *s, double *ret);
+/* status's --watch with --json: a usage error. */
+int cmd_status_validate(struct ctl_ctx *ctx, struct cmd_args *a);
 
 /* Instance resolution (instance.c): -n, else -c FILE's [drover] name, else $DROVER_NAME, else
  * "drover". Returns 0 or CTL_EXIT_USAGE with the message printed. */

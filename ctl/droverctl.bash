@@ -42,7 +42,7 @@ _droverctl()
 	fi
 
 	local commands="status start stop restart signal pid reload reread update avail shutdown tail wait report version metrics help"
-	local globals="-c --config -n --name --json --timeout -h --help"
+	local globals="-c --config -n --name --json --timeout --color --no-color -h --help"
 
 	case $prev in
 	-c|--config)
@@ -81,6 +81,7 @@ _droverctl()
 	tail) opts="-f -n --since" ;;
 	report) opts="--ready --heartbeat --busy --idle --status" ;;
 	metrics) opts="--openmetrics" ;;
+	status) opts="--watch" ;;
 	esac
 	if [[ $cur == -* ]]; then
 		mapfile -t COMPREPLY < <(compgen -W "$opts --json --help" -- "$cur")

@@ -3,9 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client.h"
 #include "cmd.h"
+#include "term.h"
 
 int main(int argc, char **argv)
 {
@@ -21,6 +23,8 @@ int main(int argc, char **argv)
 	if (r)
 		return r;
 	ctx.json = g.json;
+	ctx.color = term_color(STDOUT_FILENO, (enum term_color_opt) g.color);
+	ctx.width = term_width(STDOUT_FILENO);
 	ctx.limit_s = g.timeout_s > 0 ? g.timeout_s : 0;   /* cmd_parse() adds the command's own */
 	if (g.help) {
 		cmd_usage(stdout);

@@ -1,5 +1,6 @@
 /* droverctl output: the status table, per-process result lines, a small JSON writer. */
 #include "output.h"
+#include "term.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -365,7 +366,13 @@ void status_sort(struct proto_status *st, size_t n)
  * state 10 wide, then the description. */
 void status_print_table(FILE *f, const struct proto_status *st, size_t n)
 {
-	char name[PROTO_NAME_MAX * 4], desc[2048];
+	status_print_table_style(f, st, n, NULL, NULL, NULL);
+}
+
+void status_print_table_style(FILE *f, const struct proto_status *st, size_t n, const struct table_style *style,
+                              const char *header, const char *const *extra)
+{
+	char name[PROTO_NAME_MAX * 4], desc[2048], line[PROTO_NAME_MAX * 4 + 2048 + 128];
 	int width = 30;
 	for (size_t i = 0; i < n; i++) {
 		output_safe_field(name, sizeof(name), st[i].name, sizeof(st[i].name));
@@ -373,10 +380,21 @@ void status_print_table(FILE *f, const struct proto_status *st, size_t n)
 		if (l > width)
 			width = l;
 	}
+	if (header) {
+		snprintf(line, sizeof(line), "%-*s%-10s%s", width + 3, "NAME", "STATE", header);
+		term_put_line(f, line, style ? style->width : 0);
+	}
 	for (size_t i = 0; i < n; i++) {
+		const char *state = proc_state_to_string((enum proc_state) st[i].state);
+		const char *sgr = "";
 		output_safe_field(name, sizeof(name), st[i].name, sizeof(st[i].name));
 		status_describe(&st[i], desc, sizeof(desc));
-		fprintf(f, "%-*s%-10s%s\n", width + 3, name, proc_state_to_string((enum proc_state) st[i].state), desc);
+		if (style && style->color)
+			sgr = term_state_color(st[i].state, (st[i].flags & PROTO_ST_EXITED) && st[i].exitstatus != 0);
+		/* the padding after the colour's reset: only visible columns line up */
+		snprintf(line, sizeof(line), "%-*s%s%s%s%-*s%s%s", width + 3, name, sgr, state, sgr[0] ? TERM_SGR_RESET : "",
+		         10 - (int) strlen(state), "", extra ? extra[i] : "", desc);
+		term_put_line(f, line, style ? style->width : 0);
 	}
 }
 

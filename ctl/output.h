@@ -56,6 +56,12 @@ void status_describe(const struct proto_status *s, char *buf, size_t size);
 void status_sort(struct proto_status *st, size_t n);
 /* The aligned table, one row per record. */
 void status_print_table(FILE *f, const struct proto_status *st, size_t n);
+struct table_style;
+/* The same, styled (style NULL: as status_print_table): each line cut at style->width visible
+ * columns, states coloured; header (NULL: none) is a first line's text after NAME and STATE, and
+ * extra[i] (NULL: none) row i's text between the state and the description (watch's CPU% and RSS). */
+void status_print_table_style(FILE *f, const struct proto_status *st, size_t n, const struct table_style *style,
+                              const char *header, const char *const *extra);
 /* The status document: an array of objects (keys in man/droverctl.8). */
 void status_print_json(FILE *f, const struct proto_status *st, size_t n);
 

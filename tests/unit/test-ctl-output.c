@@ -17,6 +17,7 @@
 #include "ctl/cmd.h"
 #include "ctl/output.h"
 #include "ctl/results.h"
+#include "ctl/term.h"
 #include "util.h"
 
 /* ---- helpers ---- */
@@ -262,6 +263,43 @@ static void test_status_table_aligned(void **state)
 	const char *out = cap_close(&c);
 	assert_memory_equal(out + 43, "FATAL     \n", 11);
 	assert_memory_equal(strchr(out, '\n') + 1 + 43, "STOPPED   \n", 11);
+	free(c.buf);
+}
+
+/* Colour and width count visible columns: escapes take none, a UTF-8 sequence one; a cut inside a
+ * colour ends it. */
+static void test_term_cut(void **state)
+{
+	struct capture c;
+	assert_int_equal(term_visible_width("ab\033[32mRUN\033[0m  x"), 8);
+	assert_int_equal(term_visible_width("\xc3\xa9t\xc3\xa9"), 3);
+	cap_open(&c);
+	term_put_line(c.f, "ab\033[32mRUNNING\033[0m xyz", 5);
+	term_put_line(c.f, "ab\033[32mRUN\033[0m xyz", 5);
+	term_put_line(c.f, "\xc3\xa9t\xc3\xa9z", 3);
+	term_put_line(c.f, "short", 0);
+	term_put_line(c.f, "short", 80);
+	assert_string_equal(cap_close(&c),
+		"ab\033[32mRUN\033[0m\n"
+		"ab\033[32mRUN\033[0m\n"
+		"\xc3\xa9t\xc3\xa9\n"
+		"short\nshort\n");
+	free(c.buf);
+
+	struct proto_status st[2];
+	struct table_style style = { .width = 0, .color = true };
+	status_rec(&st[0], "a", PROC_RUNNING, 1, 1000);
+	status_rec(&st[1], "b", PROC_STOPPED, 0, 0);
+	cap_open(&c);
+	status_print_table_style(c.f, st, 2, &style, NULL, NULL);
+	assert_string_equal(cap_close(&c),
+		"a                                \033[32mRUNNING\033[0m   pid 1, uptime 0:00:01\n"
+		"b                                STOPPED   \n");
+	free(c.buf);
+	style.width = 36;
+	cap_open(&c);
+	status_print_table_style(c.f, st, 1, &style, NULL, NULL);
+	assert_string_equal(cap_close(&c), "a                                \033[32mRUN\033[0m\n");
 	free(c.buf);
 }
 
@@ -862,6 +900,7 @@ int main(void)
 		cmocka_unit_test(test_status_describe),
 		cmocka_unit_test(test_status_table_aligned),
 		cmocka_unit_test(test_status_table_escapes_names),
+		cmocka_unit_test(test_term_cut),
 		cmocka_unit_test(test_status_json),
 		cmocka_unit_test(test_result_lines),
 		cmocka_unit_test(test_print_results),

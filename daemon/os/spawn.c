@@ -18,7 +18,8 @@
  * One request per helper at a time: a request queued behind one stuck on a hung path would be
  * stuck too, and could not be taken back from that helper. A helper is busy until its child has
  * exec'd (EOF on the child's exec-status pipe) or it says it could not make one. Two helpers
- * work at once on machines with two cores or more. A request not done within SPAWN_DEADLINE_S
+ * work at once on machines with two cores or more, and one more for what waits whenever a request
+ * in flight has taken over a second (stuck on a path?). A request not done within SPAWN_DEADLINE_S
  * is given up with its helper (sent SIGKILL; its socket is read until it closes, so a child that
  * reports late is found and killed, never left running unknown). */
 #include "os/spawn.h"
@@ -55,6 +56,7 @@
 #include "util.h"
 
 #define HELPERS_MAX        8     /* helpers alive at once, those given up on included */
+#define SPAWN_SLOW_NS      (1 * NSEC_PER_SEC)   /* a request this old is likely stuck on a path */
 #define TRIES_MAX          3     /* a request whose helper died under it this often fails */
 #define HELPER_DEATHS_MAX  3     /* helpers in a row that died before serving: spawn in-process */
 #define PARENT_STACK       (64 * 1024)
@@ -333,16 +335,29 @@ static void queue_remove(struct spawn_job *j)
 		}
 }
 
+/* When a request in flight turns slow (SPAWN_SLOW_NS after it was sent). */
+static uint64_t slow_at(const struct spawn_job *j)
+{
+	return j->deadline_ns - (uint64_t) SPAWN_DEADLINE_S * NSEC_PER_SEC + SPAWN_SLOW_NS;
+}
+
+/* The timer wakes at the first deadline, and while requests wait in the queue also when a
+ * request in flight turns slow: then dispatch() may start another helper for them. */
 static void deadline_rearm(void)
 {
-	uint64_t first = 0;
-	for (struct spawn_job *j = inflight; j; j = j->next)
-		if (j->deadline_ns && (!first || j->deadline_ns < first))
-			first = j->deadline_ns;
+	uint64_t first = 0, now = now_mono_ns();
+	for (struct spawn_job *j = inflight; j; j = j->next) {
+		if (!j->deadline_ns)
+			continue;
+		uint64_t t = j->deadline_ns;
+		if (queue_head && slow_at(j) > now && slow_at(j) < t)
+			t = slow_at(j);
+		if (!first || t < first)
+			first = t;
+	}
 	ev_timer_stop(loop, &deadline_timer);
 	if (!first)
 		return;
-	uint64_t now = now_mono_ns();
 	ev_timer_set(&deadline_timer, first > now ? (double) (first - now) / 1e9 : 0., 0.);
 	ev_timer_start(loop, &deadline_timer);
 }
@@ -490,6 +505,18 @@ static size_t helpers_working(void)
 	size_t n = 0;
 	for (struct helper *h = helpers; h; h = h->next)
 		n += !h->retired;
+	return n;
+}
+
+/* Helpers that count against busy_max: working, and not on a request that has turned slow. A
+ * request stuck on a path that never answers keeps its helper until the deadline; the requests
+ * queued behind it get another helper instead of waiting for that (up to HELPERS_MAX). */
+static size_t helpers_busy_now(void)
+{
+	uint64_t now = now_mono_ns();
+	size_t n = 0;
+	for (struct helper *h = helpers; h; h = h->next)
+		n += !h->retired && !(h->job && h->job->deadline_ns && slow_at(h->job) <= now);
 	return n;
 }
 
@@ -641,7 +668,7 @@ static void dispatch(void)
 		for (struct helper *x = helpers; x && !h; x = x->next)
 			if (!x->retired && !x->job)
 				h = x;
-		if (!h && helpers_working() < busy_max)
+		if (!h && helpers_busy_now() < busy_max)
 			h = helper_new();
 		if (!h && helpers_working() == 0) {   /* none could be started: spawn here meanwhile */
 			run_inprocess_packed(queue_pop());

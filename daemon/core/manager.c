@@ -205,7 +205,7 @@ unsigned manager_why(const struct process *p, char *buf, size_t size)
 	process_status(p, &s);
 	strcpy_bounded(buf, size, s.description);
 	unsigned flags = 0;
-	if (p->spawns > 0)
+	if (p->execs > 0)   /* a child that failed before its command (unknown user) wrote nothing */
 		flags |= MGR_WHY_OUTPUT;
 	if (p->prog->redirect_stderr)
 		flags |= MGR_WHY_STDERR_IN_STDOUT;

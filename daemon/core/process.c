@@ -339,6 +339,7 @@ static void on_exec(void *ctx, int err, enum spawn_stage stage, const char *reas
 		log_proc(LOG_ERR, p, "%s: %s", p->cfg->fullname, reason);
 		return;
 	}
+	p->execs++;
 	if (p->state != PROC_STARTING)
 		return;
 	if (p->prog->startsecs == 0 && p->cfg->ready.kind == CHECK_NONE)

@@ -44,6 +44,7 @@ struct process {
 	uint64_t timer_due_ns;      /* when the pending timer fires (status: next attempt) */
 	int backoff;                /* failed starts in a row (supervisord's backoff counter) */
 	unsigned spawns;            /* spawns so far */
+	unsigned execs;             /* of them, those that reached the command (a worker that ran) */
 	unsigned restarts_auto;     /* spawns after the first that no user asked for (crash, backoff retry,
 	                             * heartbeat or health restart, a reload's restart) */
 	unsigned restarts_manual;   /* spawns after the first that a user's start or restart asked for */

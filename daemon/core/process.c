@@ -409,6 +409,8 @@ static void spawn_worker(struct process *p, int sbfd)
 	};
 	/* droverd keeps the read ends; the child's ends go with the request. */
 	logpipe_attach(p->out, &fds);
+	/* The order starts are asked in (two spawn helpers may then exec them in either order). */
+	log_proc(LOG_DEBUG, p, "spawning: '%s'", p->cfg->fullname);
 	p->spawning = spawn_submit(&req, &spawn_ops, p);
 	/* Unless it failed already, the request is on its way: a worker may exist from now on. A
 	 * later failure leaves the hook a descriptor nobody reads, replaced at the next spawn (no

@@ -16,7 +16,10 @@
 #   drctl ARGS...              droverctl for this instance
 #   PROBE                      a program for both: records what it sees (see the file probe)
 #   probe_out DAEMON FILE      a probe record: $COMPAT_OUT/DAEMON/FILE (DAEMON: supervisord, drover)
-#   sv_spawned / dr_spawned    the names in "spawned: 'NAME'" lines of each daemon's log, in order
+#   sv_spawned / dr_spawned    the order each daemon starts processes in: the names of supervisord's
+#                              "spawned: 'NAME'" lines; droverd's "spawning: 'NAME'" debug lines (the
+#                              order it asks its spawn helpers in: two of them may exec a pair the other
+#                              way round; DROVER_DEBUG=1 must be set for droverd)
 #   sv_states / dr_states      "NAME STATE" lines from each ctl's status
 #   same WHAT A B              error unless the two observations are equal (shows a diff)
 #   compat_plain_only          skip in the ASan tree (see below); COMPAT_PLAIN_ONLY=1 before sourcing: at once
@@ -102,9 +105,9 @@ dr_stop() { stop_daemon "$@"; }
 probe_out() { cat "$COMPAT_OUT/$1/$2" 2>/dev/null; }
 probe_has() { [ -s "$COMPAT_OUT/$1/$2" ]; }
 
-# The order in which a daemon says it spawned its processes (both log "spawned: 'NAME' with pid N").
+# The order in which a daemon starts its processes (see the list above).
 sv_spawned() { sed -n "s/.*spawned: '\([^']*\)' with pid.*/\1/p" "$SV_LOG"; }
-dr_spawned() { sed -n "s/.*spawned: '\([^']*\)' with pid.*/\1/p" "$DAEMON_LOG"; }
+dr_spawned() { sed -n "s/.*debug: spawning: '\([^']*\)'.*/\1/p" "$DAEMON_LOG"; }
 # "NAME STATE" per process, sorted by name (both print NAME, then STATE, first on each line).
 sv_states() { supervisorctl -c "$CONF" status 2>/dev/null | awk 'NF >= 2 { print $1, $2 }' | sort; }
 dr_states() { "$DROVERCTL" -n "$NAME" status 2>/dev/null | awk 'NF >= 2 { print $1, $2 }' | sort; }

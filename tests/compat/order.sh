@@ -48,7 +48,7 @@ command = $PROBE run
 startsecs = 0
 EOF
 sv_start
-dr_start
+DROVER_DEBUG=1 dr_start
 n_up() { [ "$(grep -c '^start ' "$COMPAT_OUT/$1/events" 2>/dev/null)" -ge 7 ]; }
 wait_for 20 n_up supervisord
 wait_for 20 n_up drover

@@ -14,9 +14,10 @@ start_daemon
 wait_for 10 all_in_state RUNNING
 have_last() { [ "$(ctl tail -n 1 w 2>/dev/null)" = "$1" ]; }
 wait_for 5 have_last a2
-# The b lines must come later than droverd's time resolution (0.1 s) after the a lines: a gap in
-# time is what is tested here, not a synchronisation.
-sleep 0.3
+# The b lines must come later than droverd's time resolution (0.1 s) after the a lines, and t
+# later than that even when cut to the second (the RFC 3339 form below has whole seconds only):
+# a gap in time is what is tested here, not a synchronisation.
+sleep 1.2
 t=$EPOCHREALTIME
 sleep 0.2
 kill -USR1 "$(pid_of w)"

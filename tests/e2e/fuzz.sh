@@ -6,5 +6,5 @@
 
 [ "$DROVER_SANITIZED" = 1 ] && skip "the fuzzers carry their own sanitizers: run once, with the plain tree"
 command -v clang >/dev/null 2>&1 || command -v clang-14 >/dev/null 2>&1 || skip "clang missing (mk/deps.sh clang installs it)"
-sh "$SRC_DIR/tests/fuzz/run.sh" "$DROVER_BUILD/fuzz" "${DROVER_FUZZ_SECONDS:-30}" || fail "a fuzzer found a crash, leak or hang"
+sh "$SRC_DIR/tests/fuzz/run.sh" "$DROVER_BUILD/fuzz" "${DROVER_FUZZ_SECONDS:-20}" || fail "a fuzzer found a crash, leak or hang"
 pass

@@ -23,7 +23,7 @@ for extra in "$@"; do
 	clang) need_cmd clang clang
 	       ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 \
 	           || missing="$missing libclang-rt-dev" ;;
-	tools) for t in strace:strace setpriv:util-linux ps:procps man:man-db python3:python3 valgrind:valgrind unshare:util-linux prlimit:util-linux systemd-analyze:systemd faketime:faketime; do
+	tools) for t in strace:strace setpriv:util-linux ps:procps man:man-db python3:python3 valgrind:valgrind unshare:util-linux prlimit:util-linux systemd-analyze:systemd faketime:faketime curl:curl; do
 	           need_cmd "${t%%:*}" "${t#*:}"
 	       done
 	       # promtool checks droverctl metrics (e2e/metrics-promtool); the server is never started.

@@ -4,7 +4,8 @@
 # each build tree, up to $DROVER_TEST_JOBS (3) at a time, each under a hard
 # timeout (120 s, or the test's own `# timeout: N` line). One line per test:
 #   [plain] e2e/spawn-basic            PASS (2s)
-# then the last lines of the log of each failure, and at the end exactly one line
+# then the last lines of the log of each failure; at the end each failure again (name and last log
+# lines, for a CI page that shows only the end of the output) and exactly one line
 #   N passed, N failed[, N skipped]
 # Exit status 1 when any test failed. Exit 77 from a test means SKIP (it prints why).
 # Logs: build/test-logs/TAG/KIND/NAME.log (+ NAME.d/: daemon logs), TAG = plain for build/, else
@@ -109,6 +110,13 @@ run_one() {
 	flock "$LOGROOT/.lock" cat "$out"
 	rm -f "$out"
 	echo "$result $secs $tag/$name" >> "$RESULTS"
+	# Repeated at the very end: a CI page that shows only the last lines still names the failure.
+	if [ "$result" = FAIL ]; then
+		{
+			printf 'FAILED [%s] %s%s\n' "$tag" "$name" "${note:+ ($note)}"
+			grep -v '^runner:' "$log" | tail -n 6 | cut -c1-200 | sed 's/^/    /'
+		} | flock "$LOGROOT/.lock" tee -a "$RESULTS.failed" > /dev/null
+	fi
 }
 
 if [ "${1:-}" = --one ]; then
@@ -128,6 +136,7 @@ mkdir -p "$LOGROOT"
 RESULTS=$LOGROOT/results.$$
 WORK=$LOGROOT/.work.$$
 : > "$RESULTS"
+rm -f "$RESULTS.failed"
 : > "$WORK.tmp"
 DURATIONS=$LOGROOT/durations
 missing=0
@@ -203,7 +212,11 @@ t1=$(now_ns)
 passed=$(grep -c '^PASS ' "$RESULTS")
 failed=$(( $(grep -c '^FAIL ' "$RESULTS") + missing ))
 skipped=$(grep -c '^SKIP ' "$RESULTS")
-rm -f "$WORK" "$RESULTS"
+if [ -s "$RESULTS.failed" ]; then
+	echo "==== failures (logs in $LOGROOT/TAG/KIND/NAME.log)"
+	cat "$RESULTS.failed"
+fi
+rm -f "$WORK" "$RESULTS" "$RESULTS.failed"
 echo "(${n} tests in $(( (t1 - t0) / 1000000000 ))s; logs in $LOGROOT)"
 if [ "$skipped" -gt 0 ]; then
 	echo "$passed passed, $failed failed, $skipped skipped"

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "conf/config.h"
+#include "core/fdbudget.h"
 #include "core/manager.h"
 #include "core/reload.h"
 #include "core/supervisor.h"
@@ -83,7 +84,8 @@ static void ensure_stdio(void)
 	}
 }
 
-/* Descriptors: raise the soft limit (a thousand workers need pipes), children get the old one back. */
+/* Descriptors: the soft limit up to the hard one (a worker costs a pidfd, and pipes when it is
+ * logged); children get the old one back. */
 static void raise_limits(const struct drover_config *cfg)
 {
 	struct rlimit rl;
@@ -208,6 +210,19 @@ int main(int argc, char **argv)
 		}
 	}
 
+	/* Before anything is created: a config that cannot fit the descriptor limit is refused whole. */
+	raise_limits(cfg);
+	struct fdbudget budget;
+	unsigned long limit;
+	if (!fdbudget_check(cfg, fdbudget_available(&limit), &budget)) {
+		char msg[512];
+		fdbudget_describe(&budget, limit, msg, sizeof(msg));
+		log_error("%s: %s", path, msg);
+		notify_startup_failed(msg, EMFILE);
+		config_free(cfg);
+		return 1;
+	}
+
 	pid_t holder = 0;
 	r = instance_lock(cfg->name, &holder);
 	if (r < 0) {
@@ -226,7 +241,6 @@ int main(int argc, char **argv)
 
 	/* We hold the lock: whatever still carries this instance's name is an earlier run's. */
 	leftovers_kill(cfg->name);
-	raise_limits(cfg);
 	if ((r = mkdir_p(cfg->log_dir, 0755)) < 0)
 		log_warn("cannot create log_dir %s: %s", cfg->log_dir, strerror(-r));
 	if ((r = mkdir_p(cfg->run_dir, 0755)) < 0)

@@ -13,6 +13,7 @@
 #include "conf/reload-plan.h"
 #include "core/depends.h"
 #include "core/events.h"
+#include "core/fdbudget.h"
 #include "core/health.h"
 #include "core/table.h"
 #include "os/log.h"
@@ -197,6 +198,18 @@ static int load(struct reload_result *ret, struct drover_config **ret_nc, bool a
 		if (!diag.errors)
 			strv_push(&diag.errors, xasprintf("%s: %s", config_path, strerror(-r)));
 		r = refuse(ret, r, diag.errors, strv_length(diag.errors), applying);
+		config_diag_clear(&diag);
+		config_free(nc);
+		return r;
+	}
+	/* A config droverd could not hold all the processes of is refused like a broken one. */
+	struct fdbudget budget;
+	unsigned long limit;
+	if (!fdbudget_check(nc, fdbudget_available(&limit), &budget)) {
+		char msg[512];
+		fdbudget_describe(&budget, limit, msg, sizeof(msg));
+		strv_push(&diag.errors, xasprintf("%s: %s", config_path, msg));
+		r = refuse(ret, -EINVAL, diag.errors, strv_length(diag.errors), applying);
 		config_diag_clear(&diag);
 		config_free(nc);
 		return r;

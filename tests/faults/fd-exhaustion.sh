@@ -1,15 +1,21 @@
 #!/bin/bash
-# fd exhaustion (issue 7 #3): droverd with RLIMIT_NOFILE 64:64 (so it cannot raise it) and 200
-# processes configured. It runs as many as its descriptors allow, refuses the rest with a clear
-# message ("Too many open files") that ends in FATAL (startretries = 1: no endless retry), stays
-# within its limit, keeps answering the control queue (20 round trips), keeps supervising what it
-# has (3 SIGKILLed workers are reaped and replaced), survives `start all` against the wall, and exits
-# 0 on SIGTERM with all 200 stopped.
+# fd exhaustion, in two forms.
+# At start-up: droverd with RLIMIT_NOFILE 64:64 (it cannot raise it) and 200 logged processes. The
+# config cannot fit, so droverd refuses it when it reads it: exit 1, one error that says how many
+# descriptors the config needs, the limit, and how many of its processes fit; nothing created (no
+# instance lock, queue or scoreboard, no worker, no log file).
+# While running: the same 200 processes (autostart = false) under a droverd whose limit is lowered to
+# 64:64 from outside (prlimit --pid) after it started. `start all` runs as many as its descriptors
+# allow, refuses the rest with a clear message ("Too many open files") that ends in FATAL
+# (startretries = 1: no endless retry); droverd stays within its limit, keeps answering the control
+# queue (20 round trips), keeps supervising what it has (3 SIGKILLed workers are reaped and
+# replaced), survives a second `start all` against the wall, and exits 0 on SIGTERM with all stopped.
 # timeout: 90
 . "$(dirname "$0")/lib.sh"
 command -v prlimit > /dev/null || skip "prlimit missing (util-linux)"
 
-write_config <<EOF2
+config() {
+	write_config <<EOF2
 [program:w]
 command = /bin/sleep 1000
 numprocs = 200
@@ -17,21 +23,49 @@ process_name = %(program_name)s_%(process_num)03d
 startsecs = 0
 startretries = 1
 stopwaitsecs = 2
+autostart = $1
 EOF2
-start_daemon prlimit --nofile=64:64
+}
+
+# --- At start-up: refused whole when the config is read. A logged process costs 5 descriptors (its
+# pidfd, two pipes' read ends, two log files): 1000 needed, 64 - 128 kept for droverd = none fit.
+config true
+launch_daemon prlimit --nofile=64:64
+wait_for 10 _gone "$DAEMON_PID"
+wait "$DAEMON_PID"; DAEMON_STATUS=$?
+[ "$DAEMON_STATUS" = 1 ] || fail "droverd exited $DAEMON_STATUS at RLIMIT_NOFILE 64 with 200 logged processes, want 1"
+refusal=$(grep -m 1 'of them fit' "$DAEMON_LOG")
+[ -n "$refusal" ] || { tail -n 5 "$DAEMON_LOG"; fail "droverd's start-up refusal does not say how many processes fit"; }
+case $refusal in
+*"200 processes need 1000 descriptors"*"limit is 64"*"0 of them fit"*) ;;
+*) fail "start-up refusal does not give the need, the limit and what fits: $refusal" ;;
+esac
+[ -z "$(ipc_objects "$NAME")" ] || fail "a refused start left IPC objects: $(ipc_objects "$NAME")"
+no_workers_left || fail "a refused start left workers: $(worker_pids)"
+[ -z "$(ls "$LOG_DIR")" ] || fail "a refused start created log files: $(ls "$LOG_DIR" | head -n 3)"
+
+# --- While running: the limit lowered under droverd's feet.
+config false
+start_daemon
+prlimit --pid "$DAEMON_PID" --nofile=64:64 || fail "prlimit --pid $DAEMON_PID failed"
 grep -q 'Max open files *64 *64' "/proc/$DAEMON_PID/limits" || fail "droverd's RLIMIT_NOFILE is not 64:64"
+base=$(fd_count "$DAEMON_PID")
+log "droverd holds $base descriptors before any worker"
 
 settled() { # every process RUNNING or FATAL
 	refresh_status || return 1
 	[ "$(status_py 'print(sum(1 for o in d if o["state"] in ("RUNNING", "FATAL")))')" = 200 ]
 }
+ctl start --no-wait all > "$T/start1.out" 2>&1
+log "droverctl start --no-wait all: exit $?"
 wait_for 30 settled
 running=$(_st count "$STATUS_JSON" RUNNING)
 fatal=$(_st count "$STATUS_JSON" FATAL)
 fds=$(fd_count "$DAEMON_PID")
 log "settled: $running RUNNING, $fatal FATAL; droverd holds $fds fds"
-# With log pipes a worker costs droverd about 6 descriptors (pidfd, pipes, log files).
+# A logged worker costs droverd 5 descriptors: (64 - base) / 5 of them fit, less what stays free.
 [ "$running" -ge 5 ] || error "only $running processes run with 64 descriptors"
+[ "$fatal" -ge 1 ] || error "all 200 processes run with 64 descriptors: the limit was not in force"
 [ "$fds" -le 64 ] || error "droverd holds $fds fds, above its limit 64?"
 descs=$(status_py 'import collections
 c = collections.Counter(o.get("description") or "" for o in d if o["state"] == "FATAL")
@@ -74,19 +108,20 @@ try_for 10 replaced || {
 }
 [ "$(count_zombies_of "$DAEMON_PID")" = 0 ] || error "zombies among droverd's children after the kills"
 
-# Against the wall: start everything; droverd refuses what does not fit and stays healthy.
-ctl start --no-wait all > "$T/start.out" 2>&1
-log "droverctl start --no-wait all: exit $?, $(grep -c . "$T/start.out") lines"
+# Against the wall again: start everything; droverd refuses what does not fit and stays healthy.
+ctl start --no-wait all > "$T/start2.out" 2>&1
+log "droverctl start --no-wait all (again): exit $?, $(grep -c . "$T/start2.out") lines"
 wait_for 30 settled
 running2=$(_st count "$STATUS_JSON" RUNNING)
 fds2=$(fd_count "$DAEMON_PID")
 ctl version > /dev/null || fail "droverd does not answer after start all"
 [ "$REPLACED" = no ] || [ "$running2" -ge "$running" ] || error "fewer processes run after start all: $running -> $running2"
+[ "$fds2" -le 64 ] || error "droverd holds $fds2 fds, above its limit 64?"
 [ "$(count_zombies_of "$DAEMON_PID")" = 0 ] || error "zombies among droverd's children"
 t0=$(now_ms)
 stop_daemon TERM 20
 stop_ms=$(($(now_ms) - t0))
 [ "$DAEMON_STATUS" = 0 ] || error "droverd exited $DAEMON_STATUS after SIGTERM"
 no_workers_left || error "workers left after shutdown: $(worker_pids | wc -l)"
-measured "RLIMIT_NOFILE 64: $running RUNNING + $fatal FATAL of 200 ($fds fds); EMFILE log lines $emfile_lines; 20 ctl round trips max $maxms ms; 3 killed workers replaced: $REPLACED; after start all $running2 RUNNING ($fds2 fds); shutdown $stop_ms ms"
+measured "start-up at RLIMIT_NOFILE 64: refused ($refusal); lowered to 64 while running: $running RUNNING + $fatal FATAL of 200 ($fds fds, $base before); EMFILE log lines $emfile_lines; 20 ctl round trips max $maxms ms; 3 killed workers replaced: $REPLACED; after start all $running2 RUNNING ($fds2 fds); shutdown $stop_ms ms"
 pass

@@ -42,7 +42,8 @@ startsecs = 8
 [program:back]
 command = /bin/sh -c 'sleep 0.3; exit 1'
 startsecs = 2
-startretries = 2
+; in BACKOFF for about 6 s in all (1 s, 2 s, then 3 s), long enough to be sampled under load
+startretries = 3
 
 [group:g]
 programs = c,d
@@ -74,40 +75,45 @@ for c in "status" "status a" "start a" "stop a" "restart a" "signal HUP a" "pid"
 	same "exit status of '$c' without a daemon" "$sv" "$dr"
 done
 
-launch_daemon
-sv_start
-wait_daemon_ready
-
 # --- STARTING and BACKOFF: status exits 0 for both (sampled while each daemon shows the state) ---
 # state_rc TOOL NAME STATE: the exit status of `status NAME` once TOOL shows NAME in STATE.
 state_rc() {
-	local tool=$1 name=$2 want=$3 end=$(($(now_ms) + 8000)) out rc
+	local tool=$1 name=$2 want=$3 end=$(($(now_ms) + 30000)) out rc
 	while [ "$(now_ms)" -lt "$end" ]; do
 		out=$($tool status "$name" 2>/dev/null); rc=$?
 		[ "$(echo "$out" | awk '{ print $2 }')" = "$want" ] && { echo "$rc"; return 0; }
-		sleep 0.02
+		sleep 0.1
 	done
 	echo "never $want"
 }
-# both_rc NAME STATE: sample both daemons at the same time (the states pass).
-both_rc() {
-	state_rc svctl "$1" "$2" > "$T/sv.rc" &
-	local p=$!
-	state_rc drctl "$1" "$2" > "$T/dr.rc"
-	wait "$p"
-	case "$(cat "$T/sv.rc") $(cat "$T/dr.rc")" in
-	*never*) error "'status $1' while $2: not sampled (supervisord: $(cat "$T/sv.rc"), droverd: $(cat "$T/dr.rc"))"; return ;;
+# The passing states are sampled from the launch on, side by side: a sampler of back's BACKOFF that
+# started only after slow's STARTING had been seen (5 s on a loaded machine) found it over. The
+# states that last (FATAL, RUNNING) are sampled after them.
+sample() { state_rc svctl "$1" "$2" > "$T/sv.$1:$2.rc" & samplers+=($!); state_rc drctl "$1" "$2" > "$T/dr.$1:$2.rc" & samplers+=($!); }
+# compare NAME STATE: the two samples of NAME in STATE.
+compare() {
+	local sv dr
+	sv=$(cat "$T/sv.$1:$2.rc") dr=$(cat "$T/dr.$1:$2.rc")
+	case "$sv $dr" in
+	*never*) error "'status $1' while $2: not sampled (supervisord: $sv, droverd: $dr)"; return ;;
 	esac
-	same "exit status of 'status $1' while $2" "$(cat "$T/sv.rc")" "$(cat "$T/dr.rc")"
+	same "exit status of 'status $1' while $2" "$sv" "$dr"
 }
-# slow stays STARTING 8 s: long enough to be seen by a loaded machine once both daemons answer
-both_rc slow STARTING
-# back is in BACKOFF for about 3 s in all (1 s, then 2 s): with one retry it was BACKOFF for one
-# second only, often over while slow's STARTING was sampled, and a sample of neither daemon then
-# compared "never BACKOFF" with "never BACKOFF"
-both_rc back BACKOFF
-both_rc back FATAL
-both_rc slow RUNNING
+samplers=()
+sample slow STARTING
+sample back BACKOFF
+launch_daemon
+sv_start
+wait_daemon_ready
+wait "${samplers[@]}"
+samplers=()
+sample back FATAL
+sample slow RUNNING
+wait "${samplers[@]}"
+compare slow STARTING
+compare back BACKOFF
+compare back FATAL
+compare slow RUNNING
 
 # --- the same state in both -----------------------------------------------------------------------
 # a, slow, g:c, multi:* RUNNING; b, g:d STOPPED; fail, back FATAL; exits EXITED.
@@ -122,22 +128,29 @@ multi:multi_0 RUNNING
 multi:multi_1 RUNNING
 slow RUNNING"
 # reset TOOL STATES: bring TOOL's processes to WANT with TOOL's own commands.
+# One round of starts can take 10 s by itself on a loaded machine (supervisorctl's `start slow`
+# waits out startsecs = 8, `start back` its retries), so the deadline is generous, and the state is
+# read once more after it: a round that ended past the deadline with every process in place passes.
 reset() {
-	local tool=$1 n w cur end=$(($(now_ms) + 20000))
-	while [ "$(now_ms)" -lt "$end" ]; do
-		local states
+	local tool=$1 n w cur end=$(($(now_ms) + 60000)) states jobs
+	while :; do
+		jobs=()
 		states=$($tool status 2>/dev/null | awk 'NF >= 2 { print $1, $2 }' | sort)
 		[ "$states" = "$WANT" ] && return 0
+		[ "$(now_ms)" -lt "$end" ] || break
 		while read -r n w; do
 			cur=$(echo "$states" | awk -v n="$n" '$1 == n { print $2 }')
 			[ "$cur" = "$w" ] && continue
 			case $w:$cur in
 			# on its way to EXITED: a start now would run it again (and race its exit)
 			EXITED:RUNNING | EXITED:STARTING) ;;
-			RUNNING:* | EXITED:* | FATAL:*) $tool start "$n" > /dev/null 2>&1 ;;
-			STOPPED:*) $tool stop "$n" > /dev/null 2>&1 ;;
+			RUNNING:* | EXITED:* | FATAL:*) $tool start "$n" > /dev/null 2>&1 & jobs+=($!) ;;
+			STOPPED:*) $tool stop "$n" > /dev/null 2>&1 & jobs+=($!) ;;
 			esac
 		done <<< "$WANT"
+		# side by side: a round lasts as long as its slowest start, not the sum of all of them
+		# (only these commands are waited for: the daemons are background jobs too)
+		[ ${#jobs[@]} -eq 0 ] || wait "${jobs[@]}"
 	done
 	error "$tool: cannot bring the processes to the common state: $($tool status 2>&1 | awk '{ print $1, $2 }' | tr '\n' ' ')"
 	return 1

@@ -42,14 +42,14 @@ unset DROVER_DEBUG
 wait_for 10 all_in_state RUNNING "" 4
 gkpid=$(pid_of gk)
 exits() { grep -c '^exit' "$1" 2>/dev/null || echo 0; }
-wait_for 10 eval '[ "$(exits "$T/gk.log")" = 100 ]'
+wait_for 20 eval '[ "$(exits "$T/gk.log")" = 100 ]'
 t_last=$(now_ms)
 no_zombies() { [ "$(count_zombies_of "$DAEMON_PID")" = 0 ]; }
-wait_for 3 no_zombies
+wait_for 10 no_zombies
 reap_ms=$(($(now_ms) - t_last))
 adopted=$(awk -v d="$DAEMON_PID" '$1 == "exit" && $3 == d' "$T/gk.log" | wc -l)
 [ "$adopted" = 100 ] || error "$adopted of 100 grandchildren were adopted by droverd (ppids: $(awk '$1 == "exit" { print $3 }' "$T/gk.log" | sort | uniq -c | tr '\n' ' '))"
-wait_for 3 eval '[ "$(grep -c "reaped unknown pid" "$DAEMON_LOG")" -ge 100 ]'
+wait_for 10 eval '[ "$(grep -c "reaped unknown pid" "$DAEMON_LOG")" -ge 100 ]'
 unknown=$(grep -c "reaped unknown pid" "$DAEMON_LOG")
 [ "$unknown" = 100 ] || error "droverd logged $unknown 'reaped unknown pid' lines, want 100"
 [ "$(pid_of gk)" = "$gkpid" ] && [ "$(last_field gk state)" = RUNNING ] && [ "$(last_field gk restarts)" = 0 ] ||
@@ -62,7 +62,7 @@ grp=$(awk '$1 == "start" { print $2 }' "$T/grp.log")
 nogrp=$(awk '$1 == "start" { print $2 }' "$T/nogrp.log")
 ctl stop grp nogrp > /dev/null || error "droverctl stop grp nogrp failed"
 all_dead() { local p; for p in $grp; do proc_alive "$p" && return 1; done; return 0; }
-try_for 3 all_dead || error "stopasgroup: $(for p in $grp; do proc_alive "$p" && echo "$p"; done | wc -l) of 10 grandchildren alive 3 s after stop"
+try_for 10 all_dead || error "stopasgroup: $(for p in $grp; do proc_alive "$p" && echo "$p"; done | wc -l) of 10 grandchildren alive 10 s after stop"
 alive_nogrp=0
 for p in $nogrp; do proc_alive "$p" && alive_nogrp=$((alive_nogrp + 1)); done
 [ "$alive_nogrp" = 10 ] || error "control: with stopasgroup and killtree off, only $alive_nogrp of 10 grandchildren survived the stop (something else kills them?)"
@@ -75,7 +75,7 @@ sed -i 's/^\[drover\]$/[drover]\nsubreaper = false/' "$CONF"
 rm -f "$T/gk.log"
 start_daemon
 wait_for 10 all_in_state RUNNING "" 4
-wait_for 10 eval '[ "$(exits "$T/gk.log")" = 100 ]'
+wait_for 20 eval '[ "$(exits "$T/gk.log")" = 100 ]'
 adopted_off=$(awk -v d="$DAEMON_PID" '$1 == "exit" && $3 == d' "$T/gk.log" | wc -l)
 [ "$adopted_off" = 0 ] || error "subreaper = false: $adopted_off grandchildren still adopted by droverd"
 others=$(awk '$1 == "exit" { print $3 }' "$T/gk.log" | sort -u | tr '\n' ' ')

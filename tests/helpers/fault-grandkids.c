@@ -4,7 +4,10 @@
  *   fault-grandkids -n N [-a MINMS] -m MAXMS [-p FILE] [-s]
  *     -n N       double-fork N grandchildren; the intermediate child exits at once (reaped here),
  *                so each grandchild is re-parented to the nearest subreaper (or PID 1)
- *     -a MINMS   each grandchild lives a random MINMS..MAXMS milliseconds (default 0)
+ *     -a MINMS   each grandchild lives a random MINMS..MAXMS milliseconds (default 0), counted
+ *                from its re-parenting: it first waits for the intermediate child to be gone, so
+ *                that even one that lives 0 ms exits as the adopted child (under load it could
+ *                otherwise run to its end before its parent exits, and name that parent)
  *     -m MAXMS   (use a huge value for "forever")
  *     -p FILE    append "start PID" when a grandchild starts and "exit PID PPID" (PPID = getppid()
  *                right before its exit, i.e. who adopted it) when it exits
@@ -13,9 +16,11 @@
  * Exits 111 on a usage or fork error. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,6 +36,25 @@ static void append_line(const char *path, const char *line)
 		(void) !write(fd, line, strlen(line));
 		close(fd);
 	}
+}
+
+/* Until the process parent (this one's parent at its fork) has exited and so handed this one over
+ * to its adopter. A pidfd is readable once its process has exited, which the kernel signals only
+ * after re-parenting its children. */
+static void wait_parent_gone(pid_t parent)
+{
+	int fd = (int) pidfd_open(parent, 0);
+
+	if (fd < 0)
+		return;   /* gone and reaped already */
+	/* Opened while parent was still ours: the pidfd is of that process, not of a recycled pid. */
+	if (getppid() == parent) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+		while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
+			;
+	}
+	close(fd);
 }
 
 static void sleep_ms(long ms)
@@ -70,6 +94,7 @@ int main(int argc, char **argv)
 		if (child < 0)
 			return 111;
 		if (child == 0) {
+			pid_t parent = getpid();
 			pid_t gc = fork();
 
 			if (gc < 0)
@@ -79,6 +104,7 @@ int main(int argc, char **argv)
 					(void) setsid();
 				snprintf(line, sizeof(line), "start %d\n", (int) getpid());
 				append_line(pid_log, line);
+				wait_parent_gone(parent);
 				sleep_ms(ms);
 				snprintf(line, sizeof(line), "exit %d %d\n", (int) getpid(), (int) getppid());
 				append_line(pid_log, line);

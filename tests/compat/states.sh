@@ -1,9 +1,14 @@
 #!/bin/bash
 # States over time of a crash-looping and of a failing program, supervisord 4.2.5 vs droverd, both
 # running the same config at the same time:
-#   fail:  startsecs = 1, exits at once, startretries = 2: sampled with each daemon's ctl every
-#          200 ms: the same number of spawns (1 + retries), BACKOFF seen in both, FATAL in both,
-#          reached (from the first spawn) within 2.5 s of each other;
+#   fail:  startsecs = 10, exits at once, startretries = 2: sampled every 50 ms (droverd with
+#          droverctl, supervisord through its XML-RPC interface from one Python process: a
+#          supervisorctl per sample takes longer, under load, than supervisord's 1 s first
+#          BACKOFF): the same number of spawns (1 + retries), BACKOFF seen in both, FATAL in
+#          both, reached (from the first spawn) within 2.5 s of each other. (startsecs is what
+#          decides that a start failed when the exit is reaped; supervisord checks it against the
+#          time it reaps, which on a loaded machine can be a second late: 10 s keeps a worker that
+#          exits at once from counting as started there.)
 #   crash: startsecs = 0, exits at once, autorestart: spawns counted over the same 5 s window
 #          (without status requests: each one wakes supervisord's loop and hurries its restarts) must
 #          agree within 2, and neither daemon ever shows it FATAL.
@@ -23,27 +28,50 @@ autorestart = true
 
 [program:fail]
 command = $PROBE exit 1
-startsecs = 1
+startsecs = 10
 startretries = 2
 autorestart = unexpected
 EOF
-# supervisord first (it takes a while to answer), then droverd: each is sampled from its first spawn.
-sv_start
-dr_start
-
 # --- phase 1: states over time, each daemon sampled by its own loop (absolute ms) ----------------
-# (one loop each: supervisorctl is slow to start, it must not slow down the sampling of droverd)
-sample() {   # sample WHICH FILE: until the failing program is FATAL there, at most 15 s
-	local end=$(( $(now_ms) + 15000 ))
+# Each loop starts before its daemon (supervisord first, which takes a while to answer: under load,
+# seconds, by which time its failing program may have been through BACKOFF), so that neither misses
+# the start of the other's, and samples until the failing program is FATAL there (at most 20 s).
+sample() {   # sample WHICH FILE: droverd's, with droverctl (nothing while droverd does not answer)
+	local end=$(( $(now_ms) + 20000 ))
 	until grep -q ' fail FATAL$' "$2" 2>/dev/null || [ "$(now_ms)" -ge "$end" ]; do
 		"$1" | sed "s/^/$(now_ms) /" >> "$2"
-		sleep 0.2
+		sleep 0.05
 	done
 }
-sample sv_states "$T/sv.samples" &
-sp=$!
-sample dr_states "$T/dr.samples"
-wait "$sp"
+# The same for supervisord, from one XML-RPC client ("MS NAME STATE" lines, as above).
+sv_sample() {
+	"$PY" - "unix://$SV_DIR/sock" "$1" <<'PY'
+import sys, time, xmlrpc.client
+from supervisor.xmlrpc import SupervisorTransport
+end = time.time() + 20
+with open(sys.argv[2], "a") as out:
+    while time.time() < end:
+        ms = time.time_ns() // 1000000
+        try:
+            proxy = xmlrpc.client.ServerProxy("http://localhost", transport=SupervisorTransport(None, None, sys.argv[1]))
+            infos = proxy.supervisor.getAllProcessInfo()
+        except (OSError, xmlrpc.client.Error):
+            infos = []   # not answering yet
+        for i in sorted(infos, key=lambda i: i["name"]):
+            out.write("%d %s %s\n" % (ms, i["name"], i["statename"]))
+        out.flush()
+        if any(i["name"] == "fail" and i["statename"] == "FATAL" for i in infos):
+            break
+        time.sleep(0.05)
+PY
+}
+sv_sample "$T/sv.samples" &
+svp=$!
+sv_start
+sample dr_states "$T/dr.samples" &
+drp=$!
+dr_start
+wait "$svp" "$drp"
 
 spawns() {
 	awk -v n="$2:$2" -v a="${3:-0}" -v b="${4:-0}" '$1 == "start" && $2 == n && (b == 0 || ($3 >= a && $3 < b))' \

@@ -129,10 +129,13 @@ static void watch_columns(struct watch *w, const struct proto_status *s, size_t 
 		double pct = -1;
 		c->pid = s->pid;
 		c->at_ns = now_mono_ns();
-		for (size_t k = 0; k < w->nprev && !p; k++)
-			if (w->prev[k].pid == c->pid && w->prev[k].start == c->start &&
-			    memcmp(w->prev[k].name, c->name, sizeof(c->name)) == 0)
-				p = &w->prev[k];
+		/* the previous table is sorted the same way: row i is almost always where it was */
+		for (size_t k = 0; k <= w->nprev && !p; k++) {
+			size_t at = k == 0 ? i : k - 1;
+			if (at < w->nprev && w->prev[at].pid == c->pid && w->prev[at].start == c->start &&
+			    memcmp(w->prev[at].name, c->name, sizeof(c->name)) == 0)
+				p = &w->prev[at];
+		}
 		if (p && c->at_ns > p->at_ns && c->ticks >= p->ticks) {
 			pct = (double) (c->ticks - p->ticks) / (double) hz * 1e9 / (double) (c->at_ns - p->at_ns) * 100;
 		} else {

@@ -199,28 +199,59 @@ void format_exit(char *buf, size_t size, int32_t exitstatus)
 
 void format_since(char *buf, size_t size, uint64_t since_ms, uint64_t now_ms)
 {
+	/* A table of thousands mostly repeats a few seconds: the last answer is kept (localtime and
+	 * strftime cost more than the rest of a line). */
+	static time_t last_t = -1, last_now = -1;
+	static char last[64];
 	time_t t = (time_t) (since_ms / 1000), now = (time_t) (now_ms / 1000);
 	struct tm tm, today;
 	if (size == 0)
 		return;
+	if (t == last_t && now == last_now) {
+		snprintf(buf, size, "%s", last);
+		return;
+	}
 	buf[0] = '\0';
+	last_t = -1;
 	if (!localtime_r(&t, &tm) || !localtime_r(&now, &today))
 		return;
 	bool same_day = tm.tm_year == today.tm_year && tm.tm_yday == today.tm_yday;
-	if (strftime(buf, size, same_day ? "since %H:%M:%S" : "since %Y-%m-%d %H:%M:%S", &tm) == 0)
-		buf[0] = '\0';
+	if (strftime(last, sizeof(last), same_day ? "since %H:%M:%S" : "since %Y-%m-%d %H:%M:%S", &tm) == 0)
+		return;
+	last_t = t;
+	last_now = now;
+	snprintf(buf, size, "%s", last);
 }
 
 /* ---- status ------------------------------------------------------------------------------- */
+
+/* A line put together by copies (a table of thousands: snprintf's parsing of the format was most
+ * of its cost). Both keep room for the NUL the caller writes at *len. */
+static void line_add(char *line, size_t size, size_t *len, const char *s, size_t n)
+{
+	if (n > size - 1 - *len)
+		n = size - 1 - *len;
+	memcpy(line + *len, s, n);
+	*len += n;
+}
+
+static void line_spaces(char *line, size_t size, size_t *len, size_t n)
+{
+	if (n > size - 1 - *len)
+		n = size - 1 - *len;
+	memset(line + *len, ' ', n);
+	*len += n;
+}
 
 /* Append ", part" (or "part" first) to buf. */
 static void add_part(char *buf, size_t size, size_t *len, const char *part)
 {
 	if (!*part || *len + 1 >= size)
 		return;
-	int n = snprintf(buf + *len, size - *len, "%s%s", *len ? ", " : "", part);
-	if (n > 0)
-		*len = (size_t) n + *len >= size ? size - 1 : *len + (size_t) n;
+	if (*len)
+		line_add(buf, size, len, ", ", 2);
+	line_add(buf, size, len, part, strlen(part));
+	buf[*len] = '\0';
 }
 
 void status_describe(const struct proto_status *s, char *buf, size_t size)
@@ -335,6 +366,19 @@ void output_safe_field(char *out, size_t size, const char *field, size_t field_s
 	escape_line(out, size, tmp);
 }
 
+/* strlen() of what output_safe_field() makes of the field, without making it. */
+static size_t safe_field_len(const char *field, size_t field_size)
+{
+	size_t n = strnlen(field, field_size), len = 0;
+	if (n >= PROTO_NAME_MAX)
+		n = PROTO_NAME_MAX - 1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char) field[i];
+		len += c == '\n' || c == '\\' ? 2 : c < 0x20 || c >= 0x7f ? 4 : 1;
+	}
+	return len;
+}
+
 static int status_cmp(const struct proto_status *x, const struct proto_status *y)
 {
 	if (x->pattern != y->pattern)
@@ -348,18 +392,55 @@ static int status_cmp(const struct proto_status *x, const struct proto_status *y
 	return strncmp(xn, yn, sizeof(x->name));
 }
 
+/* Stable merge of idx[lo..mid) and idx[mid..hi) through tmp. */
+static void merge_runs(const struct proto_status *st, size_t *idx, size_t *tmp, size_t lo, size_t mid, size_t hi)
+{
+	size_t a = lo, b = mid, o = lo;
+	while (a < mid && b < hi)
+		tmp[o++] = status_cmp(&st[idx[b]], &st[idx[a]]) < 0 ? idx[b++] : idx[a++];
+	while (a < mid)
+		tmp[o++] = idx[a++];
+	while (b < hi)
+		tmp[o++] = idx[b++];
+	memcpy(idx + lo, tmp + lo, (hi - lo) * sizeof(*idx));
+}
+
+/* By pattern, group, name; stable. A record is over a kilobyte: the order is worked out on
+ * indexes (a bottom-up merge sort, O(n log n) however the table arrives) and each record is then
+ * moved once, along the cycles of that permutation. The table usually arrives in order: one pass
+ * over it, nothing moved. */
 void status_sort(struct proto_status *st, size_t n)
 {
-	/* insertion sort: stable, and the table is usually in order already */
-	for (size_t i = 1; i < n; i++) {
-		struct proto_status x = st[i];
-		size_t j = i;
-		while (j > 0 && status_cmp(&st[j - 1], &x) > 0) {
-			st[j] = st[j - 1];
-			j--;
+	size_t i = 1;
+	while (i < n && status_cmp(&st[i - 1], &st[i]) <= 0)
+		i++;
+	if (i >= n)
+		return;
+	size_t *idx = xmalloc(n * sizeof(*idx)), *tmp = xmalloc(n * sizeof(*tmp));
+	for (i = 0; i < n; i++)
+		idx[i] = i;
+	for (size_t w = 1; w < n; w *= 2)
+		for (size_t lo = 0; lo + w < n; lo += 2 * w)
+			merge_runs(st, idx, tmp, lo, lo + w, lo + 2 * w < n ? lo + 2 * w : n);
+	/* idx[k] is the record that belongs at k; idx[k] = k marks a place filled */
+	struct proto_status *held = xmalloc(sizeof(*held));
+	for (size_t k = 0; k < n; k++) {
+		if (idx[k] == k)
+			continue;
+		*held = st[k];
+		size_t j = k;
+		while (idx[j] != k) {
+			size_t from = idx[j];
+			st[j] = st[from];
+			idx[j] = j;
+			j = from;
 		}
-		st[j] = x;
+		st[j] = *held;
+		idx[j] = j;
 	}
+	free(held);
+	free(tmp);
+	free(idx);
 }
 
 /* supervisorctl's table: the name column as wide as the longest name plus 3 (at least 33), the
@@ -375,8 +456,7 @@ void status_print_table_style(FILE *f, const struct proto_status *st, size_t n, 
 	char name[PROTO_NAME_MAX * 4], desc[2048], line[PROTO_NAME_MAX * 4 + 2048 + 128];
 	int width = 30;
 	for (size_t i = 0; i < n; i++) {
-		output_safe_field(name, sizeof(name), st[i].name, sizeof(st[i].name));
-		int l = (int) strlen(name);
+		int l = (int) safe_field_len(st[i].name, sizeof(st[i].name));
 		if (l > width)
 			width = l;
 	}
@@ -392,8 +472,18 @@ void status_print_table_style(FILE *f, const struct proto_status *st, size_t n, 
 		if (style && style->color)
 			sgr = term_state_color(st[i].state, (st[i].flags & PROTO_ST_EXITED) && st[i].exitstatus != 0);
 		/* the padding after the colour's reset: only visible columns line up */
-		snprintf(line, sizeof(line), "%-*s%s%s%s%-*s%s%s", width + 3, name, sgr, state, sgr[0] ? TERM_SGR_RESET : "",
-		         10 - (int) strlen(state), "", extra ? extra[i] : "", desc);
+		size_t len = 0, sl = strlen(state), nl = strlen(name);
+		line_add(line, sizeof(line), &len, name, nl);
+		line_spaces(line, sizeof(line), &len, nl < (size_t) width + 3 ? (size_t) width + 3 - nl : 0);
+		line_add(line, sizeof(line), &len, sgr, strlen(sgr));
+		line_add(line, sizeof(line), &len, state, sl);
+		if (sgr[0])
+			line_add(line, sizeof(line), &len, TERM_SGR_RESET, strlen(TERM_SGR_RESET));
+		line_spaces(line, sizeof(line), &len, sl < 10 ? 10 - sl : 0);
+		if (extra)
+			line_add(line, sizeof(line), &len, extra[i], strlen(extra[i]));
+		line_add(line, sizeof(line), &len, desc, strlen(desc));
+		line[len] = '\0';
 		term_put_line(f, line, style ? style->width : 0);
 	}
 }

@@ -226,23 +226,43 @@ int strcpy_bounded(char *dst, size_t size, const char *src)
 	return 0;
 }
 
+/* Bytes shown as themselves: printable ASCII but the backslash. */
+static bool plain_byte(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '\\';
+}
+
 void escape_line(char *out, size_t size, const char *s)
 {
 	size_t o = 0;
 	if (size == 0)
 		return;
-	for (; *s; s++) {
+	while (*s) {
+		/* a run of plain bytes in one copy: names and descriptions are mostly that */
+		size_t run = 0;
+		while (plain_byte((unsigned char) s[run]))
+			run++;
+		if (run) {
+			if (o + run >= size)
+				run = size - 1 - o;
+			memcpy(out + o, s, run);
+			o += run;
+			s += run;
+			if (o + 1 >= size)
+				break;
+			continue;
+		}
 		unsigned char c = (unsigned char) *s;
 		char tmp[5];
 		size_t n;
 		if (c == '\n') { tmp[0] = '\\'; tmp[1] = 'n'; n = 2; }
 		else if (c == '\\') { tmp[0] = '\\'; tmp[1] = '\\'; n = 2; }
-		else if (c < 0x20 || c >= 0x7f) { snprintf(tmp, sizeof(tmp), "\\x%02x", c); n = 4; }
-		else { tmp[0] = (char) c; n = 1; }
+		else { snprintf(tmp, sizeof(tmp), "\\x%02x", c); n = 4; }
 		if (o + n >= size)
 			break;
 		memcpy(out + o, tmp, n);
 		o += n;
+		s++;
 	}
 	out[o] = '\0';
 }

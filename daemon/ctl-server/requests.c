@@ -54,8 +54,7 @@ static void reply_status(const struct proto_request *req, struct route *rt)
 	proto_reply_begin(&b, 0, NULL, 0);
 	for (size_t i = 0; i < set.nprocs; i++) {
 		struct proto_status s;
-		memset(&s, 0, sizeof(s));
-		manager_status(set.v[i].p, &s);
+		manager_status(set.v[i].p, &s);   /* fills all of s */
 		s.pattern = req->nargs ? (uint16_t) set.v[i].pattern : PROTO_PATTERN_NONE;
 		proto_reply_add_status(&b, &s);
 	}

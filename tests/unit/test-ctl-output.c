@@ -268,6 +268,106 @@ static void test_status_table_aligned(void **state)
 
 /* Colour and width count visible columns: escapes take none, a UTF-8 sequence one; a cut inside a
  * colour ends it. */
+/* status_sort: by pattern, group, name, stable (equal keys keep the daemon's order), whatever the
+ * order of the input: checked against a plain insertion sort on shuffled tables. */
+static int sort_ref_cmp(const struct proto_status *x, const struct proto_status *y)
+{
+	if (x->pattern != y->pattern)
+		return x->pattern < y->pattern ? -1 : 1;
+	int c = strcmp(x->group, y->group);
+	if (c)
+		return c;
+	return strcmp(strchr(x->name, ':') + 1, strchr(y->name, ':') + 1);
+}
+
+static void test_status_sort(void **state)
+{
+	enum { N = 600 };
+	struct proto_status *st = calloc(N, sizeof(*st)), *ref = calloc(N, sizeof(*ref));
+	assert_non_null(st);
+	assert_non_null(ref);
+	unsigned seed = 7;
+	for (int round = 0; round < 6; round++) {
+		size_t n = round == 0 ? 0 : round == 1 ? 1 : (size_t) (N - round);
+		for (size_t i = 0; i < n; i++) {
+			char name[64];
+			seed = seed * 1103515245u + 12345u;
+			/* few distinct keys: many ties, so stability shows */
+			snprintf(name, sizeof(name), "g%u:p%u", (seed >> 16) % 5, (seed >> 8) % 7);
+			status_rec(&st[i], name, PROC_RUNNING, (int) i + 1, 0);
+			st[i].pattern = round >= 4 ? (uint16_t) ((seed >> 4) % 3) : PROTO_PATTERN_NONE;
+		}
+		if (round == 3) {   /* in order already */
+			for (size_t i = 1; i < n; i++)
+				for (size_t j = i; j > 0 && sort_ref_cmp(&st[j - 1], &st[j]) > 0; j--) {
+					struct proto_status t = st[j];
+					st[j] = st[j - 1];
+					st[j - 1] = t;
+				}
+		}
+		memcpy(ref, st, n * sizeof(*st));
+		for (size_t i = 1; i < n; i++)
+			for (size_t j = i; j > 0 && sort_ref_cmp(&ref[j - 1], &ref[j]) > 0; j--) {
+				struct proto_status t = ref[j];
+				ref[j] = ref[j - 1];
+				ref[j - 1] = t;
+			}
+		status_sort(st, n);
+		for (size_t i = 0; i < n; i++) {
+			assert_string_equal(st[i].name, ref[i].name);
+			assert_int_equal(st[i].pid, ref[i].pid);   /* the same record: ties kept their order */
+			assert_int_equal(st[i].pattern, ref[i].pattern);
+		}
+	}
+	free(st);
+	free(ref);
+}
+
+/* escape_line copies runs of plain bytes at once: the same text as byte by byte, cut at the same
+ * place, for every output size. */
+static void escape_ref(char *out, size_t size, const char *s)
+{
+	size_t o = 0;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char) *s;
+		char tmp[5];
+		size_t n;
+		if (c == '\n') { tmp[0] = '\\'; tmp[1] = 'n'; n = 2; }
+		else if (c == '\\') { tmp[0] = '\\'; tmp[1] = '\\'; n = 2; }
+		else if (c < 0x20 || c >= 0x7f) { snprintf(tmp, sizeof(tmp), "\\x%02x", c); n = 4; }
+		else { tmp[0] = (char) c; n = 1; }
+		if (o + n >= size)
+			break;
+		memcpy(out + o, tmp, n);
+		o += n;
+	}
+	out[o] = '\0';
+}
+
+static void test_escape_line(void **state)
+{
+	char got[64], want[64];
+	escape_line(got, sizeof(got), "web:web_00 a\\b\nc\x1b\xc3\xa9");
+	assert_string_equal(got, "web:web_00 a\\\\b\\nc\\x1b\\xc3\\xa9");
+	unsigned seed = 11;
+	for (int round = 0; round < 2000; round++) {
+		char in[24];
+		size_t len = (size_t) round % sizeof(in);
+		for (size_t i = 0; i < len; i++) {
+			seed = seed * 1103515245u + 12345u;
+			unsigned v = (seed >> 16) % 10;
+			in[i] = v < 6 ? (char) ('a' + v) : v == 6 ? '\\' : v == 7 ? '\n' : v == 8 ? (char) 0x80 : '\t';
+		}
+		in[len] = '\0';
+		for (size_t size = 1; size <= 40; size++) {
+			memset(got, 'X', sizeof(got));
+			escape_line(got, size, in);
+			escape_ref(want, size, in);
+			assert_string_equal(got, want);
+		}
+	}
+}
+
 static void test_term_cut(void **state)
 {
 	struct capture c;
@@ -900,6 +1000,8 @@ int main(void)
 		cmocka_unit_test(test_status_describe),
 		cmocka_unit_test(test_status_table_aligned),
 		cmocka_unit_test(test_status_table_escapes_names),
+		cmocka_unit_test(test_status_sort),
+		cmocka_unit_test(test_escape_line),
 		cmocka_unit_test(test_term_cut),
 		cmocka_unit_test(test_status_json),
 		cmocka_unit_test(test_result_lines),

@@ -176,19 +176,28 @@ static void walk_tree(const struct node *root, pid_t group, struct node **out, s
 	free(q);
 }
 
-/* Does pid's environment carry this instance's DROVER_NAME, and who's DROVER_PROCESS and
+/* Does pid's environment carry this instance's DROVER_NAME, and name's DROVER_PROCESS and
  * DROVER_GENERATION? The marks come last (spawn appends them), so the environment is read
- * whole, however large. */
-static bool marked_by(pid_t pid, const struct log_subject *who, unsigned generation)
+ * whole, however large. 1: marked, 0: not, -EAGAIN: nothing to read now. A process in the middle
+ * of execve() shows an empty environment (its new memory has none yet) for a moment: an orphan
+ * that exec'd just as its worker exited would pass as unmarked. */
+static int marked_by(pid_t pid, const char *name_of, unsigned generation)
 {
 	char *env, want_name[80], want_proc[PROTO_NAME_MAX + 20], want_gen[40];
 	size_t len;
 	bool name = false, proc = false, gen = false;
 
-	if (procfs_read_pid_whole(pid, "environ", &env, &len) < 0)
-		return false;
+	int r = procfs_read_pid_whole(pid, "environ", &env, &len);
+	if (r == -ENOENT || r == -ESRCH)
+		return 0;
+	if (r < 0)
+		return -EAGAIN;
+	if (len == 0) {
+		free(env);
+		return -EAGAIN;
+	}
 	snprintf(want_name, sizeof(want_name), "DROVER_NAME=%s", instance);
-	snprintf(want_proc, sizeof(want_proc), "DROVER_PROCESS=%s", who->name);
+	snprintf(want_proc, sizeof(want_proc), "DROVER_PROCESS=%s", name_of);
 	snprintf(want_gen, sizeof(want_gen), "DROVER_GENERATION=%u", generation);
 	for (size_t i = 0; i < len; i += strlen(env + i) + 1) {
 		name |= strcmp(env + i, want_name) == 0;
@@ -198,6 +207,24 @@ static bool marked_by(pid_t pid, const struct log_subject *who, unsigned generat
 	free(env);
 	return name && proc && gen;
 }
+
+/* An orphan whose environment could not be read when its worker's exit was handled (it was in
+ * execve()): read again on the next sweeps. It is droverd's child, so its pid stays its own until
+ * droverd reaps it; the pidfd tells whether that happened. */
+struct recheck {
+	int pidfd;
+	pid_t pid;
+	unsigned generation;
+	int sig;
+	int tries;
+	char owner[PROTO_NAME_MAX];
+	uint64_t deadline_ns;
+	struct recheck *next;
+};
+
+#define RECHECK_TRIES 20   /* 2 s of sweeps: an environment that stays empty was emptied on purpose */
+
+static struct recheck *rechecks;
 
 static void cmdline_of(pid_t pid, char *buf, size_t size)
 {
@@ -257,6 +284,23 @@ static void hold_all(struct node *v, size_t n, const struct log_subject *who, in
 		hold(v[i], who->name, sig, deadline);
 }
 
+static void recheck_later(pid_t pid, const struct log_subject *who, unsigned generation, int sig, int stopwaitsecs)
+{
+	int fd = (int) pidfd_open(pid, 0);
+	if (fd < 0)
+		return;
+	struct recheck *r = xcalloc(1, sizeof(*r));
+	r->pidfd = fd;
+	r->pid = pid;
+	r->generation = generation;
+	r->sig = sig;
+	strcpy_bounded(r->owner, sizeof(r->owner), who->name);
+	r->deadline_ns = now_mono_ns() + (uint64_t) stopwaitsecs * NSEC_PER_SEC;
+	r->next = rechecks;
+	rechecks = r;
+	sweep_arm();
+}
+
 void killtree_stop(const struct log_subject *who, pid_t pid, int pidfd, int sig, int stopwaitsecs)
 {
 	if (pid <= 0)
@@ -289,10 +333,13 @@ void killtree_after_exit(const struct log_subject *who, pid_t pid, unsigned gene
 		if (hooks->is_worker(kids.v[i]) || procfs_stat(kids.v[i], &ppid, &pgid) < 0 || ppid != self)
 			continue;
 		struct node k = { .fd = -1, .pid = kids.v[i], .pgid = pgid };
+		int marked;
 		if (pgid == pid && k.pid != pid)
 			node_push(&members, &nmembers, k);
-		else if (marked_by(k.pid, who, generation))
+		else if ((marked = marked_by(k.pid, who->name, generation)) > 0)
 			node_push(&orphans, &norphans, k);
+		else if (marked == -EAGAIN)
+			recheck_later(k.pid, who, generation, sig, stopwaitsecs);
 		else
 			node_push(&others, &nothers, k);
 	}
@@ -352,10 +399,37 @@ static void adopt_new_children(struct straggler *s)
 	free(q);
 }
 
+/* Read the environments that could not be read before: a marked one is held with all below it. */
+static void recheck_all(void)
+{
+	for (struct recheck **rp = &rechecks; *rp; ) {
+		struct recheck *r = *rp;
+		int marked = fd_alive(r->pidfd) ? marked_by(r->pid, r->owner, r->generation) : 0;
+		if (marked == -EAGAIN && ++r->tries < RECHECK_TRIES) {
+			rp = &r->next;
+			continue;
+		}
+		*rp = r->next;
+		if (marked > 0) {
+			struct node orphan = { .fd = r->pidfd, .pid = r->pid, .pgid = 0 }, *v = NULL;
+			size_t n = 0;
+			node_push(&v, &n, orphan);
+			walk_tree(&orphan, 0, &v, &n);
+			for (size_t i = 0; i < n; i++)
+				hold(v[i], r->owner, r->sig, r->deadline_ns);
+			free(v);
+		} else {
+			close(r->pidfd);
+		}
+		free(r);
+	}
+}
+
 /* Drop the gone, SIGKILL those past their deadline; re-arm while any is left. */
 static void sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	uint64_t now = now_mono_ns();
+	recheck_all();
 	for (struct straggler *s = stragglers; s; s = s->next)
 		if (s->sig && fd_alive(s->pidfd))
 			adopt_new_children(s);   /* prepends: already visited or new, never skipped */
@@ -392,7 +466,7 @@ static void sweep_arm(void)
 		ev_init(&sweep, sweep_cb);
 		sweep_init = true;
 	}
-	if (!stragglers) {
+	if (!stragglers && !rechecks) {
 		ev_timer_stop(sweep_loop, &sweep);
 		return;
 	}
@@ -405,13 +479,16 @@ static void sweep_arm(void)
 
 bool killtree_pending(void)
 {
-	return stragglers != NULL;
+	return stragglers != NULL || rechecks != NULL;
 }
 
 bool killtree_pending_for(const char *name)
 {
 	for (struct straggler *s = stragglers; s; s = s->next)
 		if (strcmp(s->owner, name) == 0)
+			return true;
+	for (struct recheck *r = rechecks; r; r = r->next)
+		if (strcmp(r->owner, name) == 0)
 			return true;
 	return false;
 }
@@ -424,6 +501,13 @@ void killtree_shutdown(void)
 		stragglers = s->next;
 		(void) pidfd_send_signal(s->pidfd, SIGKILL, NULL, 0);
 		straggler_free(s);
+	}
+	/* Not known to be the worker's: left alone, as an unmarked orphan would be. */
+	while (rechecks) {
+		struct recheck *r = rechecks;
+		rechecks = r->next;
+		close(r->pidfd);
+		free(r);
 	}
 	if (sweep_init)
 		ev_timer_stop(sweep_loop, &sweep);

@@ -51,4 +51,7 @@ run_once
 log "second start with the same name"
 run_once
 grep -i "already running" "$DAEMON_LOG" && fail "second start saw a stale instance"
+# A clean shutdown has nothing to report as an error (the spawn helpers' exits were reaped twice,
+# and the second waitid logged "No child processes" at every shutdown).
+grep -E "droverd: (error|critical):" "$DAEMON_LOG" && fail "errors logged by a clean start and shutdown"
 pass

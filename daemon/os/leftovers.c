@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "os/log.h"
@@ -33,13 +34,20 @@ static bool same_ipc_ns(pid_t pid, const struct stat *ours)
 
 /* A worker's environment as droverd builds it (spawn.c): DROVER_NAME of this instance, and
  * DROVER_PROCESS, DROVER_SLOT and DROVER_GENERATION. A user who merely exported DROVER_NAME
- * for droverctl's sake is not mistaken for a leftover. The marks come last: read it whole. */
-static bool worker_environ(pid_t pid, const char *want)
+ * for droverctl's sake is not mistaken for a leftover. The marks come last: read it whole.
+ * 1: a worker's, 0: not, -EAGAIN: empty (kernel threads, zombies, and for a moment a process in
+ * the middle of execve(), whose new memory has no environment yet). */
+static int worker_environ(pid_t pid, const char *want)
 {
 	char *buf;
 	size_t len;
-	if (procfs_read_pid_whole(pid, "environ", &buf, &len) < 0)
-		return false;
+	int r = procfs_read_pid_whole(pid, "environ", &buf, &len);
+	if (r < 0)
+		return 0;
+	if (len == 0) {
+		free(buf);
+		return -EAGAIN;
+	}
 	bool name = false, proc = false, slot = false, gen = false;
 	for (size_t i = 0; i < len; i += strlen(buf + i) + 1) {
 		name |= strcmp(buf + i, want) == 0;
@@ -49,6 +57,36 @@ static bool worker_environ(pid_t pid, const char *want)
 	}
 	free(buf);
 	return name && proc && slot && gen;
+}
+
+/* Is pid a live user-space process (not a kernel thread, not a zombie), whose empty environment
+ * can only be an execve() under way? */
+static bool user_process_alive(pid_t pid)
+{
+	char buf[1024];
+	ssize_t n = procfs_read_pid(pid, "stat", buf, sizeof(buf));
+	char *s = n > 0 ? strrchr(buf, ')') : NULL;
+	char state;
+	int ppid;
+	if (!s || sscanf(s + 1, " %c %d", &state, &ppid) != 2)
+		return false;
+	return state != 'Z' && state != 'X' && ppid != 2 && pid != 2;   /* kthreadd's children */
+}
+
+/* worker_environ(), asked again for a moment while the environment reads empty: a leftover that
+ * was exec'ing just then would otherwise be taken for a stranger and survive. Bounded: 10 x 2 ms
+ * for a process that really has an empty environment (env -i). */
+static bool worker_environ_settled(pid_t pid, const char *want)
+{
+	int r = worker_environ(pid, want);
+	if (r != -EAGAIN || !user_process_alive(pid))
+		return r > 0;
+	for (int i = 0; i < 10 && r == -EAGAIN; i++) {
+		struct timespec ts = { 0, 2 * 1000 * 1000 };
+		nanosleep(&ts, NULL);   /* start-up, before the loop runs: nothing else waits */
+		r = worker_environ(pid, want);
+	}
+	return r > 0;
 }
 
 unsigned leftovers_kill(const char *name)
@@ -74,7 +112,7 @@ unsigned leftovers_kill(const char *name)
 			continue;
 		/* The signal goes through the pidfd: to this process or to nobody. What /proc says is
 		 * about this process if it is still alive after the reads (its pid not yet reused). */
-		if (same_ipc_ns(pid, &ours) && worker_environ(pid, want) && pidfd_send_signal(pfd, 0, NULL, 0) == 0) {
+		if (same_ipc_ns(pid, &ours) && worker_environ_settled(pid, want) && pidfd_send_signal(pfd, 0, NULL, 0) == 0) {
 			char cmd[128];
 			if (procfs_read_pid(pid, "comm", cmd, sizeof(cmd)) <= 0)
 				strcpy_bounded(cmd, sizeof(cmd), "?");

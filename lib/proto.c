@@ -12,20 +12,35 @@
  * Record encoding inside a reply payload (after "i32 result, str message, u32 nrecords"),
  * fields in struct order, integers little-endian, str = u32 length + bytes (no NUL):
  *
- *   struct proto_status (STATUS, PID replies), 55 bytes + strings + 8 per counter:
- *     str name (<= 255)          str group (<= 255)
- *     u8  state (< PROC_STATE_MAX)   u8 flags (only PROTO_ST_* bits)
- *     i32 pid    u64 uptime_ms    u32 restarts    i32 exitstatus
- *     u64 heartbeat_age_ms        i64 next_attempt_ms
- *     str description (<= 255)   str status_line (<= 127)
- *     u8  ncounters (<= PROTO_COUNTERS_MAX)   u64 counters[ncounters]
- *     u64 log_dropped
- *     u16 pattern (< PROTO_ARGS_MAX, or PROTO_PATTERN_NONE)
- *     u8  ready_via, health_check (< PROTO_CHECK_MAX)   u8 health_result (< PROTO_HEALTH_MAX)
- *     u8  health_failures   u8 health_failures_max
- *     u64 ready_after_ms   u64 health_age_ms   u64 health_latency_ms   u64 notify_dropped
- *     str ready_detail (<= 63)   str health_detail (<= 63)
- *     u64 since_ms   u32 restarts_manual
+ *   struct proto_status (STATUS, PID replies): what a process has, nothing for what it has not
+ *   (a status of 10,000 processes is one reply: at ~30 bytes a record it takes a few dozen
+ *   messages instead of hundreds). var = an unsigned LEB128 integer (7 bits a byte, low first,
+ *   at most 10 bytes); vstr = var length + bytes (no NUL):
+ *     vstr name (<= 255)   u8 state (< PROC_STATE_MAX)   u8 flags (only PROTO_ST_* bits)
+ *     var  present         which of the fields below follow, in this order (only ST_F_* bits);
+ *                          an absent field is 0 or "" (next_attempt_ms: -1, pattern: NONE)
+ *     ST_F_GROUP           vstr group (<= 255)
+ *     ST_F_PID             var pid (<= INT32_MAX)
+ *     ST_F_UPTIME          var uptime_ms
+ *     ST_F_RESTARTS        var restarts (<= UINT32_MAX)
+ *     ST_F_EXITSTATUS      var exitstatus, zigzag (0 -1 1 -2 ... as 0 1 2 3 ...; an int32)
+ *     ST_F_HEARTBEAT       var heartbeat_age_ms
+ *     ST_F_NEXT_ATTEMPT    var next_attempt_ms (>= 0)
+ *     ST_F_DESCRIPTION     vstr description (<= 255)
+ *     ST_F_STATUS_LINE     vstr status_line (<= 127)
+ *     ST_F_COUNTERS        u8 ncounters (1..PROTO_COUNTERS_MAX), var counters[ncounters]
+ *     ST_F_LOG_DROPPED     var log_dropped
+ *     ST_F_PATTERN         var pattern (< PROTO_ARGS_MAX)
+ *     ST_F_CHECKS          u8 ready_via, health_check (< PROTO_CHECK_MAX), u8 health_result
+ *                          (< PROTO_HEALTH_MAX), u8 health_failures, u8 health_failures_max
+ *     ST_F_READY_AFTER     var ready_after_ms
+ *     ST_F_HEALTH_AGE      var health_age_ms
+ *     ST_F_HEALTH_LATENCY  var health_latency_ms
+ *     ST_F_NOTIFY_DROPPED  var notify_dropped
+ *     ST_F_READY_DETAIL    vstr ready_detail (<= 63)
+ *     ST_F_HEALTH_DETAIL   vstr health_detail (<= 63)
+ *     ST_F_SINCE           var since_ms
+ *     ST_F_RESTARTS_MANUAL var restarts_manual (<= UINT32_MAX)
  *
  *   struct proto_avail (AVAIL replies), 17 bytes + strings:
  *     str name (<= 255)   str group (<= 255)   u8 flags (only PROTO_AV_* bits)
@@ -41,7 +56,20 @@
  * process names, and the TAIL FIFO path is chosen short by droverctl.
  */
 
-#define STATUS_RECORD_MIN  (4 + 4 + 1 + 1 + 4 + 8 + 4 + 4 + 8 + 8 + 4 + 4 + 1 + 8 + 2 + 5 + 4 * 8 + 4 + 4 + 8 + 4)
+#define STATUS_RECORD_MIN  (1 + 1 + 1 + 1)
+enum {
+	ST_F_GROUP = 1u << 0, ST_F_PID = 1u << 1, ST_F_UPTIME = 1u << 2, ST_F_RESTARTS = 1u << 3,
+	ST_F_EXITSTATUS = 1u << 4, ST_F_HEARTBEAT = 1u << 5, ST_F_NEXT_ATTEMPT = 1u << 6,
+	ST_F_DESCRIPTION = 1u << 7, ST_F_STATUS_LINE = 1u << 8, ST_F_COUNTERS = 1u << 9,
+	ST_F_LOG_DROPPED = 1u << 10, ST_F_PATTERN = 1u << 11, ST_F_CHECKS = 1u << 12,
+	ST_F_READY_AFTER = 1u << 13, ST_F_HEALTH_AGE = 1u << 14, ST_F_HEALTH_LATENCY = 1u << 15,
+	ST_F_NOTIFY_DROPPED = 1u << 16, ST_F_READY_DETAIL = 1u << 17, ST_F_HEALTH_DETAIL = 1u << 18,
+	ST_F_SINCE = 1u << 19, ST_F_RESTARTS_MANUAL = 1u << 20,
+	ST_F_ALL = (1u << 21) - 1,
+};
+/* Records a reply may hold: far beyond what one droverd can run, and it bounds what a reply can
+ * make the client allocate (a status record is over a kilobyte in memory, a few bytes on the wire). */
+#define RECORDS_MAX        (1u << 17)
 #define RESULT_RECORD_MIN  (4 + 4 + 1 + 1 + 1 + 2 + 4)
 #define AVAIL_RECORD_MIN   (4 + 4 + 1 + 4 + 4)
 #define PROTO_ST_ALL       (PROTO_ST_READY | PROTO_ST_BUSY | PROTO_ST_HEARTBEAT | PROTO_ST_EXITED | PROTO_ST_SLOT_BAD | \
@@ -141,12 +169,6 @@ static void put_u32(uint8_t *p, uint32_t v)
 		p[i] = (uint8_t) (v >> (8 * i));
 }
 
-static void put_u64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t) (v >> (8 * i));
-}
-
 static uint16_t get_u16(const uint8_t *p)
 {
 	return (uint16_t) (p[0] | (p[1] << 8));
@@ -155,11 +177,6 @@ static uint16_t get_u16(const uint8_t *p)
 static uint32_t get_u32(const uint8_t *p)
 {
 	return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
-}
-
-static uint64_t get_u64(const uint8_t *p)
-{
-	return (uint64_t) get_u32(p) | (uint64_t) get_u32(p + 4) << 32;
 }
 
 /* A bounds-checked reader: every get fails once the input is exhausted. */
@@ -194,15 +211,6 @@ static bool rd_u32(struct reader *r, uint32_t *v)
 	return true;
 }
 
-static bool rd_u64(struct reader *r, uint64_t *v)
-{
-	if (r->len - r->off < 8)
-		return false;
-	*v = get_u64(r->p + r->off);
-	r->off += 8;
-	return true;
-}
-
 /* A string of at most max bytes without NUL; *s points into the input (not terminated). */
 static bool rd_str(struct reader *r, size_t max, const uint8_t **s, uint32_t *n)
 {
@@ -228,6 +236,52 @@ static bool rd_str_into(struct reader *r, char *dst, size_t size)
 		return false;
 	memcpy(dst, s, n);
 	dst[n] = '\0';
+	return true;
+}
+
+static bool rd_var(struct reader *r, uint64_t *v)
+{
+	uint64_t x = 0;
+	for (unsigned shift = 0; shift < 64; shift += 7) {
+		uint8_t b;
+		if (!rd_u8(r, &b))
+			return false;
+		if (shift == 63 && b > 1)
+			return false;   /* more than 64 bits */
+		x |= (uint64_t) (b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*v = x;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool rd_var_max(struct reader *r, uint64_t max, uint64_t *v)
+{
+	return rd_var(r, v) && *v <= max;
+}
+
+static bool rd_var32(struct reader *r, uint32_t *v)
+{
+	uint64_t x;
+	if (!rd_var_max(r, UINT32_MAX, &x))
+		return false;
+	*v = (uint32_t) x;
+	return true;
+}
+
+/* A var-length string into dst[size]: must fit with its NUL, no NUL inside. */
+static bool rd_vstr_into(struct reader *r, char *dst, size_t size)
+{
+	uint64_t l;
+	if (!rd_var_max(r, size - 1, &l) || l > r->len - r->off)
+		return false;
+	if (memchr(r->p + r->off, '\0', (size_t) l))
+		return false;
+	memcpy(dst, r->p + r->off, (size_t) l);
+	dst[l] = '\0';
+	r->off += (size_t) l;
 	return true;
 }
 
@@ -476,16 +530,44 @@ static void buf_u32(struct proto_buf *b, uint32_t v)
 	put_u32(buf_reserve(b, 4), v);
 }
 
-static void buf_u64(struct proto_buf *b, uint64_t v)
-{
-	put_u64(buf_reserve(b, 8), v);
-}
-
 static void buf_bytes(struct proto_buf *b, const void *s, size_t n)
 {
 	buf_u32(b, (uint32_t) n);
 	if (n)
 		memcpy(buf_reserve(b, n), s, n);
+}
+
+static void buf_var(struct proto_buf *b, uint64_t v)
+{
+	uint8_t tmp[10];
+	size_t n = 0;
+	do {
+		tmp[n] = (uint8_t) (v & 0x7f);
+		v >>= 7;
+		if (v)
+			tmp[n] |= 0x80;
+		n++;
+	} while (v);
+	memcpy(buf_reserve(b, n), tmp, n);
+}
+
+/* A string cut to max bytes (and at its first NUL), length as a var. */
+static void buf_vstr(struct proto_buf *b, const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+	buf_var(b, n);
+	if (n)
+		memcpy(buf_reserve(b, n), s, n);
+}
+
+static uint64_t zigzag32(int32_t v)
+{
+	return (uint64_t) (((uint32_t) v << 1) ^ (uint32_t) (v >> 31));
+}
+
+static int32_t unzigzag32(uint32_t v)
+{
+	return (int32_t) ((v >> 1) ^ (0u - (v & 1)));
 }
 
 /* A string cut to max bytes (and at its first NUL), so that the decoder accepts it. */
@@ -512,37 +594,73 @@ void proto_reply_begin(struct proto_buf *b, int32_t result, const char *message,
 void proto_reply_add_status(struct proto_buf *b, const struct proto_status *s)
 {
 	uint8_t nc = s->ncounters > PROTO_COUNTERS_MAX ? PROTO_COUNTERS_MAX : s->ncounters;
+	bool checks = s->ready_via || s->health_check || s->health_result || s->health_failures || s->health_failures_max;
+	uint32_t present =
+		(s->group[0] ? ST_F_GROUP : 0) | (s->pid > 0 ? ST_F_PID : 0) | (s->uptime_ms ? ST_F_UPTIME : 0) |
+		(s->restarts ? ST_F_RESTARTS : 0) | (s->exitstatus ? ST_F_EXITSTATUS : 0) |
+		(s->heartbeat_age_ms ? ST_F_HEARTBEAT : 0) | (s->next_attempt_ms >= 0 ? ST_F_NEXT_ATTEMPT : 0) |
+		(s->description[0] ? ST_F_DESCRIPTION : 0) | (s->status_line[0] ? ST_F_STATUS_LINE : 0) |
+		(nc ? ST_F_COUNTERS : 0) | (s->log_dropped ? ST_F_LOG_DROPPED : 0) |
+		(s->pattern < PROTO_ARGS_MAX ? ST_F_PATTERN : 0) | (checks ? ST_F_CHECKS : 0) |
+		(s->ready_after_ms ? ST_F_READY_AFTER : 0) | (s->health_age_ms ? ST_F_HEALTH_AGE : 0) |
+		(s->health_latency_ms ? ST_F_HEALTH_LATENCY : 0) | (s->notify_dropped ? ST_F_NOTIFY_DROPPED : 0) |
+		(s->ready_detail[0] ? ST_F_READY_DETAIL : 0) | (s->health_detail[0] ? ST_F_HEALTH_DETAIL : 0) |
+		(s->since_ms ? ST_F_SINCE : 0) | (s->restarts_manual ? ST_F_RESTARTS_MANUAL : 0);
 
-	buf_str(b, s->name, sizeof(s->name) - 1);
-	buf_str(b, s->group, sizeof(s->group) - 1);
+	buf_vstr(b, s->name, sizeof(s->name) - 1);
 	buf_u8(b, s->state < PROC_STATE_MAX ? s->state : PROC_UNKNOWN);
 	buf_u8(b, s->flags & PROTO_ST_ALL);
-	buf_u32(b, (uint32_t) s->pid);
-	buf_u64(b, s->uptime_ms);
-	buf_u32(b, s->restarts);
-	buf_u32(b, (uint32_t) s->exitstatus);
-	buf_u64(b, s->heartbeat_age_ms);
-	buf_u64(b, (uint64_t) s->next_attempt_ms);
-	buf_str(b, s->description, sizeof(s->description) - 1);
-	buf_str(b, s->status_line, sizeof(s->status_line) - 1);
-	buf_u8(b, nc);
-	for (unsigned i = 0; i < nc; i++)
-		buf_u64(b, s->counters[i]);
-	buf_u64(b, s->log_dropped);
-	put_u16(buf_reserve(b, 2), s->pattern);
-	buf_u8(b, s->ready_via < PROTO_CHECK_MAX ? s->ready_via : PROTO_CHECK_NONE);
-	buf_u8(b, s->health_check < PROTO_CHECK_MAX ? s->health_check : PROTO_CHECK_NONE);
-	buf_u8(b, s->health_result < PROTO_HEALTH_MAX ? s->health_result : PROTO_HEALTH_NONE);
-	buf_u8(b, s->health_failures);
-	buf_u8(b, s->health_failures_max);
-	buf_u64(b, s->ready_after_ms);
-	buf_u64(b, s->health_age_ms);
-	buf_u64(b, s->health_latency_ms);
-	buf_u64(b, s->notify_dropped);
-	buf_str(b, s->ready_detail, sizeof(s->ready_detail) - 1);
-	buf_str(b, s->health_detail, sizeof(s->health_detail) - 1);
-	buf_u64(b, s->since_ms);
-	buf_u32(b, s->restarts_manual);
+	buf_var(b, present);
+	if (present & ST_F_GROUP)
+		buf_vstr(b, s->group, sizeof(s->group) - 1);
+	if (present & ST_F_PID)
+		buf_var(b, (uint64_t) s->pid);
+	if (present & ST_F_UPTIME)
+		buf_var(b, s->uptime_ms);
+	if (present & ST_F_RESTARTS)
+		buf_var(b, s->restarts);
+	if (present & ST_F_EXITSTATUS)
+		buf_var(b, zigzag32(s->exitstatus));
+	if (present & ST_F_HEARTBEAT)
+		buf_var(b, s->heartbeat_age_ms);
+	if (present & ST_F_NEXT_ATTEMPT)
+		buf_var(b, (uint64_t) s->next_attempt_ms);
+	if (present & ST_F_DESCRIPTION)
+		buf_vstr(b, s->description, sizeof(s->description) - 1);
+	if (present & ST_F_STATUS_LINE)
+		buf_vstr(b, s->status_line, sizeof(s->status_line) - 1);
+	if (present & ST_F_COUNTERS) {
+		buf_u8(b, nc);
+		for (unsigned i = 0; i < nc; i++)
+			buf_var(b, s->counters[i]);
+	}
+	if (present & ST_F_LOG_DROPPED)
+		buf_var(b, s->log_dropped);
+	if (present & ST_F_PATTERN)
+		buf_var(b, s->pattern);
+	if (present & ST_F_CHECKS) {
+		buf_u8(b, s->ready_via < PROTO_CHECK_MAX ? s->ready_via : PROTO_CHECK_NONE);
+		buf_u8(b, s->health_check < PROTO_CHECK_MAX ? s->health_check : PROTO_CHECK_NONE);
+		buf_u8(b, s->health_result < PROTO_HEALTH_MAX ? s->health_result : PROTO_HEALTH_NONE);
+		buf_u8(b, s->health_failures);
+		buf_u8(b, s->health_failures_max);
+	}
+	if (present & ST_F_READY_AFTER)
+		buf_var(b, s->ready_after_ms);
+	if (present & ST_F_HEALTH_AGE)
+		buf_var(b, s->health_age_ms);
+	if (present & ST_F_HEALTH_LATENCY)
+		buf_var(b, s->health_latency_ms);
+	if (present & ST_F_NOTIFY_DROPPED)
+		buf_var(b, s->notify_dropped);
+	if (present & ST_F_READY_DETAIL)
+		buf_vstr(b, s->ready_detail, sizeof(s->ready_detail) - 1);
+	if (present & ST_F_HEALTH_DETAIL)
+		buf_vstr(b, s->health_detail, sizeof(s->health_detail) - 1);
+	if (present & ST_F_SINCE)
+		buf_var(b, s->since_ms);
+	if (present & ST_F_RESTARTS_MANUAL)
+		buf_var(b, s->restarts_manual);
 }
 
 void proto_reply_add_avail(struct proto_buf *b, const struct proto_avail *av)
@@ -659,54 +777,86 @@ int proto_assembler_feed(struct proto_assembler *a, const uint8_t *msg, size_t l
 	return 1;
 }
 
+/* Into a zeroed *s: absent fields keep their zero, but next_attempt_ms and pattern. */
 static bool decode_status(struct reader *rd, struct proto_status *s)
 {
-	uint8_t state, flags, nc;
-	uint32_t pid, restarts, exitstatus;
-	uint64_t next;
+	uint64_t present, v;
+	uint32_t u;
 
-	if (!rd_str_into(rd, s->name, sizeof(s->name)) || !rd_str_into(rd, s->group, sizeof(s->group)))
+	if (!rd_vstr_into(rd, s->name, sizeof(s->name)))
 		return false;
-	if (!rd_u8(rd, &state) || state >= PROC_STATE_MAX)
+	if (!rd_u8(rd, &s->state) || s->state >= PROC_STATE_MAX)
 		return false;
-	if (!rd_u8(rd, &flags) || (flags & ~PROTO_ST_ALL))
+	if (!rd_u8(rd, &s->flags) || (s->flags & ~PROTO_ST_ALL))
 		return false;
-	if (!rd_u32(rd, &pid) || !rd_u64(rd, &s->uptime_ms) || !rd_u32(rd, &restarts) ||
-	    !rd_u32(rd, &exitstatus) || !rd_u64(rd, &s->heartbeat_age_ms) || !rd_u64(rd, &next))
+	if (!rd_var_max(rd, ST_F_ALL, &present))
 		return false;
-	if ((int32_t) pid < 0)
+	s->next_attempt_ms = -1;
+	s->pattern = PROTO_PATTERN_NONE;
+	if ((present & ST_F_GROUP) && !rd_vstr_into(rd, s->group, sizeof(s->group)))
 		return false;
-	if (!rd_str_into(rd, s->description, sizeof(s->description)) ||
-	    !rd_str_into(rd, s->status_line, sizeof(s->status_line)))
-		return false;
-	if (!rd_u8(rd, &nc) || nc > PROTO_COUNTERS_MAX)
-		return false;
-	for (unsigned i = 0; i < nc; i++)
-		if (!rd_u64(rd, &s->counters[i]))
+	if (present & ST_F_PID) {
+		if (!rd_var_max(rd, INT32_MAX, &v))
 			return false;
-	if (!rd_u64(rd, &s->log_dropped) || !rd_u16(rd, &s->pattern))
+		s->pid = (int32_t) v;
+	}
+	if ((present & ST_F_UPTIME) && !rd_var(rd, &s->uptime_ms))
 		return false;
-	if (s->pattern >= PROTO_ARGS_MAX && s->pattern != PROTO_PATTERN_NONE)
+	if ((present & ST_F_RESTARTS) && !rd_var32(rd, &s->restarts))
 		return false;
-	if (!rd_u8(rd, &s->ready_via) || s->ready_via >= PROTO_CHECK_MAX || !rd_u8(rd, &s->health_check) ||
-	    s->health_check >= PROTO_CHECK_MAX || !rd_u8(rd, &s->health_result) || s->health_result >= PROTO_HEALTH_MAX ||
-	    !rd_u8(rd, &s->health_failures) || !rd_u8(rd, &s->health_failures_max))
+	if (present & ST_F_EXITSTATUS) {
+		if (!rd_var32(rd, &u))
+			return false;
+		s->exitstatus = unzigzag32(u);
+	}
+	if ((present & ST_F_HEARTBEAT) && !rd_var(rd, &s->heartbeat_age_ms))
 		return false;
-	if (!rd_u64(rd, &s->ready_after_ms) || !rd_u64(rd, &s->health_age_ms) || !rd_u64(rd, &s->health_latency_ms) ||
-	    !rd_u64(rd, &s->notify_dropped))
+	if (present & ST_F_NEXT_ATTEMPT) {
+		if (!rd_var_max(rd, INT64_MAX, &v))
+			return false;
+		s->next_attempt_ms = (int64_t) v;
+	}
+	if ((present & ST_F_DESCRIPTION) && !rd_vstr_into(rd, s->description, sizeof(s->description)))
 		return false;
-	if (!rd_str_into(rd, s->ready_detail, sizeof(s->ready_detail)) ||
-	    !rd_str_into(rd, s->health_detail, sizeof(s->health_detail)))
+	if ((present & ST_F_STATUS_LINE) && !rd_vstr_into(rd, s->status_line, sizeof(s->status_line)))
 		return false;
-	if (!rd_u64(rd, &s->since_ms) || !rd_u32(rd, &s->restarts_manual))
+	if (present & ST_F_COUNTERS) {
+		if (!rd_u8(rd, &s->ncounters) || s->ncounters == 0 || s->ncounters > PROTO_COUNTERS_MAX)
+			return false;
+		for (unsigned i = 0; i < s->ncounters; i++)
+			if (!rd_var(rd, &s->counters[i]))
+				return false;
+	}
+	if ((present & ST_F_LOG_DROPPED) && !rd_var(rd, &s->log_dropped))
 		return false;
-	s->state = state;
-	s->flags = flags;
-	s->pid = (int32_t) pid;
-	s->restarts = restarts;
-	s->exitstatus = (int32_t) exitstatus;
-	s->next_attempt_ms = (int64_t) next;
-	s->ncounters = nc;
+	if (present & ST_F_PATTERN) {
+		if (!rd_var_max(rd, PROTO_ARGS_MAX - 1, &v))
+			return false;
+		s->pattern = (uint16_t) v;
+	}
+	if (present & ST_F_CHECKS) {
+		if (!rd_u8(rd, &s->ready_via) || s->ready_via >= PROTO_CHECK_MAX || !rd_u8(rd, &s->health_check) ||
+		    s->health_check >= PROTO_CHECK_MAX || !rd_u8(rd, &s->health_result) ||
+		    s->health_result >= PROTO_HEALTH_MAX || !rd_u8(rd, &s->health_failures) ||
+		    !rd_u8(rd, &s->health_failures_max))
+			return false;
+	}
+	if ((present & ST_F_READY_AFTER) && !rd_var(rd, &s->ready_after_ms))
+		return false;
+	if ((present & ST_F_HEALTH_AGE) && !rd_var(rd, &s->health_age_ms))
+		return false;
+	if ((present & ST_F_HEALTH_LATENCY) && !rd_var(rd, &s->health_latency_ms))
+		return false;
+	if ((present & ST_F_NOTIFY_DROPPED) && !rd_var(rd, &s->notify_dropped))
+		return false;
+	if ((present & ST_F_READY_DETAIL) && !rd_vstr_into(rd, s->ready_detail, sizeof(s->ready_detail)))
+		return false;
+	if ((present & ST_F_HEALTH_DETAIL) && !rd_vstr_into(rd, s->health_detail, sizeof(s->health_detail)))
+		return false;
+	if ((present & ST_F_SINCE) && !rd_var(rd, &s->since_ms))
+		return false;
+	if ((present & ST_F_RESTARTS_MANUAL) && !rd_var32(rd, &s->restarts_manual))
+		return false;
 	return true;
 }
 
@@ -773,7 +923,7 @@ int proto_reply_decode(const struct proto_assembler *a, struct proto_reply *ret)
 	if (!rd_u32(&rd, &n))
 		return -EBADMSG;
 	/* bound the allocation by what the payload can hold before allocating (4: nunmatched) */
-	if (rd.len - rd.off < 4 ||
+	if (rd.len - rd.off < 4 || n > RECORDS_MAX ||
 	    (size_t) n > (rd.len - rd.off - 4) / record_min(a->type))
 		return -EBADMSG;
 

@@ -57,14 +57,15 @@
 #include <sys/types.h>
 
 #define PROTO_MAGIC          0x31565244u   /* "DRV1" */
-#define PROTO_VERSION        8             /* bump on ANY change of this file's wire format
+#define PROTO_VERSION        9             /* bump on ANY change of this file's wire format
                                               * (2: log_dropped; 3: result codes and states instead of
                                               * messages, unmatched patterns as indexes; 4: readiness and
                                               * liveness fields of a status record; 5: REREAD, UPDATE,
                                               * AVAIL, pattern index in status records, result flags;
                                               * 6: METRICS; 7: since and manual restarts in status
                                               * records, a result's reason, TAIL's line count; 8: TAIL
-                                              * since) */
+                                              * since; 9: status records carry only the fields a
+                                              * process has, integers as LEB128) */
 #define PROTO_HEADER_SIZE    24
 #define PROTO_REPLY_BIT      0x8000u
 #define PROTO_F_MORE         0x0001u

@@ -99,6 +99,28 @@ static void fill_status(struct proto_status *s, unsigned i)
 	s->ncounters = (uint8_t) (i % (PROTO_COUNTERS_MAX + 1));
 	for (unsigned k = 0; k < s->ncounters; k++)
 		s->counters[k] = (uint64_t) i * 1000003u + k;
+	/* every other field, present or not by i, extremes included */
+	s->log_dropped = (i % 4) ? 0 : UINT64_MAX - i;
+	s->pattern = (i % 5) ? (uint16_t) (i % PROTO_ARGS_MAX) : PROTO_PATTERN_NONE;
+	s->ready_via = (uint8_t) (i % PROTO_CHECK_MAX);
+	s->health_check = (uint8_t) ((i / 2) % PROTO_CHECK_MAX);
+	s->health_result = (uint8_t) (i % PROTO_HEALTH_MAX);
+	s->health_failures = (uint8_t) (i % 7);
+	s->health_failures_max = (uint8_t) (i % 3 ? 3 : 0);
+	s->ready_after_ms = (i % 6) ? i * 7u : 0;
+	s->health_age_ms = (i % 8) ? (uint64_t) i << 33 : 0;
+	s->health_latency_ms = i % 9;
+	s->notify_dropped = (i % 10) ? 0 : i;
+	if (i % 3)
+		snprintf(s->ready_detail, sizeof(s->ready_detail), "HTTP %u", 200 + i % 300);
+	if (i % 4)
+		snprintf(s->health_detail, sizeof(s->health_detail), "timed out after %u s", i);
+	s->since_ms = (i % 11) ? 1796315971000ull + i : 0;
+	s->restarts_manual = (i % 12) ? 0 : UINT32_MAX - i;
+	if (i % 13 == 0)
+		s->exitstatus = INT32_MIN;
+	if (i % 14 == 0)
+		s->pid = INT32_MAX;
 }
 
 /* Split payload into fragments of msgsize and feed them to a fresh assembler. */
@@ -311,7 +333,7 @@ static void test_request_bad_header(void **state)
 #undef MUTATE
 	/* header alone is still checked for version before the rest */
 	memcpy(c, buf, len);
-	c[4] = 9;
+	c[4] = (uint8_t) (PROTO_VERSION - 1);
 	assert_int_equal(proto_header_decode(c, len, &h), -EPROTO);
 	assert_int_equal(proto_header_decode(c, 3, &h), -EBADMSG);
 	assert_int_equal(proto_header_decode(NULL, 0, &h), -EBADMSG);
@@ -573,9 +595,9 @@ static void test_reply_malformed(void **state)
 		patch_u32(c + nrec_off, lies[i]);
 		assert_int_equal(decode_raw(PROTO_STATUS, c, b.len), -EBADMSG);
 	}
-	/* bad state, flags, ncounters, NUL in name, leftover byte */
+	/* bad state, flags, NUL in name, leftover byte (a record: var name length, name, state, flags) */
 	size_t rec = nrec_off + 4;
-	size_t state_off = rec + 4 + strlen(s.name) + 4 + strlen(s.group);
+	size_t state_off = rec + 1 + strlen(s.name);
 	memcpy(c, b.data, b.len);
 	c[state_off] = PROC_STATE_MAX;
 	assert_int_equal(decode_raw(PROTO_STATUS, c, b.len), -EBADMSG);
@@ -583,8 +605,23 @@ static void test_reply_malformed(void **state)
 	c[state_off + 1] = 0x80;
 	assert_int_equal(decode_raw(PROTO_STATUS, c, b.len), -EBADMSG);
 	memcpy(c, b.data, b.len);
-	c[rec + 4] = '\0';
+	c[rec + 1] = '\0';
 	assert_int_equal(decode_raw(PROTO_STATUS, c, b.len), -EBADMSG);
+	/* hand-made records: result 0, message "", 1 record, then the record, then no unmatched */
+	static const uint8_t minimal[] = { 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 'a', PROC_RUNNING, 0, 0, 0, 0, 0, 0 };
+	assert_int_equal(decode_raw(PROTO_STATUS, minimal, sizeof(minimal)), 0);
+	static const uint8_t field_past_last[] = { 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 'a', 0, 0,
+	                                          0x80, 0x80, 0x80, 0x01, 0, 0, 0, 0 };
+	assert_int_equal(decode_raw(PROTO_STATUS, field_past_last, sizeof(field_past_last)), -EBADMSG);
+	static const uint8_t var_too_long[] = { 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 'a', 0, 0, 0x02,
+	                                       0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0 };
+	assert_int_equal(decode_raw(PROTO_STATUS, var_too_long, sizeof(var_too_long)), -EBADMSG);
+	static const uint8_t pid_too_big[] = { 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 'a', 0, 0, 0x02,
+	                                      0x80, 0x80, 0x80, 0x80, 0x08, 0, 0, 0, 0 };   /* 1 << 31 */
+	assert_int_equal(decode_raw(PROTO_STATUS, pid_too_big, sizeof(pid_too_big)), -EBADMSG);
+	static const uint8_t no_counters[] = { 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 'a', 0, 0,
+	                                      0x80, 0x04, 0, 0, 0, 0, 0 };   /* ST_F_COUNTERS with 0 */
+	assert_int_equal(decode_raw(PROTO_STATUS, no_counters, sizeof(no_counters)), -EBADMSG);
 	memcpy(c, b.data, b.len);
 	c[b.len] = 0;
 	assert_int_equal(decode_raw(PROTO_STATUS, c, b.len + 1), -EBADMSG);

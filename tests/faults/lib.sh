@@ -105,6 +105,24 @@ poller_summary() {
 	echo "$n ok, $f failed, max ${max:-0} ms, p99 ${p99:-0} ms$([ "$q" = 0 ] || echo ", $q quota")"
 }
 
+# shutdown_ms [FROM]: droverd's own time, in ms, from its "received SIG..." line to its "droverd
+# stopped" line (its log from line FROM on); nothing when either is missing. A shutdown timed by
+# the test from its kill to the exit it polls for also holds the test's polling and, under ASan,
+# LeakSanitizer's scan at droverd's exit: seconds on a loaded machine.
+shutdown_ms() {
+	tail -n "+${1:-1}" "$DAEMON_LOG" | awk '
+		function ms(t) {   # 2026-12-03T16:58:58.268+00:00 -> ms of the day
+			return ((substr(t, 12, 2) * 60 + substr(t, 15, 2)) * 60 + substr(t, 18, 2)) * 1000 + substr(t, 21, 3)
+		}
+		$2 != "droverd:" { next }
+		t0 == "" && $4 == "received" && $5 ~ /^SIG/ { t0 = ms($1); next }
+		t0 != "" && $4 == "droverd" && $5 == "stopped" && NF == 5 { d = ms($1) - t0; if (d < 0) d += 86400000; print d; exit }'
+}
+# SHUTDOWN_MAX_MS: what that may be with stopwaitsecs = 1: the stop (1 s, then SIGKILL) and 1 s;
+# under ASan 2 s more: droverd waits up to 1 s for its spawn helpers to exit (their own
+# LeakSanitizer scan), then up to 1 s for its last children in its final reaping loop.
+SHUTDOWN_MAX_MS=$(scaled 2000 4000)
+
 # Extra clean-up steps (umount, killing helpers) run before lib.sh's own clean-up.
 FAULT_CLEANUP=()
 _fault_cleanup() {

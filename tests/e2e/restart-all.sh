@@ -2,7 +2,7 @@
 # Regression: `droverctl restart all` sometimes printed "NAME: ERROR (stopped)" for every process and
 # exited 1, although each one was stopped and started again. 30 restarts of 20 workers: each exits 0,
 # reports every process started, and every pid changes.
-# timeout: 60
+# timeout: 120
 . "$(dirname "$0")/lib.sh"
 
 write_config <<EOF2

@@ -5,7 +5,7 @@
 # epoll/eventfd/signalfd/pidfd or pipe of droverd; 10 is its own scoreboard object, a memfd no other
 # worker has), 0 is /dev/null; droverd's own fd count is the same after every round (±0 once
 # settled). (valgrind.sh audits droverd's fds at exit.)
-# timeout: 90
+# timeout: 180
 . "$(dirname "$0")/lib.sh"
 need_helpers worker-sleep
 

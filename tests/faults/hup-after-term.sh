@@ -12,7 +12,7 @@
 # libev runs pending signal watchers in signal-number order, so SIGHUP (1) is handled before SIGTERM
 # (15): the reload spawns z, then the shutdown TERMs it right after its fork, before the child has
 # reset the handlers it inherited from droverd, so it sometimes swallows the TERM and needs SIGKILL.)
-# timeout: 120
+# timeout: 240
 . "$(dirname "$0")/lib.sh"
 need_helpers fault-graceful
 

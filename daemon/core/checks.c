@@ -155,6 +155,7 @@ void checks_spawning(struct process *p, char ***env)
 	}
 	notifysock_set_owner(c->ns, 0);
 	notifysock_discard(c->ns);   /* what a previous incarnation left queued is not this one's */
+	notifysock_expect(c->ns);    /* this one's first message may come before its pid does */
 	strv_env_set(env, xasprintf("NOTIFY_SOCKET=%s", notifysock_address(c->ns)));
 }
 

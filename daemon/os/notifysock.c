@@ -41,6 +41,7 @@ struct notifysock {
 	int fd;
 	ev_io io;
 	pid_t owner;
+	bool waiting;   /* a spawn is on its way: messages wait, unread, for its pid (io stopped) */
 	bool in_callback, closing;
 	char address[sizeof(((struct sockaddr_un *) 0)->sun_path) + 1];   /* "@..." when abstract */
 	const struct notifysock_hooks *hooks;
@@ -314,6 +315,10 @@ static void socket_free(struct notifysock *s)
 
 static void read_some(struct notifysock *s)
 {
+	if (s->waiting && s->owner <= 0) {
+		ev_io_stop(loop, &s->io);   /* until notifysock_set_owner(): no busy loop meanwhile */
+		return;
+	}
 	for (int i = 0; i < READS_PER_WAKE && !s->closing; i++)
 		if (read_one(s, true) < 0)
 			break;
@@ -445,8 +450,22 @@ const char *notifysock_address(const struct notifysock *s)
 
 void notifysock_set_owner(struct notifysock *s, pid_t pid)
 {
-	if (s)
-		s->owner = pid;
+	if (!s)
+		return;
+	s->owner = pid;
+	if (s->waiting) {
+		s->waiting = false;
+		if (!s->closing)
+			ev_io_start(loop, &s->io);   /* what waited is read (or dropped, pid 0) now */
+	}
+}
+
+void notifysock_expect(struct notifysock *s)
+{
+	if (!s)
+		return;
+	s->owner = 0;
+	s->waiting = true;
 }
 
 uint64_t notifysock_drops(const struct notifysock *s, enum notify_drop why)

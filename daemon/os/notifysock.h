@@ -71,8 +71,11 @@ int notifysock_open(uid_t uid, gid_t gid, const struct notifysock_hooks *hooks, 
 struct notifysock *notifysock_close(struct notifysock *s);
 /* NOTIFY_SOCKET's value for the worker. */
 const char *notifysock_address(const struct notifysock *s);
-/* Whose tree may send: the worker's pid (0: none, everything is dropped). */
+/* Whose tree may send: the worker's pid (0: none, everything is dropped). Ends a wait. */
 void notifysock_set_owner(struct notifysock *s, pid_t pid);
+/* A worker is being spawned: what arrives before its pid is known (the spawner's answer may come
+ * after the worker's first message) waits in the socket until notifysock_set_owner(). */
+void notifysock_expect(struct notifysock *s);
 /* Throw away what is queued (a previous worker's messages), before a spawn. */
 void notifysock_discard(struct notifysock *s);
 /* Read what is queued now (bounded), as the loop would. */

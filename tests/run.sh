@@ -8,7 +8,8 @@
 # lines, for a CI page that shows only the end of the output) and exactly one line
 #   N passed, N failed[, N skipped]
 # Exit status 1 when any test failed. Exit 77 from a test means SKIP (it prints why).
-# Logs: build/test-logs/TAG/KIND/NAME.log (+ NAME.d/: daemon logs), TAG = plain for build/, else
+# Logs: build/test-logs/TAG/KIND/NAME.log (+ NAME.d/: daemon logs); build/test-logs/cpu: CPU seconds per
+# test of the last run. TAG = plain for build/, else
 # the tree's directory name (build/asan -> asan).
 # A test with a line `# exclusive` (one that exhausts a shared resource: the uid's message queue
 # budget, fds, pids) runs alone, after the others.
@@ -21,6 +22,19 @@ LOGROOT=${DROVER_TEST_LOGS:-$SRC/build/test-logs}
 SAN_RE='ERROR: AddressSanitizer|ERROR: LeakSanitizer|LeakSanitizer|runtime error:|ERROR: UndefinedBehaviorSanitizer'
 
 now_ns() { date +%s%N; }
+
+# User + system CPU seconds of this shell's waited-for children (one test: each runs in its own
+# shell), from the second line of `times` ("0m1.234s 0m0.567s"), which must run in this shell, not
+# in a command substitution's.
+cpu_of_children() {
+	times > "$1"
+	sed -n 2p "$1" | awk '{
+		t = 0
+		for (i = 1; i <= 2; i++) { split($i, a, "m"); sub(/s$/, "", a[2]); t += a[1] * 60 + a[2] }
+		printf "%.0f", t
+	}'
+	rm -f "$1"
+}
 
 # Kill every process whose environment carries DROVER_TEST_MARK=$1 (what a test left behind).
 sweep() {
@@ -51,6 +65,8 @@ run_one() {
 	[ -n "$limit" ] || limit=120
 	san=0
 	grep -q __asan_init "$build/droverd" 2>/dev/null && san=1
+	# A limit catches hangs; ASan makes everything two to three times slower, a loaded machine more.
+	[ "$san" = 1 ] && limit=$((limit * 2))
 	mark="run$$-$(echo "$tag-$name" | tr -c 'A-Za-z0-9_\n-' '_')"
 
 	t0=$(now_ns)
@@ -64,6 +80,8 @@ run_one() {
 	rc=$?
 	t1=$(now_ns)
 	secs=$(( (t1 - t0 + 500000000) / 1000000000 ))
+	cpu_of_children "$art.times" > "$art.cpu"
+	cpu=$(cat "$art.cpu"); rm -f "$art.cpu"
 
 	sweep "$mark" >> "$log" 2>&1
 	if [ -s "$art/instance-name" ]; then
@@ -109,7 +127,7 @@ run_one() {
 	} > "$out"
 	flock "$LOGROOT/.lock" cat "$out"
 	rm -f "$out"
-	echo "$result $secs $tag/$name" >> "$RESULTS"
+	echo "$result $secs $tag/$name $cpu" >> "$RESULTS"
 	# Repeated at the very end: a CI page that shows only the last lines still names the failure.
 	if [ "$result" = FAIL ]; then
 		{
@@ -208,6 +226,9 @@ t1=$(now_ns)
 	[ -f "$DURATIONS" ] && cat "$DURATIONS"
 	awk '{ print $3, $2 }' "$RESULTS"
 } | awk '{ d[$1] = $2 } END { for (k in d) print k, d[k] }' | sort > "$DURATIONS.new" && mv "$DURATIONS.new" "$DURATIONS"
+# CPU seconds per test of this run, most first: on 2 CPUs the suite's CPU, not its waits, bounds it.
+awk '{ print $4, $3 }' "$RESULTS" | sort -rn > "$LOGROOT/cpu"
+cpu_total=$(awk '{ t += $4 } END { print t + 0 }' "$RESULTS")
 
 passed=$(grep -c '^PASS ' "$RESULTS")
 failed=$(( $(grep -c '^FAIL ' "$RESULTS") + missing ))
@@ -217,7 +238,7 @@ if [ -s "$RESULTS.failed" ]; then
 	cat "$RESULTS.failed"
 fi
 rm -f "$WORK" "$RESULTS" "$RESULTS.failed"
-echo "(${n} tests in $(( (t1 - t0) / 1000000000 ))s; logs in $LOGROOT)"
+echo "(${n} tests in $(( (t1 - t0) / 1000000000 ))s, ${cpu_total}s of CPU; logs in $LOGROOT)"
 if [ "$skipped" -gt 0 ]; then
 	echo "$passed passed, $failed failed, $skipped skipped"
 else

@@ -37,9 +37,10 @@ counter0() { local c; c=$(last_field "$1" counters); c=${c#[}; c=${c%%[],]*}; ec
 declare -A last last_t
 refresh_status || fail "no status"
 for w in w1 w2 w3; do last[$w]=$(counter0 $w); last_t[$w]=$(now_ms); done
-# The issue asks for 200 kills; make check runs 60 (30 under ASan) to stay inside its time
-# budget with this test running alone; DROVER_LOCK_KILLS=200 runs the full count.
-KILLS=${DROVER_LOCK_KILLS:-$([ "$DROVER_SANITIZED" = 1 ] && echo 30 || echo 60)}
+# The full measure is 200 kills (DROVER_LOCK_KILLS=200). make check runs 30 (15 under ASan): the
+# test runs alone with four workers spinning on both CPUs, the largest share of the suite's CPU
+# time, and each kill lands at a random moment of the update loop all the same.
+KILLS=${DROVER_LOCK_KILLS:-$([ "$DROVER_SANITIZED" = 1 ] && echo 15 || echo 30)}
 kills=0 worst=0
 while [ $kills -lt "$KILLS" ]; do
 	pid=$(last_field w0 pid)

@@ -5,7 +5,7 @@
 # program that exits 2 is no "spawn error". stop of a process others depend on says which still
 # run. status gives the reason of STARTING / BACKOFF / FATAL and since when (the time of day in the
 # table, RFC 3339 in --json).
-# timeout: 60
+# timeout: 120
 . "$(dirname "$0")/lib.sh"
 
 port=$(free_ports 1)

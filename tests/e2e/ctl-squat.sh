@@ -9,7 +9,7 @@
 # How long droverd takes to give up, or to answer, is logged, not judged: its start-up reads every
 # process's environment (leftovers of an earlier run), which a loaded machine (a fork bomb in a
 # test beside this one) stretched to 6 s once; (a)'s deadline only tells a refusal from a hang.
-# timeout: 60
+# timeout: 120
 . "$(dirname "$0")/lib.sh"
 
 need_helpers ctl-mq worker-mqunlink

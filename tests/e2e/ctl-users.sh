@@ -6,7 +6,7 @@
 # reply that cannot come. --timeout bounds the whole command, the wait for a state included:
 # `--timeout 1 stop` of a process that ignores SIGTERM returns within 2 s, before or after the
 # command alike.
-# timeout: 60
+# timeout: 120
 . "$(dirname "$0")/lib.sh"
 
 id nobody > /dev/null 2>&1 || skip "no user 'nobody' on this machine"

@@ -3,7 +3,7 @@
 # and status shows the last result; once it answers 404, health_failures failures in a row restart it
 # through the normal stop path (stopsignal, then a new pid). health_action = log leaves its twin
 # running. health = notify: a worker whose WATCHDOG=1 heartbeats stop is restarted.
-# timeout: 60
+# timeout: 120
 . "$(dirname "$0")/lib.sh"
 command -v systemd-notify >/dev/null || skip "systemd-notify missing"
 read -r P1 P2 <<< "$(free_ports 2)"

@@ -78,7 +78,10 @@ wait_for 5 test -d "$NDIR"
 outside=$("$PY" "$T/send.py" outside "$NDIR" 4)
 log "outside sender: $outside datagrams sent to $(ls "$NDIR" | wc -l) sockets"
 
-wait_for 60 test -s "$T/flood.done"
+# (90 s: under load the first flood worker has been seen to stop making progress after its random
+# datagrams, before its READY=1, and sit out its 60 s startsecs; the next one then does it all. Not
+# understood yet; what is judged here is what droverd counts once a flood got through.)
+wait_for 90 test -s "$T/flood.done"
 # (the sender is done once its last datagrams are queued: droverd may still have thousands to read,
 # a few hundred a second under ASan on a loaded machine, before the READY=1 behind them)
 wait_for 60 is_state flood RUNNING

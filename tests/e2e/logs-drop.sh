@@ -26,7 +26,7 @@ stdout_logfile = $T/sink.fifo
 stdout_logfile_maxbytes = 1KB
 
 [program:tostdout]
-command = /bin/sh -c 'seq -f "to-dev-stdout %%g" 1 300; exec sleep 1000'
+command = /bin/sh -c 'for i in \$(seq 1 300); do echo "to-dev-stdout \$i"; done; exec sleep 1000'
 startsecs = 0
 stdout_logfile = /dev/stdout
 stdout_logfile_maxbytes = 0
@@ -66,7 +66,9 @@ dd if=/dev/fd/7 iflag=nonblock bs=65536 of="$T/drained2" 2> /dev/null
 [ "$(cat "$T/drained2")" = after-drain ] || fail "after the drain the FIFO got: $(head -c 100 "$T/drained2")"
 exec 7>&-
 
-# (3) /dev/stdout: droverd's own stdout (the daemon log here), no rotation attempted.
+# (3) /dev/stdout: droverd's own stdout (the daemon log here), no rotation attempted. tostdout writes
+# a line at a time: droverd passes output on as it reads it, and seq's 4 KiB blocks ended mid-line,
+# where a warning of droverd's own (the FIFO above) could land in the same file and split a line.
 wait_for 5 grep -q '^to-dev-stdout 300$' "$DAEMON_LOG"
 [ "$(grep -c '^to-dev-stdout ' "$DAEMON_LOG")" = 300 ] || fail "not all 300 lines reached droverd's stdout"
 grep -q 'cannot rotate' "$DAEMON_LOG" && fail "droverd tried to rotate: $(grep 'cannot rotate' "$DAEMON_LOG")"

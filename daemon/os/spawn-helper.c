@@ -135,19 +135,7 @@ static bool serve_one(char *buf, size_t bufsize, int devnull, void *stack, pid_t
 		return false;
 
 	int fds[SPAWN_FDS_MAX + 1];
-	size_t nfds = 0;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		int *in = (int *) (void *) CMSG_DATA(c);
-		for (size_t i = 0; i < k; i++) {
-			if (nfds < ELEMENTSOF(fds))
-				fds[nfds++] = in[i];
-			else
-				close(in[i]);
-		}
-	}
+	size_t nfds = spawn_wire_take_fds(&m, fds, ELEMENTSOF(fds));
 
 	char *payload = buf, *big = NULL;
 	size_t len = n >= (ssize_t) sizeof(h) ? (size_t) n - sizeof(h) : 0;

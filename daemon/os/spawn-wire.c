@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -115,4 +117,22 @@ void spawn_wire_req_clear(struct spawn_wire_req *req)
 	free((void *) req->argv);
 	free((void *) req->env);
 	memset(req, 0, sizeof(*req));
+}
+
+size_t spawn_wire_take_fds(struct msghdr *m, int *fds, size_t max)
+{
+	size_t nfds = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		int *in = (int *) (void *) CMSG_DATA(c);
+		for (size_t i = 0; i < k; i++) {
+			if (nfds < max)
+				fds[nfds++] = in[i];
+			else
+				(void) close(in[i]);
+		}
+	}
+	return nfds;
 }

@@ -61,4 +61,9 @@ int spawn_wire_pack(const struct spawn_wire_req *req, uint32_t id, struct spawn_
 int spawn_wire_unpack(const struct spawn_wire_head *head, const char *payload, size_t len, struct spawn_wire_req *ret);
 void spawn_wire_req_clear(struct spawn_wire_req *req);
 
+struct msghdr;
+/* The descriptors a received message carried (SCM_RIGHTS), in order: the first max go to fds, any
+ * more are closed at once. Returns how many fds holds. */
+size_t spawn_wire_take_fds(struct msghdr *m, int *fds, size_t max);
+
 #endif

@@ -715,19 +715,7 @@ static void helper_cb(struct ev_loop *l, ev_io *w, int revents)
 			return;
 		}
 		int fds[4];
-		size_t nfds = 0;
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
-			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-				continue;
-			size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			int *in = (int *) (void *) CMSG_DATA(c);
-			for (size_t i = 0; i < k; i++) {
-				if (nfds < ELEMENTSOF(fds))
-					fds[nfds++] = in[i];
-				else
-					(void) close(in[i]);
-			}
-		}
+		size_t nfds = spawn_wire_take_fds(&m, fds, ELEMENTSOF(fds));
 		struct spawn_job *j = NULL;
 		for (struct spawn_job *x = inflight; x && !j; x = x->next)
 			if (x->id == hd.id && x->state == JOB_SENT && x->helper == h)

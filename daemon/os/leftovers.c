@@ -63,12 +63,9 @@ static int worker_environ(pid_t pid, const char *want)
  * can only be an execve() under way? */
 static bool user_process_alive(pid_t pid)
 {
-	char buf[1024];
-	ssize_t n = procfs_read_pid(pid, "stat", buf, sizeof(buf));
-	char *s = n > 0 ? strrchr(buf, ')') : NULL;
 	char state;
-	int ppid;
-	if (!s || sscanf(s + 1, " %c %d", &state, &ppid) != 2)
+	pid_t ppid, pgid;
+	if (procfs_stat_state(pid, &state, &ppid, &pgid) < 0)
 		return false;
 	return state != 'Z' && state != 'X' && ppid != 2 && pid != 2;   /* kthreadd's children */
 }

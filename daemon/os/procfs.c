@@ -85,7 +85,7 @@ int procfs_read_pid_whole(pid_t pid, const char *name, char **ret, size_t *ret_l
 	return procfs_read_whole(path, ret, ret_len);
 }
 
-int procfs_stat(pid_t pid, pid_t *ret_ppid, pid_t *ret_pgid)
+int procfs_stat_state(pid_t pid, char *ret_state, pid_t *ret_ppid, pid_t *ret_pgid)
 {
 	char buf[1024];
 	ssize_t n = procfs_read_pid(pid, "stat", buf, sizeof(buf));
@@ -97,9 +97,16 @@ int procfs_stat(pid_t pid, pid_t *ret_ppid, pid_t *ret_pgid)
 	char state;
 	if (!s || sscanf(s + 1, " %c %d %d", &state, &ppid, &pgid) != 3)
 		return -EIO;
+	*ret_state = state;
 	*ret_ppid = (pid_t) ppid;
 	*ret_pgid = (pid_t) pgid;
 	return 0;
+}
+
+int procfs_stat(pid_t pid, pid_t *ret_ppid, pid_t *ret_pgid)
+{
+	char state;
+	return procfs_stat_state(pid, &state, ret_ppid, ret_pgid);
 }
 
 void procfs_parse_pids(const char *list, void (*fn)(pid_t pid, void *data), void *data)

@@ -20,6 +20,8 @@ int procfs_read_pid_whole(pid_t pid, const char *name, char **ret, size_t *ret_l
 
 /* Parent and process group of pid from /proc/PID/stat; 0 or -errno. */
 int procfs_stat(pid_t pid, pid_t *ret_ppid, pid_t *ret_pgid);
+/* The same, with the state letter (R, S, D, Z, T, ...) too. */
+int procfs_stat_state(pid_t pid, char *ret_state, pid_t *ret_ppid, pid_t *ret_pgid);
 
 /* Parse a children list ("PID PID ... "): each pid is passed to fn; a token that is not a whole
  * decimal number followed by a space or the end is ignored, never read as a pid. */
